@@ -1,0 +1,90 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let strictSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "outbox-cdc",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "outbox-cdc", targets: ["outbox-cdc"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        // Thin C modules: headers and link flags only. Swift wrappers in WALReader and Connector own every
+        // C resource; no C type crosses a public API.
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(name: "CLibRdKafka", pkgConfig: "rdkafka", providers: [.apt(["librdkafka-dev"])]),
+
+        // Log sequence numbers, shared by the pure decoder and the replication reader.
+        .target(name: "PostgresLSN", swiftSettings: strictSettings),
+        // Pure Swift pgoutput decoder: bytes in, typed message or typed error out. No I/O, no C.
+        .target(name: "PgOutputDecoder", dependencies: ["PostgresLSN"], swiftSettings: strictSettings),
+        // libpq replication connection, the CopyBoth envelope, standby status updates.
+        .target(
+            name: "WALReader",
+            dependencies: [
+                "CLibPQ", "PostgresLSN",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // The librdkafka wrappers: one type owns each rd_kafka_t; delivery reports on a dedicated thread.
+        .target(
+            name: "KafkaClient",
+            dependencies: ["CLibRdKafka", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strictSettings
+        ),
+        // Outbox mapping, the librdkafka producer, the checkpoint tracker and the streaming pipeline.
+        .target(
+            name: "Connector",
+            dependencies: [
+                "WALReader", "PgOutputDecoder", "PostgresLSN", "KafkaClient",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "outbox-cdc",
+            dependencies: [
+                "Connector", "WALReader", "PostgresLSN",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+
+        .testTarget(
+            name: "PgOutputDecoderTests",
+            dependencies: ["PgOutputDecoder", "PostgresLSN"],
+            resources: [.copy("Fixtures")],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "KafkaClientTests",
+            dependencies: ["KafkaClient"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "WALReaderTests",
+            dependencies: ["WALReader", "PostgresLSN"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "ConnectorTests",
+            dependencies: ["Connector", "WALReader", "PgOutputDecoder", "PostgresLSN", "KafkaClient"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: ["Connector", "WALReader", "PostgresLSN", "KafkaClient", "outbox-cdc"],
+            swiftSettings: strictSettings
+        ),
+    ]
+)

@@ -1,0 +1,4 @@
+#ifndef OUTBOX_CDC_CLIBPQ_SHIM_H
+#define OUTBOX_CDC_CLIBPQ_SHIM_H
+#include <libpq-fe.h>
+#endif

@@ -1,0 +1,133 @@
+public import PostgresLSN
+
+/// Decides how far the slot may be confirmed: the end of the newest transaction that, together with
+/// every transaction before it, Kafka has fully acknowledged.
+///
+/// Transactions arrive in commit order; their events are acknowledged in any order (partitions are
+/// independent). The watermark moves only over a contiguous prefix of finished transactions, so a
+/// restart from it can never skip an unacknowledged event. While nothing is in flight, a keepalive's
+/// WAL end is confirmed too, so an idle outbox does not pin WAL that other tables write.
+///
+/// A value type with no I/O: callers hold it under a lock and act on what it returns.
+public struct CheckpointTracker: Sendable {
+    /// Names a transaction for as long as its events are in flight; never reused.
+    public typealias Ticket = UInt64
+
+    private struct PendingTransaction: Sendable {
+        /// Set when the Commit message is seen; nil while the transaction is still arriving.
+        var endLSN: LSN?
+        var outstandingEvents: Int
+        /// The stream broke before its commit: the server will send it again, so it confirms nothing.
+        var abandoned: Bool
+    }
+
+    /// Transactions not yet confirmed, oldest first, from `pending[head]`; tickets are contiguous.
+    private var pending: [PendingTransaction] = []
+    private var head = 0
+    /// The ticket of `pending[head]`.
+    private var headTicket: Ticket = 1
+    private var openTicket: Ticket?
+
+    /// The position to report to PostgreSQL as written, flushed and applied.
+    public private(set) var confirmed: LSN
+    /// Events handed to Kafka and not yet acknowledged, across all transactions.
+    public private(set) var eventsInFlight = 0
+
+    public init(confirmed: LSN) {
+        self.confirmed = confirmed
+    }
+
+    /// Nothing is arriving or awaiting acknowledgement.
+    public var isIdle: Bool { head == pending.count }
+
+    private var nextTicket: Ticket { headTicket + Ticket(pending.count - head) }
+
+    /// A Begin message: opens a transaction and returns the ticket its events carry.
+    public mutating func beginTransaction() -> Ticket {
+        // A Begin while another is open means the stream restarted without telling us.
+        abandonOpenTransaction()
+        let ticket = nextTicket
+        pending.append(PendingTransaction(endLSN: nil, outstandingEvents: 0, abandoned: false))
+        openTicket = ticket
+        return ticket
+    }
+
+    /// An event of the open transaction is about to be handed to Kafka. Call it before producing, so
+    /// that its acknowledgement can never come first.
+    public mutating func eventProduced(in ticket: Ticket) {
+        guard let index = index(of: ticket) else { return }
+        pending[index].outstandingEvents += 1
+        eventsInFlight += 1
+    }
+
+    /// A Commit message: the transaction is complete and confirms up to `endLSN` once acknowledged.
+    /// Returns the new confirmed position when it moved.
+    public mutating func commitTransaction(_ ticket: Ticket, endLSN: LSN) -> LSN? {
+        guard let index = index(of: ticket) else { return nil }
+        pending[index].endLSN = endLSN
+        if openTicket == ticket { openTicket = nil }
+        return advance()
+    }
+
+    /// Kafka acknowledged one event. Returns the new confirmed position when it moved.
+    public mutating func eventAcknowledged(in ticket: Ticket) -> LSN? {
+        guard let index = index(of: ticket) else { return nil }
+        if pending[index].outstandingEvents > 0 {
+            pending[index].outstandingEvents -= 1
+            eventsInFlight -= 1
+        }
+        return advance()
+    }
+
+    /// A keepalive: the server has sent everything up to `walEnd`. With nothing in flight that is
+    /// safe to confirm. Returns the new confirmed position when it moved.
+    public mutating func serverSent(upTo walEnd: LSN) -> LSN? {
+        guard isIdle, walEnd > confirmed else { return nil }
+        confirmed = walEnd
+        return walEnd
+    }
+
+    /// The replication stream broke: the open transaction will never see its Commit; the server
+    /// sends it again from the start once streaming resumes.
+    public mutating func abandonOpenTransaction() {
+        guard let ticket = openTicket, let index = index(of: ticket) else { return }
+        pending[index].abandoned = true
+        openTicket = nil
+        _ = advance()
+    }
+
+    private func index(of ticket: Ticket) -> Int? {
+        guard ticket >= headTicket else { return nil }
+        let index = head + Int(ticket - headTicket)
+        return index < pending.count ? index : nil
+    }
+
+    /// Retires finished transactions from the front and moves the watermark to the last one's end.
+    private mutating func advance() -> LSN? {
+        let before = confirmed
+        while head < pending.count {
+            let oldest = pending[head]
+            if oldest.abandoned {
+                // Its events (if still in flight) no longer count towards any confirmation.
+                eventsInFlight -= oldest.outstandingEvents
+            } else {
+                guard let endLSN = oldest.endLSN, oldest.outstandingEvents == 0 else { break }
+                if endLSN > confirmed { confirmed = endLSN }
+            }
+            head += 1
+            headTicket += 1
+        }
+        compactIfWorthIt()
+        return confirmed > before ? confirmed : nil
+    }
+
+    private mutating func compactIfWorthIt() {
+        if head == pending.count {
+            pending.removeAll(keepingCapacity: pending.capacity <= 4096)
+            head = 0
+        } else if head >= 1024 && head * 2 >= pending.count {
+            pending.removeFirst(head)
+            head = 0
+        }
+    }
+}

@@ -1,0 +1,98 @@
+public import WALReader
+
+/// Everything the connector needs to stream one outbox table to Kafka.
+public struct ConnectorConfiguration: Sendable {
+    public var database: ConnectionSettings
+    /// Kafka bootstrap servers, `host:port[,host:port…]`.
+    public var brokers: String
+    public var slot: String
+    public var publication: String
+    public var table: QualifiedTableName
+    /// Create the publication and the slot when missing.
+    public var createMissing: Bool
+    /// librdkafka properties given by the user; they override `ConnectorConfiguration.producerDefaults`.
+    public var kafkaProperties: [String: String]
+    /// How often a standby status update reports the confirmed position.
+    public var statusInterval: Duration
+    /// How long a shutdown waits for Kafka to acknowledge what is in flight.
+    public var shutdownTimeout: Duration
+    /// The pgoutput protocol version; nil picks the highest the server speaks.
+    public var protocolVersion: Int?
+    public var reconnectBackoff: Backoff
+
+    public init(
+        database: ConnectionSettings,
+        brokers: String,
+        slot: String = "outbox",
+        publication: String = "outbox_pub",
+        table: QualifiedTableName = QualifiedTableName(schema: "public", name: "outbox"),
+        createMissing: Bool = true,
+        kafkaProperties: [String: String] = [:],
+        statusInterval: Duration = .seconds(1),
+        shutdownTimeout: Duration = .seconds(30),
+        protocolVersion: Int? = nil,
+        reconnectBackoff: Backoff = Backoff(initial: .milliseconds(500), maximum: .seconds(30))
+    ) {
+        self.database = database
+        self.brokers = brokers
+        self.slot = slot
+        self.publication = publication
+        self.table = table
+        self.createMissing = createMissing
+        self.kafkaProperties = kafkaProperties
+        self.statusInterval = statusInterval
+        self.shutdownTimeout = shutdownTimeout
+        self.protocolVersion = protocolVersion
+        self.reconnectBackoff = reconnectBackoff
+    }
+
+    /// The producer settings that make delivery at-least-once, ordered per key and Java-compatible in
+    /// partitioning; users may override any of them with `--kafka-property`.
+    public static let producerDefaults: [String: String] = [
+        // Retries never reorder or duplicate within a partition.
+        "enable.idempotence": "true",
+        "acks": "all",
+        // The Java client's default partitioner: murmur2 of the key bytes, random for a null key.
+        "partitioner": "murmur2_random",
+        // librdkafka waits 5 ms by default to fill batches; at low rates that is pure latency, and at
+        // high rates batches fill anyway while earlier requests are in flight.
+        "linger.ms": "0",
+        // Bound the producer's memory: when the queue is full, reading the WAL pauses.
+        "queue.buffering.max.messages": "100000",
+        "queue.buffering.max.kbytes": "16384",
+        // Never give up on a message: a broker outage stalls the stream instead of losing events.
+        "message.timeout.ms": "0",
+    ]
+
+    /// The full librdkafka configuration: defaults, then the brokers, then the user's properties.
+    public var producerProperties: [String: String] {
+        var properties = Self.producerDefaults
+        properties["bootstrap.servers"] = brokers
+        properties["client.id"] = "outbox-cdc"
+        properties.merge(kafkaProperties) { _, user in user }
+        return properties
+    }
+}
+
+/// Capped exponential backoff for reconnecting.
+public struct Backoff: Sendable {
+    public var initial: Duration
+    public var maximum: Duration
+    private var current: Duration?
+
+    public init(initial: Duration, maximum: Duration) {
+        self.initial = initial
+        self.maximum = maximum
+    }
+
+    /// The next delay: `initial`, then doubling up to `maximum`.
+    public mutating func next() -> Duration {
+        let delay = current.map { min($0 * 2, maximum) } ?? initial
+        current = delay
+        return delay
+    }
+
+    public mutating func reset() {
+        current = nil
+    }
+}

@@ -1,0 +1,42 @@
+public import KafkaClient
+public import PgOutputDecoder
+public import PostgresLSN
+public import WALReader
+
+/// Why the connector stopped. Each description is one line that names the thing to fix.
+public enum ConnectorError: Error, Sendable, CustomStringConvertible {
+    case postgres(PostgresError)
+    case setup(ReplicationSetupError)
+    case replicationMessage(ReplicationMessageError, lsn: LSN)
+    case decoding(PgOutputDecodingError, lsn: LSN)
+    case mapping(OutboxMappingError, lsn: LSN)
+    case kafka(KafkaError)
+    /// Kafka refused an event for good; the slot stays before it.
+    case deliveryFailed(eventID: String, topic: String, error: KafkaError, confirmed: LSN)
+
+    public var description: String {
+        switch self {
+        case .postgres(let error):
+            switch error.kind {
+            case .authenticationFailed:
+                return "PostgreSQL refused the login: \(error.message) (check the user and password in --db / OUTBOX_CDC_DB)"
+            case .replicationPermissionDenied:
+                return "the database role may not open a replication connection: \(error.message) (ALTER ROLE <role> WITH REPLICATION)"
+            default:
+                return "PostgreSQL: \(error)"
+            }
+        case .setup(let error):
+            return error.description
+        case .replicationMessage(let error, let lsn):
+            return "malformed replication message near \(lsn): \(error)"
+        case .decoding(let error, let lsn):
+            return "cannot decode the pgoutput message at \(lsn): \(error)"
+        case .mapping(let error, let lsn):
+            return "cannot map the outbox row at \(lsn): \(error)"
+        case .kafka(let error):
+            return "Kafka: \(error)"
+        case .deliveryFailed(let eventID, let topic, let error, let confirmed):
+            return "Kafka refused event \(eventID) for topic \(topic): \(error); the slot stays confirmed at \(confirmed), so a restart publishes it again"
+        }
+    }
+}

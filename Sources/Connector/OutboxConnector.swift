@@ -1,0 +1,410 @@
+import KafkaClient
+public import Logging
+import PgOutputDecoder
+public import PostgresLSN
+import Synchronization
+import WALReader
+
+/// Streams the outbox table's INSERTs from a pgoutput slot to Kafka, at least once.
+///
+/// Threads: the replication stream is read, decoded, mapped and handed to librdkafka on one dedicated
+/// thread (`run`); librdkafka's delivery reports arrive on the producer's poll thread and update the
+/// checkpoint tracker; the slot is confirmed from the tracker by the reading thread, which owns the
+/// connection. Nothing here runs on Swift's cooperative pool.
+public final class OutboxConnector: Sendable {
+    public let configuration: ConnectorConfiguration
+    private let logger: Logger
+    private let state: Mutex<SharedState>
+    /// Interrupts the reading thread's waits on the socket (stop, fatal delivery error).
+    private let wakeup = Wakeup()
+
+    /// What the reading thread and the delivery-report thread share.
+    private struct SharedState: Sendable {
+        var tracker = CheckpointTracker(confirmed: .zero)
+        var stopRequested = false
+        var fatalError: ConnectorError?
+    }
+
+    public init(configuration: ConnectorConfiguration, logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+        self.state = Mutex(SharedState())
+    }
+
+    /// The position last confirmed (or to be confirmed next) to PostgreSQL.
+    public var confirmedPosition: LSN {
+        state.withLock { $0.tracker.confirmed }
+    }
+
+    /// Asks `run` to stop: it stops reading, waits up to `shutdownTimeout` for Kafka, confirms what was
+    /// acknowledged and returns. Safe from any thread, any number of times.
+    public func stop() {
+        state.withLock { $0.stopRequested = true }
+        wakeup.signal()
+    }
+
+    private var stopRequested: Bool {
+        state.withLock { $0.stopRequested }
+    }
+
+    /// Streams until `stop()` or a fatal error. Suspends the caller; the work runs on its own thread.
+    public func run() async throws {
+        try await DedicatedThread.run { [self] in
+            try self.runBlocking()
+        }
+    }
+
+    /// The reading thread's whole life: the producer, then sessions of streaming with reconnects.
+    func runBlocking() throws(ConnectorError) {
+        let producer: KafkaProducer
+        do {
+            producer = try KafkaProducer(
+                configuration: configuration.producerProperties,
+                logger: logger,
+                fatalErrorHandler: { [self] error in self.failed(error) },
+                deliveryHandler: { [self] report in self.delivered(report) }
+            )
+        } catch {
+            throw .kafka(error)
+        }
+        defer { producer.shutdown() }
+        logger.info("outbox-cdc starting", metadata: [
+            "cdc.slot": "\(configuration.slot)", "cdc.publication": "\(configuration.publication)",
+            "cdc.table": "\(configuration.table)", "pg.target": "\(configuration.database)",
+            "kafka.brokers": "\(configuration.brokers)", "librdkafka.version": "\(KafkaProducer.librdkafkaVersion)",
+            "libpq.version": "\(PostgresConnection.libpqVersion)",
+        ])
+
+        var backoff = configuration.reconnectBackoff
+        while !stopRequested {
+            do {
+                try stream(to: producer, onStreaming: { backoff.reset() })
+                return
+            } catch {
+                switch error.reason {
+                case .fatal(let fatal):
+                    throw fatal
+                case .stopped:
+                    break
+                case .transient(let reason):
+                    state.withLock { $0.tracker.abandonOpenTransaction() }
+                    let delay = backoff.next()
+                    logger.warning("replication interrupted; reconnecting", metadata: [
+                        "error": "\(reason)", "retry.in_ms": "\(delay.milliseconds)",
+                    ])
+                    wait(delay)
+                }
+            }
+        }
+        // Stopped while not connected: what was in flight still gets its chance to be acknowledged,
+        // and the next start resumes from the slot's last confirmation.
+        drain(producer)
+    }
+
+    /// One replication session: connect, check, stream until stopped. Returns normally only on stop.
+    private func stream(to producer: KafkaProducer, onStreaming: () -> Void) throws(StreamingError) {
+        let connection: PostgresConnection
+        let prepared: PreparedSlot
+        do {
+            connection = try PostgresConnection.connect(configuration.database, replication: true)
+            prepared = try connection.prepareReplication(for: ReplicationSource(
+                slot: configuration.slot, publication: configuration.publication, table: configuration.table,
+                requiredColumns: OutboxEventMapper.requiredColumns, createMissing: configuration.createMissing
+            ))
+        } catch let error as PostgresError {
+            throw StreamingError(error)
+        } catch let error as ReplicationStartError {
+            switch error {
+            case .postgres(let error): throw StreamingError(error)
+            case .setup(let error): throw StreamingError(error)
+            }
+        } catch {
+            throw StreamingError(.postgres(PostgresError(kind: .protocolViolation, message: "\(error)")))
+        }
+        if prepared.publicationCreated {
+            logger.info("created publication", metadata: ["cdc.publication": "\(configuration.publication)"])
+        }
+        if prepared.slotCreated {
+            logger.info("created replication slot", metadata: ["cdc.slot": "\(configuration.slot)", "cdc.lsn": "\(prepared.confirmedFlush)"])
+        }
+        let start = state.withLock { shared in
+            // After a reconnect the tracker may be ahead of what the server has heard.
+            _ = shared.tracker.serverSent(upTo: prepared.confirmedFlush)
+            return max(shared.tracker.confirmed, prepared.confirmedFlush)
+        }
+        let protocolVersion = configuration.protocolVersion
+            ?? Self.highestProtocolVersion(serverVersion: connection.serverVersionNumber)
+
+        let replication: ReplicationStream
+        do {
+            replication = try ReplicationStream.start(
+                on: connection, slot: configuration.slot, from: start,
+                pluginOptions: [
+                    ("proto_version", "\(protocolVersion)"),
+                    ("publication_names", try connection.identifier(configuration.publication)),
+                    ("messages", "true"),
+                ],
+                wakeup: wakeup
+            )
+        } catch {
+            throw StreamingError(error)
+        }
+        logger.info("streaming", metadata: [
+            "cdc.slot": "\(configuration.slot)", "cdc.lsn": "\(start)", "pg.version": "\(connection.serverVersionNumber)",
+            "pg.system_id": "\(prepared.systemIdentifier)", "pgoutput.protocol_version": "\(protocolVersion)",
+        ])
+        onStreaming()
+
+        var session = StreamingSession(
+            connector: self, producer: producer, replication: replication,
+            decoder: PgOutputDecoder(protocolVersion: protocolVersion),
+            mapper: OutboxEventMapper(table: configuration.table)
+        )
+        defer { replication.finish() }
+        do {
+            try session.run()
+        } catch {
+            if case .stopped = error.reason {
+                // Stopped while the producer queue was full: fall through to the orderly stop.
+            } else {
+                // Whatever broke, what Kafka did acknowledge is still worth confirming.
+                try? session.sendStatus()
+                throw error
+            }
+        }
+        // Stopping: give Kafka its bounded time, then tell the server exactly what was acknowledged.
+        drain(producer)
+        try session.sendStatus()
+        logger.info("stopped", metadata: ["cdc.lsn": "\(confirmedPosition)"])
+    }
+
+    /// Waits (bounded) for Kafka to acknowledge what is in flight.
+    private func drain(_ producer: KafkaProducer) {
+        if !producer.flush(timeout: configuration.shutdownTimeout) {
+            logger.warning("Kafka did not acknowledge every event before the shutdown timeout; they are published again after a restart", metadata: [
+                "kafka.outstanding": "\(producer.outstandingMessageCount)",
+            ])
+        }
+    }
+
+    /// Sleeps, but wakes for `stop()`.
+    private func wait(_ delay: Duration) {
+        let deadline = ContinuousClock.now.advanced(by: delay)
+        while !stopRequested, ContinuousClock.now < deadline {
+            _ = wakeup.wait(timeout: ContinuousClock.now.duration(to: deadline))
+        }
+    }
+
+    /// pgoutput 1 (PostgreSQL 10+), 2 (14+, streaming), 3 (15+, two-phase), 4 (16+, parallel streaming).
+    static func highestProtocolVersion(serverVersion: Int) -> Int {
+        switch serverVersion {
+        case 160_000...: return 4
+        case 150_000...: return 3
+        case 140_000...: return 2
+        default: return 1
+        }
+    }
+
+    /// A fatal producer error (the idempotent producer lost its guarantees): stop streaming.
+    private func failed(_ error: KafkaError) {
+        let first = state.withLock { shared -> Bool in
+            guard shared.fatalError == nil else { return false }
+            shared.fatalError = .kafka(error)
+            return true
+        }
+        if first { wakeup.signal() }
+    }
+
+    /// A delivery report, on the producer's poll thread.
+    private func delivered(_ report: DeliveryReport) {
+        if let error = report.error {
+            let fatal = state.withLock { shared -> Bool in
+                guard shared.fatalError == nil else { return false }
+                shared.fatalError = .deliveryFailed(
+                    eventID: report.idHeaderString ?? "(no id)", topic: report.topic, error: error,
+                    confirmed: shared.tracker.confirmed
+                )
+                return true
+            }
+            if fatal { wakeup.signal() }
+            return
+        }
+        state.withLock { _ = $0.tracker.eventAcknowledged(in: report.correlation) }
+    }
+
+    // MARK: - The reading thread's session
+
+    /// The state of one replication session, owned by the reading thread.
+    private struct StreamingSession {
+        let connector: OutboxConnector
+        let producer: KafkaProducer
+        let replication: ReplicationStream
+        var decoder: PgOutputDecoder
+        var mapper: OutboxEventMapper
+        /// The ticket of the transaction being received.
+        var ticket: CheckpointTracker.Ticket?
+        /// The WAL position of the message being handled, for error messages.
+        var position = LSN.zero
+        var lastStatus = ContinuousClock.now
+        var lastReportedPosition = LSN.zero
+
+        var logger: Logger { connector.logger }
+
+        init(connector: OutboxConnector, producer: KafkaProducer, replication: ReplicationStream,
+             decoder: PgOutputDecoder, mapper: OutboxEventMapper) {
+            self.connector = connector
+            self.producer = producer
+            self.replication = replication
+            self.decoder = decoder
+            self.mapper = mapper
+        }
+
+        mutating func run() throws(StreamingError) {
+            let interval = connector.configuration.statusInterval
+            while true {
+                let (stop, fatal) = connector.state.withLock { ($0.stopRequested, $0.fatalError) }
+                if let fatal { throw StreamingError(fatal) }
+                if stop { return }
+                let untilStatus = interval - lastStatus.duration(to: .now)
+                let read: ReplicationStream.ReadResult
+                do {
+                    read = try replication.read(timeout: max(untilStatus, .zero))
+                } catch {
+                    throw StreamingError(error)
+                }
+                if case .message(let bytes) = read {
+                    try handle(bytes[...])
+                }
+                if lastStatus.duration(to: .now) >= interval {
+                    try sendStatus()
+                }
+            }
+        }
+
+        /// Tells the server what is confirmed. While idle it also asks for a keepalive back, whose
+        /// WAL end then confirms the WAL other tables wrote meanwhile.
+        mutating func sendStatus() throws(StreamingError) {
+            let (confirmed, idle) = connector.state.withLock { ($0.tracker.confirmed, $0.tracker.isIdle) }
+            var status = StandbyStatusUpdate(confirmed: confirmed, clientTime: PostgresMicroseconds.now)
+            status.replyRequested = idle
+            do {
+                try replication.send(status)
+            } catch {
+                throw StreamingError(error)
+            }
+            lastStatus = .now
+            if confirmed != lastReportedPosition {
+                logger.debug("confirmed", metadata: ["cdc.lsn": "\(confirmed)"])
+                lastReportedPosition = confirmed
+            }
+        }
+
+        private mutating func handle(_ bytes: ArraySlice<UInt8>) throws(StreamingError) {
+            let message: ReplicationMessage
+            do {
+                message = try ReplicationMessage.parse(bytes)
+            } catch {
+                throw StreamingError(.replicationMessage(error, lsn: position))
+            }
+            switch message {
+            case .primaryKeepalive(let keepalive):
+                connector.state.withLock { _ = $0.tracker.serverSent(upTo: keepalive.walEnd) }
+                if keepalive.replyRequested { try sendStatus() }
+            case .xLogData(let data):
+                position = data.walStart
+                try handle(pgoutput: data.payload)
+            }
+        }
+
+        private mutating func handle(pgoutput payload: ArraySlice<UInt8>) throws(StreamingError) {
+            let message: PgOutputMessage
+            do {
+                message = try decoder.decode(payload)
+            } catch {
+                throw StreamingError(.decoding(error, lsn: position))
+            }
+            switch message {
+            case .begin:
+                ticket = connector.state.withLock { $0.tracker.beginTransaction() }
+            case .relation(let relation):
+                do { try mapper.register(relation) } catch { throw StreamingError(.mapping(error, lsn: position)) }
+            case .insert(let insert):
+                let event: OutboxEvent?
+                do { event = try mapper.event(for: insert) } catch { throw StreamingError(.mapping(error, lsn: position)) }
+                guard let event, let ticket else { return }
+                connector.state.withLock { $0.tracker.eventProduced(in: ticket) }
+                try publish(event, ticket: ticket)
+            case .commit(let commit):
+                if let ticket {
+                    connector.state.withLock { _ = $0.tracker.commitTransaction(ticket, endLSN: commit.endLSN) }
+                }
+                ticket = nil
+            default:
+                // Updates, deletes, truncates, messages and the rest publish nothing.
+                break
+            }
+        }
+
+        /// Hands one event to librdkafka; a full queue pauses reading until deliveries make room.
+        private mutating func publish(_ event: OutboxEvent, ticket: CheckpointTracker.Ticket) throws(StreamingError) {
+            let headers = [KafkaHeader(name: "id", value: event.eventID.map(Array.init))]
+            while true {
+                switch producer.produce(topic: event.topic, key: event.key, value: event.value, headers: headers, correlation: ticket) {
+                case .enqueued:
+                    logger.trace("produced", metadata: ["event.id": "\(event.eventIDText)", "kafka.topic": "\(event.topic)", "cdc.lsn": "\(position)"])
+                    return
+                case .queueFull:
+                    let (stop, fatal) = connector.state.withLock { ($0.stopRequested, $0.fatalError) }
+                    if let fatal { throw StreamingError(fatal) }
+                    // Stopping with a full queue: this transaction is not confirmed, so the event is
+                    // read again after a restart.
+                    if stop { throw StreamingError.stopped }
+                    producer.waitForQueueSpace(timeout: .milliseconds(100))
+                    // The server must keep hearing from us while we are not reading.
+                    if lastStatus.duration(to: .now) >= connector.configuration.statusInterval {
+                        try sendStatus()
+                    }
+                case .failed(let error):
+                    let confirmed = connector.confirmedPosition
+                    throw StreamingError(.deliveryFailed(eventID: event.eventIDText, topic: event.topic, error: error, confirmed: confirmed))
+                }
+            }
+        }
+    }
+}
+
+/// What ends a session: a fatal `ConnectorError`, a transient condition worth a reconnect, or a stop.
+struct StreamingError: Error {
+    enum Reason {
+        case fatal(ConnectorError)
+        case transient(String)
+        case stopped
+    }
+    var reason: Reason
+
+    static let stopped = StreamingError(reason: .stopped)
+
+    init(reason: Reason) { self.reason = reason }
+
+    init(_ error: ConnectorError) { self.reason = .fatal(error) }
+
+    init(_ error: PostgresError) {
+        reason = error.isTransient ? .transient(error.description) : .fatal(.postgres(error))
+    }
+
+    init(_ error: ReplicationSetupError) {
+        reason = error.isTransient ? .transient(error.description) : .fatal(.setup(error))
+    }
+
+    var isTransient: Bool {
+        if case .transient = reason { return true }
+        return false
+    }
+}
+
+extension Duration {
+    var milliseconds: Int64 {
+        components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000
+    }
+}
+

@@ -1,0 +1,93 @@
+/// One Kafka record header. Kafka headers are ordered, names may repeat, and a value may be null.
+public struct KafkaHeader: Sendable, Hashable {
+    public var name: String
+    /// `nil` is a null header value, distinct from an empty one.
+    public var value: [UInt8]?
+
+    public init(name: String, value: [UInt8]?) {
+        self.name = name
+        self.value = value
+    }
+
+    public init(name: String, string: String) {
+        self.init(name: name, value: Array(string.utf8))
+    }
+}
+
+/// What `KafkaProducer.produce` did with a message.
+public enum ProduceResult: Sendable, Hashable {
+    /// librdkafka accepted the message; exactly one `DeliveryReport` with its correlation will follow.
+    case enqueued
+    /// The producer queue is at `queue.buffering.max.messages` or `queue.buffering.max.kbytes`: nothing was
+    /// enqueued. Wait (`KafkaProducer.waitForQueueSpace`) and produce the same message again.
+    case queueFull
+    /// The message was rejected and no delivery report will follow.
+    case failed(KafkaError)
+}
+
+/// The outcome of one enqueued message, delivered exactly once on the producer's poll thread.
+public struct DeliveryReport: Sendable {
+    /// The nonzero number given to `produce`.
+    public let correlation: UInt64
+    public let topic: String
+    /// The partition the partitioner chose (may be -1 if the message failed before partitioning).
+    public let partition: Int32
+    /// The offset the broker assigned, or a negative value when unknown (failures, or acks=0).
+    public let offset: Int64
+    /// `nil` when the broker acknowledged the message.
+    public let error: KafkaError?
+    /// The value of the message's (last) `id` header, for naming the event in an error. Only extracted
+    /// when `error` is set: copying it on every success would cost an allocation per message on the hot path.
+    public let idHeader: [UInt8]?
+
+    public var isDelivered: Bool { error == nil }
+
+    /// `idHeader` decoded as UTF-8, when it is valid UTF-8.
+    public var idHeaderString: String? {
+        idHeader.flatMap { String(validating: $0, as: UTF8.self) }
+    }
+}
+
+/// How a consumed record's timestamp was set.
+public enum KafkaTimestampType: Sendable, Hashable {
+    case notAvailable
+    /// Set by the producer when it created the record.
+    case createTime
+    /// Set by the broker when it appended the record.
+    case logAppendTime
+}
+
+/// A record read from Kafka, with key, value and header values copied out of librdkafka's buffers.
+public struct KafkaRecord: Sendable, Hashable {
+    public let topic: String
+    public let partition: Int32
+    public let offset: Int64
+    /// `nil` is a null key, distinct from an empty key.
+    public let key: [UInt8]?
+    /// `nil` is a null value (a tombstone), distinct from an empty value.
+    public let value: [UInt8]?
+    /// In record order, duplicates and null values preserved.
+    public let headers: [KafkaHeader]
+    /// Milliseconds since the Unix epoch, or -1 when not available.
+    public let timestamp: Int64
+    public let timestampType: KafkaTimestampType
+
+    public init(
+        topic: String, partition: Int32, offset: Int64, key: [UInt8]?, value: [UInt8]?, headers: [KafkaHeader],
+        timestamp: Int64, timestampType: KafkaTimestampType
+    ) {
+        self.topic = topic
+        self.partition = partition
+        self.offset = offset
+        self.key = key
+        self.value = value
+        self.headers = headers
+        self.timestamp = timestamp
+        self.timestampType = timestampType
+    }
+
+    /// The value of the last header called `name`, if any (`.some(nil)` for a null value).
+    public func header(_ name: String) -> [UInt8]?? {
+        headers.last { $0.name == name }.map(\.value)
+    }
+}

@@ -1,0 +1,242 @@
+public import PostgresLSN
+
+/// A table name with its schema, as `--table` takes it: `public.outbox` or `outbox` (schema `public`).
+public struct QualifiedTableName: Sendable, Hashable, CustomStringConvertible {
+    public var schema: String
+    public var name: String
+
+    public init(schema: String, name: String) {
+        self.schema = schema
+        self.name = name
+    }
+
+    /// Parses `schema.table` or `table`; quoting is not supported, so neither part may hold a dot.
+    public init?(_ text: String) {
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        switch parts.count {
+        case 1 where !parts[0].isEmpty:
+            self.init(schema: "public", name: String(parts[0]))
+        case 2 where !parts[0].isEmpty && !parts[1].isEmpty:
+            self.init(schema: String(parts[0]), name: String(parts[1]))
+        default:
+            return nil
+        }
+    }
+
+    public var description: String { "\(schema).\(name)" }
+}
+
+/// What the connector streams from: the slot, the publication that filters it, and the table.
+public struct ReplicationSource: Sendable {
+    public var slot: String
+    public var publication: String
+    public var table: QualifiedTableName
+    /// Columns the table must have; checked before streaming so a wrong table fails at start.
+    public var requiredColumns: [String]
+    /// Create the publication and the slot when they are missing.
+    public var createMissing: Bool
+
+    public init(slot: String, publication: String, table: QualifiedTableName, requiredColumns: [String], createMissing: Bool) {
+        self.slot = slot
+        self.publication = publication
+        self.table = table
+        self.requiredColumns = requiredColumns
+        self.createMissing = createMissing
+    }
+}
+
+/// Why streaming cannot start. Each description names the thing to fix.
+public enum ReplicationSetupError: Error, Sendable, CustomStringConvertible {
+    case walLevelNotLogical(current: String)
+    case tableMissing(QualifiedTableName, database: String)
+    case columnsMissing([String], table: QualifiedTableName)
+    case publicationMissing(String)
+    case publicationLacksTable(publication: String, table: QualifiedTableName)
+    case publicationSkipsInserts(String)
+    case slotMissing(String)
+    case slotNotLogical(String)
+    case slotUsesOtherPlugin(slot: String, plugin: String)
+    case slotInOtherDatabase(slot: String, database: String)
+    /// Another process streams from the slot: the hot-standby case, worth waiting for.
+    case slotActive(slot: String, pid: Int?)
+
+    public var description: String {
+        switch self {
+        case .walLevelNotLogical(let current):
+            return "wal_level is '\(current)' but logical replication needs 'logical': run ALTER SYSTEM SET wal_level = logical (or set it in postgresql.conf) and restart PostgreSQL"
+        case .tableMissing(let table, let database):
+            return "the outbox table \(table) does not exist in database '\(database)': create it, or name another with --table"
+        case .columnsMissing(let columns, let table):
+            return "the outbox table \(table) lacks the column(s) \(columns.joined(separator: ", ")): outbox-cdc reads id, aggregatetype, aggregateid and payload"
+        case .publicationMissing(let publication):
+            return "the publication '\(publication)' does not exist and creation is turned off: CREATE PUBLICATION \(publication) FOR TABLE <outbox table>, or drop --no-create"
+        case .publicationLacksTable(let publication, let table):
+            return "the publication '\(publication)' does not publish \(table): ALTER PUBLICATION \(publication) ADD TABLE \(table)"
+        case .publicationSkipsInserts(let publication):
+            return "the publication '\(publication)' does not publish inserts: ALTER PUBLICATION \(publication) SET (publish = 'insert')"
+        case .slotMissing(let slot):
+            return "the replication slot '\(slot)' does not exist and creation is turned off: create it with pg_create_logical_replication_slot('\(slot)', 'pgoutput'), or drop --no-create"
+        case .slotNotLogical(let slot):
+            return "the replication slot '\(slot)' is a physical slot: outbox-cdc needs a logical slot with the pgoutput plugin; name another with --slot"
+        case .slotUsesOtherPlugin(let slot, let plugin):
+            return "the replication slot '\(slot)' uses the plugin '\(plugin)', not pgoutput: drop it (pg_drop_replication_slot('\(slot)')) or name another with --slot"
+        case .slotInOtherDatabase(let slot, let database):
+            return "the replication slot '\(slot)' belongs to database '\(database)': connect to that database or name another slot with --slot"
+        case .slotActive(let slot, let pid):
+            return "the replication slot '\(slot)' is in use by another process\(pid.map { " (pid \($0))" } ?? "")"
+        }
+    }
+
+    public var isTransient: Bool {
+        if case .slotActive = self { return true }
+        return false
+    }
+}
+
+/// What the server said about itself and the slot before streaming started.
+public struct PreparedSlot: Sendable {
+    /// The slot's `confirmed_flush_lsn`: streaming resumes after it.
+    public var confirmedFlush: LSN
+    public var slotCreated: Bool
+    public var publicationCreated: Bool
+    public var database: String
+    public var systemIdentifier: String
+    public var timeline: Int
+    /// The server's WAL insert position when it was asked.
+    public var serverWALPosition: LSN
+}
+
+/// An error from either PostgreSQL itself or from checking what it holds.
+public enum ReplicationStartError: Error, Sendable, CustomStringConvertible {
+    case postgres(PostgresError)
+    case setup(ReplicationSetupError)
+
+    public var description: String {
+        switch self {
+        case .postgres(let error): return error.description
+        case .setup(let error): return error.description
+        }
+    }
+
+    public var isTransient: Bool {
+        switch self {
+        case .postgres(let error): return error.isTransient
+        case .setup(let error): return error.isTransient
+        }
+    }
+}
+
+extension PostgresConnection {
+    /// Checks the server, the table, the publication and the slot, creating the publication and the
+    /// slot where they are missing and `source.createMissing` allows. Runs on a replication connection
+    /// (which takes simple SQL too), so the slot is checked on the very connection that will stream.
+    public func prepareReplication(for source: ReplicationSource) throws(ReplicationStartError) -> PreparedSlot {
+        do {
+            return try prepare(source)
+        } catch let error as ReplicationSetupError {
+            throw .setup(error)
+        } catch let error as PostgresError {
+            throw .postgres(error)
+        } catch {
+            throw .postgres(PostgresError(kind: .protocolViolation, message: "\(error)"))
+        }
+    }
+
+    private func prepare(_ source: ReplicationSource) throws -> PreparedSlot {
+        let walLevel = try query("SHOW wal_level").rows.first?.first ?? nil
+        guard walLevel == "logical" else {
+            throw ReplicationSetupError.walLevelNotLogical(current: walLevel ?? "unknown")
+        }
+        let system = try query("IDENTIFY_SYSTEM")
+        let database = system[0, "dbname"] ?? ""
+
+        let columns = try query("""
+            SELECT a.attname FROM pg_attribute a
+            JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE n.nspname = \(try literal(source.table.schema)) AND c.relname = \(try literal(source.table.name))
+              AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped
+            """).rows.compactMap { $0.first ?? nil }
+        guard !columns.isEmpty else {
+            throw ReplicationSetupError.tableMissing(source.table, database: database)
+        }
+        let missingColumns = source.requiredColumns.filter { !columns.contains($0) }
+        guard missingColumns.isEmpty else {
+            throw ReplicationSetupError.columnsMissing(missingColumns, table: source.table)
+        }
+
+        let publicationCreated = try preparePublication(source)
+        var slotCreated = false
+        var confirmedFlush = LSN.zero
+        let slotQuery = """
+            SELECT plugin, slot_type, database, active_pid, confirmed_flush_lsn
+            FROM pg_replication_slots WHERE slot_name = \(try literal(source.slot))
+            """
+        let slot = try query(slotQuery)
+        if slot.rows.isEmpty {
+            guard source.createMissing else { throw ReplicationSetupError.slotMissing(source.slot) }
+            // NOEXPORT-style creation: the snapshot is not needed; streaming starts at the slot's
+            // consistent point. Two instances racing to create it: the loser sees duplicate_object.
+            let created = try query("CREATE_REPLICATION_SLOT \(try identifier(source.slot)) LOGICAL pgoutput (SNAPSHOT 'nothing')")
+            slotCreated = true
+            confirmedFlush = created[0, "consistent_point"].flatMap(LSN.init) ?? .zero
+        } else {
+            if slot[0, "slot_type"] != "logical" { throw ReplicationSetupError.slotNotLogical(source.slot) }
+            if let plugin = slot[0, "plugin"], plugin != "pgoutput" {
+                throw ReplicationSetupError.slotUsesOtherPlugin(slot: source.slot, plugin: plugin)
+            }
+            if let slotDatabase = slot[0, "database"], slotDatabase != database {
+                throw ReplicationSetupError.slotInOtherDatabase(slot: source.slot, database: slotDatabase)
+            }
+            if let pid = slot[0, "active_pid"] {
+                throw ReplicationSetupError.slotActive(slot: source.slot, pid: Int(pid))
+            }
+            confirmedFlush = slot[0, "confirmed_flush_lsn"].flatMap(LSN.init) ?? .zero
+        }
+        return PreparedSlot(
+            confirmedFlush: confirmedFlush,
+            slotCreated: slotCreated,
+            publicationCreated: publicationCreated,
+            database: database,
+            systemIdentifier: system[0, "systemid"] ?? "",
+            timeline: system[0, "timeline"].flatMap { Int($0) } ?? 0,
+            serverWALPosition: system[0, "xlogpos"].flatMap(LSN.init) ?? .zero
+        )
+    }
+
+    /// Returns whether the publication was created.
+    private func preparePublication(_ source: ReplicationSource) throws -> Bool {
+        let publicationLiteral = try literal(source.publication)
+        let publication = try query("SELECT pubinsert FROM pg_publication WHERE pubname = \(publicationLiteral)")
+        if publication.rows.isEmpty {
+            guard source.createMissing else { throw ReplicationSetupError.publicationMissing(source.publication) }
+            // Inserts only: updates and deletes of outbox rows publish nothing, so the server need not
+            // decode and send them.
+            let create = """
+                CREATE PUBLICATION \(try identifier(source.publication))
+                FOR TABLE \(try identifier(source.table.schema)).\(try identifier(source.table.name))
+                WITH (publish = 'insert')
+                """
+            do {
+                try query(create)
+                return true
+            } catch {
+                // Another instance may have created it between our look and our create: use theirs.
+                guard error.sqlState == SQLState.duplicateObject else { throw error }
+                return false
+            }
+        }
+        guard publication[0, "pubinsert"] == "t" else {
+            throw ReplicationSetupError.publicationSkipsInserts(source.publication)
+        }
+        let schemaLiteral = try literal(source.table.schema)
+        let tableLiteral = try literal(source.table.name)
+        let included = try query("""
+            SELECT 1 FROM pg_publication_tables WHERE pubname = \(publicationLiteral)
+              AND schemaname = \(schemaLiteral) AND tablename = \(tableLiteral)
+            """)
+        guard !included.rows.isEmpty else {
+            throw ReplicationSetupError.publicationLacksTable(publication: source.publication, table: source.table)
+        }
+        return false
+    }
+}

@@ -1,0 +1,171 @@
+import ArgumentParser
+import Connector
+@preconcurrency import Dispatch
+import Glibc
+import Logging
+import Synchronization
+import WALReader
+
+/// `outbox-cdc [run] --db … --brokers …`: stream the outbox to Kafka until SIGTERM or SIGINT.
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Stream outbox INSERTs from a pgoutput slot to Kafka (the default command)."
+    )
+
+    @Option(help: "PostgreSQL connection URL or key=value string; the role needs REPLICATION. [env: OUTBOX_CDC_DB]")
+    var db: String?
+
+    @Option(help: "Kafka bootstrap servers, host:port[,host:port]. [env: OUTBOX_CDC_BROKERS]")
+    var brokers: String?
+
+    @Option(help: "Logical replication slot (pgoutput). [env: OUTBOX_CDC_SLOT] (default: outbox)")
+    var slot: String?
+
+    @Option(help: "Publication of the outbox table. [env: OUTBOX_CDC_PUBLICATION] (default: outbox_pub)")
+    var publication: String?
+
+    @Option(help: "The outbox table, schema.table. [env: OUTBOX_CDC_TABLE] (default: public.outbox)")
+    var table: String?
+
+    @Flag(name: .customLong("no-create"), help: "Never create the publication or the slot; fail if they are missing. [env: OUTBOX_CDC_NO_CREATE]")
+    var noCreate = false
+
+    @Option(name: .customLong("kafka-property"), help: ArgumentHelp(
+        "A librdkafka property, key=value; repeat for more. Overrides the defaults (enable.idempotence=true, acks=all, partitioner=murmur2_random, linger.ms=0, message.timeout.ms=0). [env: OUTBOX_CDC_KAFKA_PROPERTIES, comma-separated]",
+        valueName: "key=value"))
+    var kafkaProperties: [String] = []
+
+    @Option(name: .customLong("status-interval-ms"), help: "How often to confirm the slot position, in milliseconds. [env: OUTBOX_CDC_STATUS_INTERVAL_MS] (default: 1000)")
+    var statusIntervalMilliseconds: Int?
+
+    @Option(name: .customLong("shutdown-timeout-s"), help: "How long a stop waits for Kafka acknowledgements, in seconds. [env: OUTBOX_CDC_SHUTDOWN_TIMEOUT_S] (default: 30)")
+    var shutdownTimeoutSeconds: Int?
+
+    @Option(name: .customLong("protocol-version"), help: "pgoutput protocol version 1-4; default: the highest the server speaks. [env: OUTBOX_CDC_PROTOCOL_VERSION]")
+    var protocolVersion: Int?
+
+    @OptionGroup var logging: LoggingOptions
+
+    func run() async throws {
+        let environment = Environment.current
+        let logger: Logger
+        let configuration: ConnectorConfiguration
+        do {
+            logger = try logging.bootstrap(environment: environment)
+            configuration = try connectorConfiguration(environment)
+        } catch let error as UsageError {
+            throw ValidationError(error.description)
+        }
+        let connector = OutboxConnector(configuration: configuration, logger: logger)
+        let signals = SignalHandlers(logger: logger) { connector.stop() }
+        defer { signals.cancel() }
+        do {
+            try await connector.run()
+        } catch {
+            logger.critical("\(error)")
+            throw ExitCode(1)
+        }
+    }
+
+    func connectorConfiguration(_ environment: Environment) throws -> ConnectorConfiguration {
+        guard let dbText = environment.resolve(db, "OUTBOX_CDC_DB") else {
+            throw UsageError("--db is required (or set OUTBOX_CDC_DB): the PostgreSQL connection URL, e.g. postgres://app@db:5432/app")
+        }
+        let database: ConnectionSettings
+        do {
+            database = try ConnectionSettings(dbText)
+        } catch {
+            throw UsageError("--db: \(error)")
+        }
+        guard let brokers = environment.resolve(brokers, "OUTBOX_CDC_BROKERS") else {
+            throw UsageError("--brokers is required (or set OUTBOX_CDC_BROKERS): Kafka bootstrap servers, e.g. kafka:9092")
+        }
+        let tableText = environment.resolve(table, "OUTBOX_CDC_TABLE") ?? "public.outbox"
+        guard let table = QualifiedTableName(tableText) else {
+            throw UsageError("--table must be schema.table or table, not '\(tableText)'")
+        }
+        var properties: [String: String] = [:]
+        let propertyTexts = kafkaProperties.isEmpty
+            ? (environment["OUTBOX_CDC_KAFKA_PROPERTIES"].map { $0.split(separator: ",").map(String.init) } ?? [])
+            : kafkaProperties
+        for text in propertyTexts {
+            guard let separator = text.firstIndex(of: "="), separator != text.startIndex else {
+                throw UsageError("--kafka-property must be key=value, not '\(text.prefix(while: { $0 != "=" }))…'")
+            }
+            properties[String(text[..<separator]).trimmingSpaces] = String(text[text.index(after: separator)...])
+        }
+        let statusInterval = try integer(statusIntervalMilliseconds, "OUTBOX_CDC_STATUS_INTERVAL_MS", "--status-interval-ms", environment, range: 10...600_000) ?? 1000
+        let shutdownTimeout = try integer(shutdownTimeoutSeconds, "OUTBOX_CDC_SHUTDOWN_TIMEOUT_S", "--shutdown-timeout-s", environment, range: 0...3600) ?? 30
+        let protocolVersion = try integer(self.protocolVersion, "OUTBOX_CDC_PROTOCOL_VERSION", "--protocol-version", environment, range: 1...4)
+        let slot = environment.resolve(slot, "OUTBOX_CDC_SLOT") ?? "outbox"
+        let publication = environment.resolve(publication, "OUTBOX_CDC_PUBLICATION") ?? "outbox_pub"
+        let noCreate = try self.noCreate || (environment.bool("OUTBOX_CDC_NO_CREATE") ?? false)
+        return ConnectorConfiguration(
+            database: database,
+            brokers: brokers,
+            slot: slot,
+            publication: publication,
+            table: table,
+            createMissing: !noCreate,
+            kafkaProperties: properties,
+            statusInterval: .milliseconds(statusInterval),
+            shutdownTimeout: .seconds(shutdownTimeout),
+            protocolVersion: protocolVersion
+        )
+    }
+
+    private func integer(_ flag: Int?, _ variable: String, _ name: String, _ environment: Environment, range: ClosedRange<Int>) throws -> Int? {
+        let value: Int
+        if let flag {
+            value = flag
+        } else if let text = environment[variable] {
+            guard let parsed = Int(text) else { throw UsageError("\(variable) must be a whole number, not '\(text)'") }
+            value = parsed
+        } else {
+            return nil
+        }
+        guard range.contains(value) else {
+            throw UsageError("\(name) must be between \(range.lowerBound) and \(range.upperBound), not \(value)")
+        }
+        return value
+    }
+}
+
+/// SIGTERM and SIGINT ask for an orderly stop; a second one exits at once.
+final class SignalHandlers {
+    private let sources: [any DispatchSourceSignal]
+
+    init(logger: Logger, onStop: @escaping @Sendable () -> Void) {
+        let received = SignalCounter()
+        sources = [SIGTERM, SIGINT].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler {
+                if received.increment() > 1 {
+                    logger.warning("second signal: exiting without waiting for Kafka")
+                    exit(130)
+                }
+                logger.info("signal received: stopping", metadata: ["signal": "\(number)"])
+                onStop()
+            }
+            source.resume()
+            return source
+        }
+    }
+
+    func cancel() {
+        sources.forEach { $0.cancel() }
+    }
+}
+
+final class SignalCounter: Sendable {
+    private let count = Atomic<Int>(0)
+    func increment() -> Int { count.add(1, ordering: .relaxed).newValue }
+}
+
+extension String {
+    var trimmingSpaces: String {
+        String(drop(while: { $0 == " " }).reversed().drop(while: { $0 == " " }).reversed())
+    }
+}

@@ -1,0 +1,70 @@
+import ArgumentParser
+import KafkaClient
+import Logging
+import WALReader
+
+/// `outbox-cdc tail`: prints the records of Kafka topics, to see events arrive (the demo, debugging).
+struct TailCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tail",
+        abstract: "Print the records of Kafka topics as they arrive (reads partitions directly, no consumer group)."
+    )
+
+    @Option(help: "Kafka bootstrap servers. [env: OUTBOX_CDC_BROKERS]")
+    var brokers: String?
+
+    @Option(name: .customLong("topic"), help: "A topic to read; repeat for more.")
+    var topics: [String] = []
+
+    @Flag(name: .customLong("from-beginning"), help: "Read each partition from its start rather than only new records.")
+    var fromBeginning = false
+
+    @Option(help: "Stop after this many records.")
+    var count: Int?
+
+    @Option(name: .customLong("timeout-s"), help: "Stop after this many seconds without a new record.")
+    var timeoutSeconds: Int?
+
+    @OptionGroup var logging: LoggingOptions
+
+    func run() async throws {
+        let environment = Environment.current
+        let logger: Logger
+        do {
+            logger = try logging.bootstrap(environment: environment)
+        } catch let error as UsageError {
+            throw ValidationError(error.description)
+        }
+        guard let brokers = environment.resolve(brokers, "OUTBOX_CDC_BROKERS") else {
+            throw ValidationError("--brokers is required (or set OUTBOX_CDC_BROKERS)")
+        }
+        guard !topics.isEmpty else { throw ValidationError("name at least one --topic") }
+        let topics = topics, fromBeginning = fromBeginning, count = count
+        let idleTimeout: Duration? = timeoutSeconds.map { .seconds($0) }
+        try await DedicatedThread.run {
+            let consumer = try KafkaConsumer(brokers: brokers, logger: logger)
+            defer { consumer.close() }
+            for topic in topics {
+                try consumer.assign(topic: topic, from: fromBeginning ? .beginning : .end)
+            }
+            var printed = 0
+            var lastRecord = ContinuousClock.now
+            while count.map({ printed < $0 }) ?? true {
+                if let idleTimeout, lastRecord.duration(to: .now) > idleTimeout { break }
+                guard let record = try consumer.poll(timeout: .milliseconds(200)) else { continue }
+                print(Self.render(record))
+                printed += 1
+                lastRecord = .now
+            }
+        }
+    }
+
+    /// `topic[partition]@offset key=… headers={…} value=…`, bytes shown as UTF-8 text.
+    static func render(_ record: KafkaRecord) -> String {
+        func text(_ bytes: [UInt8]?) -> String {
+            bytes.map { String(decoding: $0, as: UTF8.self) } ?? "null"
+        }
+        let headers = record.headers.map { "\($0.name)=\(text($0.value))" }.joined(separator: ", ")
+        return "\(record.topic)[\(record.partition)]@\(record.offset) key=\(text(record.key)) headers={\(headers)} value=\(text(record.value))"
+    }
+}

@@ -1,0 +1,238 @@
+import Foundation
+import PostgresLSN
+import Testing
+import WALReader
+
+/// Every error a user meets: one clear line naming the thing to fix and a non-zero exit, or a retry
+/// where the condition passes by itself. Synchronous for the same reason as `StreamingTests`.
+@Suite("Errors a user meets", .serialized)
+struct ErrorTests {
+    /// Runs the connector to its exit and returns the status and the log.
+    private func runToExit(_ arguments: [String], timeout: Duration = .seconds(30)) throws -> (status: Int32?, log: String) {
+        let process = try ConnectorProcess(arguments)
+        let status = process.waitForExit(timeout: timeout)
+        return (status, process.log)
+    }
+
+    @Test("--version names outbox-cdc, libpq and librdkafka")
+    func version() throws {
+        let (status, log) = try runToExit(["--version"])
+        #expect(status == 0)
+        #expect(log.contains("outbox-cdc "))
+        #expect(log.contains("libpq 15."))
+        #expect(log.contains("librdkafka 2."))
+    }
+
+    @Test("Missing or malformed settings are usage errors that name the flag")
+    func usageErrors() throws {
+        let noDatabase = try runToExit(["--brokers", "127.0.0.1:9"])
+        #expect(noDatabase.status == 64)
+        #expect(noDatabase.log.contains("--db is required (or set OUTBOX_CDC_DB)"))
+
+        let noBrokers = try runToExit(["--db", "postgres://u@127.0.0.1:9/db"])
+        #expect(noBrokers.status == 64)
+        #expect(noBrokers.log.contains("--brokers is required"))
+
+        let badURL = try runToExit(["--db", "postgres://u@[::1/db", "--brokers", "127.0.0.1:9"])
+        #expect(badURL.status == 64)
+        #expect(badURL.log.contains("--db: invalid database connection string"))
+
+        let badTable = try runToExit(["--db", "postgres://u@127.0.0.1:9/db", "--brokers", "b:9", "--table", "a.b.c"])
+        #expect(badTable.status == 64)
+        #expect(badTable.log.contains("--table must be schema.table"))
+
+        let badProperty = try runToExit(["--db", "postgres://u@127.0.0.1:9/db", "--brokers", "b:9", "--kafka-property", "acks"])
+        #expect(badProperty.status == 64)
+        #expect(badProperty.log.contains("--kafka-property must be key=value"))
+
+        let badLevel = try runToExit(["--db", "postgres://u@127.0.0.1:9/db", "--brokers", "b:9", "--log-level", "loud"])
+        #expect(badLevel.status == 64)
+        #expect(badLevel.log.contains("--log-level must be one of"))
+    }
+
+    @Test("An unknown librdkafka property stops with an error naming it")
+    func unknownKafkaProperty() throws {
+        let database = try TestDatabase()
+        defer { database.drop() }
+        let result = try runToExit(["--db", database.url, "--brokers", try TestStack.brokers(), "--kafka-property", "no.such.property=1"])
+        #expect(result.status == 1)
+        #expect(result.log.contains("no.such.property"))
+    }
+
+    @Test("A missing outbox table is named, with the database")
+    func missingTable() throws {
+        let database = try TestDatabase()
+        defer { database.drop() }
+        let result = try runToExit(["--db", database.url, "--brokers", try TestStack.brokers(), "--table", "public.nope"])
+        #expect(result.status == 1)
+        #expect(result.log.contains("the outbox table public.nope does not exist in database '\(database.name)'"))
+    }
+
+    @Test("An outbox table without the mapped columns is refused at start")
+    func missingColumns() throws {
+        let database = try TestDatabase()
+        defer { database.drop() }
+        try database.sql("CREATE TABLE thin (id uuid PRIMARY KEY, payload jsonb)")
+        let result = try runToExit(["--db", database.url, "--brokers", try TestStack.brokers(), "--table", "thin"])
+        #expect(result.status == 1)
+        #expect(result.log.contains("lacks the column(s) aggregatetype, aggregateid"))
+    }
+
+    @Test("Wrong password: the login is refused, and the password never reaches the log")
+    func authenticationFailed() throws {
+        let database = try TestDatabase()
+        defer { database.drop() }
+        var components = try #require(URLComponents(string: database.url))
+        components.password = "s3cret-wrong-pw"
+        let result = try runToExit(["--db", try #require(components.string), "--brokers", try TestStack.brokers()])
+        #expect(result.status == 1)
+        #expect(result.log.contains("PostgreSQL refused the login"))
+        #expect(!result.log.contains("s3cret-wrong-pw"))
+    }
+
+    @Test("A role without REPLICATION is told how to grant it")
+    func noReplicationPrivilege() throws {
+        let database = try TestDatabase()
+        defer { database.drop() }
+        let role = "norep_\(database.suffix)"
+        try database.sql("CREATE ROLE \(role) LOGIN PASSWORD 'pw'")
+        defer { _ = try? database.sql("DROP ROLE IF EXISTS \(role)") }
+        var components = try #require(URLComponents(string: database.url))
+        components.user = role
+        components.password = "pw"
+        let result = try runToExit(["--db", try #require(components.string), "--brokers", try TestStack.brokers()])
+        #expect(result.status == 1)
+        #expect(result.log.contains("ALTER ROLE <role> WITH REPLICATION"))
+    }
+
+    @Test("An existing slot with another plugin is refused with the way out")
+    func slotWithOtherPlugin() throws {
+        let database = try TestDatabase()
+        defer { database.drop() }
+        let slot = "td_\(database.suffix)"
+        try database.sql("SELECT pg_create_logical_replication_slot('\(slot)', 'test_decoding')")
+        let result = try runToExit(["--db", database.url, "--brokers", try TestStack.brokers(), "--slot", slot])
+        #expect(result.status == 1)
+        #expect(result.log.contains("uses the plugin 'test_decoding', not pgoutput"))
+    }
+
+    @Test("--no-create refuses to create a missing publication")
+    func noCreate() throws {
+        let database = try TestDatabase()
+        defer { database.drop() }
+        let result = try runToExit(["--db", database.url, "--brokers", try TestStack.brokers(), "--no-create"])
+        #expect(result.status == 1)
+        #expect(result.log.contains("the publication 'outbox_pub' does not exist and creation is turned off"))
+        #expect(try database.sql("SELECT count(*) FROM pg_replication_slots WHERE database = '\(database.name)'")[0, "count"] == "0")
+    }
+
+    @Test("wal_level below logical is refused with how to fix it")
+    func walLevelNotLogical() throws {
+        let cluster = try ThrowawayCluster(walLevel: "replica")
+        defer { cluster.stop() }
+        let result = try runToExit(["--db", cluster.url, "--brokers", try TestStack.brokers()])
+        #expect(result.status == 1)
+        #expect(result.log.contains("wal_level is 'replica' but logical replication needs 'logical'"))
+        #expect(result.log.contains("ALTER SYSTEM SET wal_level = logical"))
+    }
+
+    @Test("Hot standby: a second instance waits while the slot is busy and takes over when the first dies")
+    func slotActiveElsewhereWaitsAndTakesOver() throws {
+        let database = try TestDatabase()
+        defer { database.drop() }
+        let slot = "slot_\(database.suffix)"
+        let type = "standby_\(database.suffix)"
+        let active = try ConnectorProcess(database: database)
+        try database.waitUntilActive(slot: slot)
+        let standby = try ConnectorProcess(database: database)
+        try waitFor("the standby to report the busy slot", timeout: .seconds(20)) {
+            standby.log.contains("is in use by another process")
+        }
+        #expect(standby.isRunning)
+
+        active.killHard()
+        let killed = ContinuousClock.now
+        var writer = try OutboxWriter(database: database)
+        let events = try writer.commit([(type, "a")])
+        let reader = try TopicReader(topics: ["outbox.event.\(type)"])
+        try reader.read(until: 1, timeout: .seconds(60))
+        #expect(reader.records.first?.idHeader == events[0].id)
+        print("hot standby: took over and published \(ContinuousClock.now - killed) after kill -9 of the active instance")
+        standby.terminate()
+        #expect(standby.waitForExit(timeout: .seconds(30)) == 0, "\(standby.log)")
+    }
+
+    @Test("Broker unreachable: the connector keeps retrying, the slot does not move past unacknowledged events, SIGTERM still exits")
+    func brokerUnreachable() throws {
+        let database = try TestDatabase()
+        defer { database.drop() }
+        let slot = "slot_\(database.suffix)"
+        let connector = try ConnectorProcess(database: database, brokers: "127.0.0.1:9", extra: ["--shutdown-timeout-s", "1"])
+        try database.waitUntilActive(slot: slot)
+        try waitFor("the idle slot to be confirmed", timeout: .seconds(10)) { try database.slot(slot)?.confirmed != nil }
+        let before = try #require(try database.slot(slot)?.confirmed)
+        var writer = try OutboxWriter(database: database)
+        _ = try writer.commit([("unreachable_\(database.suffix)", "a")])
+        usleep(2_000_000)
+        #expect(connector.isRunning)
+        #expect(try database.slot(slot)?.confirmed == before, "the slot moved past an event Kafka never acknowledged")
+        connector.terminate()
+        #expect(connector.waitForExit(timeout: .seconds(30)) == 0, "\(connector.log)")
+        #expect(try database.slot(slot)?.confirmed == before)
+        #expect(connector.log.contains("Kafka did not acknowledge every event before the shutdown timeout"))
+    }
+
+    @Test("PostgreSQL unreachable: the connector retries with backoff until stopped")
+    func postgresUnreachable() throws {
+        let connector = try ConnectorProcess(["--db", "postgres://u:pw@127.0.0.1:9/db", "--brokers", try TestStack.brokers()])
+        try waitFor("a reconnect attempt", timeout: .seconds(20)) {
+            connector.log.components(separatedBy: "reconnecting").count >= 3
+        }
+        #expect(connector.isRunning)
+        connector.terminate()
+        #expect(connector.waitForExit(timeout: .seconds(10)) == 0, "\(connector.log)")
+        #expect(!connector.log.contains(":pw@"))
+    }
+}
+
+/// A second PostgreSQL cluster of its own, for settings the shared stack must not have.
+final class ThrowawayCluster {
+    let directory: String
+    let port: Int
+    let binaries: String
+
+    init(walLevel: String) throws {
+        binaries = ProcessInfo.processInfo.environment["OUTBOX_CDC_PG_BIN"] ?? "/usr/lib/postgresql/15/bin"
+        directory = "/tmp/outbox-cdc-cluster-\(UInt64.random(in: 0 ... .max))"
+        port = Int.random(in: 40000 ..< 50000)
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try Self.shell("chown postgres \(directory)")
+        try Self.shell("runuser -u postgres -- \(binaries)/initdb -D \(directory)/data -U postgres --auth=trust >/dev/null")
+        try Self.shell("""
+            runuser -u postgres -- \(binaries)/pg_ctl -D \(directory)/data -l \(directory)/log -w \
+              -o "-p \(port) -c listen_addresses=127.0.0.1 -c unix_socket_directories=\(directory) -c wal_level=\(walLevel)" start >/dev/null
+            """)
+    }
+
+    var url: String { "postgres://postgres@127.0.0.1:\(port)/postgres" }
+
+    func stop() {
+        _ = try? Self.shell("runuser -u postgres -- \(binaries)/pg_ctl -D \(directory)/data -m immediate -w stop >/dev/null")
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    /// Runs `command` with /bin/sh and waits for it with waitpid: Foundation's `waitUntilExit` was
+    /// seen never to return here once the shell had started a daemon (pg_ctl start).
+    private static func shell(_ command: String) throws {
+        var pid: pid_t = 0
+        let words: [String] = ["/bin/sh", "-c", command]
+        let arguments: [UnsafeMutablePointer<CChar>?] = words.map { strdup($0) } + [nil]
+        defer { arguments.forEach { free($0) } }
+        guard posix_spawn(&pid, "/bin/sh", nil, nil, arguments, environ) == 0 else {
+            throw TestSetupError("cannot start /bin/sh for: \(command)")
+        }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        guard status == 0 else { throw TestSetupError("failed (status \(status)): \(command)") }
+    }
+}

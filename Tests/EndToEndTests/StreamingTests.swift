@@ -1,0 +1,201 @@
+import Foundation
+import KafkaClient
+import PostgresLSN
+import Testing
+import WALReader
+
+/// The core promise against the real PostgreSQL and the real (Tansu) broker, through the executable.
+///
+/// The tests block (libpq, Kafka polls, child processes) and are synchronous on purpose: `#expect`
+/// attributes issues through task-locals, which a thread of our own would not carry. The suite is
+/// serialized, so it holds at most one thread of the pool.
+@Suite("Streaming end to end", .serialized)
+struct StreamingTests {
+    @Test("1,000 events in 100 transactions across 5 aggregate types arrive with topic, key, value and id header, in per-key commit order")
+    func thousandEventsAcrossFiveTypes() throws {
+        let database = try TestDatabase()
+        defer { database.drop() }
+        let types = (0 ..< 5).map { "type\($0)_\(database.suffix)" }
+        let connector = try ConnectorProcess(database: database)
+        try database.waitUntilActive(slot: "slot_\(database.suffix)")
+
+        var writer = try OutboxWriter(database: database)
+        var written: [WrittenEvent] = []
+        for transaction in 0 ..< 100 {
+            let rows = (0 ..< 10).map { index in
+                let n = transaction * 10 + index
+                return (aggregateType: types[n % 5], aggregateID: "agg-\(n % 37)")
+            }
+            written += try writer.commit(rows)
+        }
+        let reader = try TopicReader(topics: types.map { "outbox.event.\($0)" })
+        let records = try reader.read(until: 1000)
+        try reader.drain(for: .milliseconds(500))
+
+        #expect(reader.records.count == 1000, "exactly once in the absence of faults")
+        // What PostgreSQL itself prints for each payload is what the value must be.
+        let canonical = try database.sql("SELECT id::text, payload::text FROM outbox")
+        let payloadByID = Dictionary(uniqueKeysWithValues: canonical.rows.map { ($0[0] ?? "", $0[1] ?? "") })
+        let writtenByID = Dictionary(uniqueKeysWithValues: written.map { ($0.id, $0) })
+        for record in records {
+            let id = try #require(record.idHeader)
+            let event = try #require(writtenByID[id], "unknown id \(id)")
+            #expect(record.topic == "outbox.event.\(event.aggregateType)")
+            #expect(record.key?.utf8String == event.aggregateID)
+            #expect(record.value?.utf8String == payloadByID[id])
+            #expect(record.headers.map(\.name) == ["id"])
+            #expect(id.count == 36)
+        }
+        #expect(Set(records.compactMap(\.idHeader)) == Set(written.map(\.id)))
+        let order = verifyPerKeyOrder(records, written: written)
+        #expect(order.orderViolations.isEmpty, "\(order.orderViolations.prefix(5))")
+
+        connector.terminate()
+        #expect(connector.waitForExit(timeout: .seconds(30)) == 0, "\(connector.log)")
+    }
+
+    @Test("An insert deleted in the same transaction is still published; updates, deletes and other tables publish nothing")
+    func insertDeletedInSameTransaction() throws {
+        let database = try TestDatabase()
+        defer { database.drop() }
+        try database.sql("CREATE TABLE other (id serial PRIMARY KEY, note text)")
+        let type = "deleted_\(database.suffix)"
+        let connector = try ConnectorProcess(database: database)
+        try database.waitUntilActive(slot: "slot_\(database.suffix)")
+
+        var writer = try OutboxWriter(database: database)
+        // The common pattern: write the event and delete the row at once, so the table stays empty.
+        let deleted = try writer.commit([(type, "a-1")], extraSQL: "DELETE FROM outbox")
+        let kept = try writer.commit([(type, "a-2")])
+        try database.sql("UPDATE outbox SET type = 'changed'")
+        try database.sql("DELETE FROM outbox")
+        try database.sql("INSERT INTO other (note) VALUES ('not an event')")
+        let last = try writer.commit([(type, "a-3")])
+
+        let reader = try TopicReader(topics: ["outbox.event.\(type)"])
+        try reader.read(until: 3)
+        try reader.drain(for: .seconds(1))
+        #expect(reader.records.compactMap(\.idHeader).sorted() == (deleted + kept + last).map(\.id).sorted())
+        // Only the last event's row is still in the table; the published ones were all deleted.
+        #expect(try database.sql("SELECT id::text FROM outbox").rows.map { $0.first ?? nil } == [last[0].id])
+
+        connector.terminate()
+        #expect(connector.waitForExit(timeout: .seconds(30)) == 0, "\(connector.log)")
+    }
+
+    @Test("kill -9 while 20,000 events are written, then a restart: every event arrives at least once, in per-key order")
+    func killNineDuringTwentyThousandEvents() throws {
+        let database = try TestDatabase()
+        defer { database.drop() }
+        let types = (0 ..< 4).map { "crash\($0)_\(database.suffix)" }
+        let slot = "slot_\(database.suffix)"
+        let first = try ConnectorProcess(database: database)
+        try database.waitUntilActive(slot: slot)
+
+        var writer = try OutboxWriter(database: database)
+        var written: [WrittenEvent] = []
+        let started = ContinuousClock.now
+        var killedAt: Int?
+        var restarted: ConnectorProcess?
+        var restartTime: ContinuousClock.Instant?
+        for transaction in 0 ..< 1000 {
+            let rows = (0 ..< 20).map { index in
+                let n = transaction * 20 + index
+                return (aggregateType: types[n % 4], aggregateID: "key-\(n % 101)")
+            }
+            written += try writer.commit(rows)
+            if written.count == 6000 {
+                first.killHard()
+                killedAt = written.count
+            }
+        }
+        // 14,000 events wait in the slot. The killed walsender may hold it for a moment: the new
+        // process waits for it (the hot-standby path).
+        restarted = try ConnectorProcess(database: database)
+        restartTime = .now
+        let writeSeconds = Double((ContinuousClock.now - started).components.attoseconds) / 1e18 + Double((ContinuousClock.now - started).components.seconds)
+        let reader = try TopicReader(topics: types.map { "outbox.event.\($0)" })
+        let deadline = ContinuousClock.now + .seconds(120)
+        let expected = Set(written.map(\.id))
+        while reader.eventIDs.count < expected.count, ContinuousClock.now < deadline {
+            try reader.drain(for: .milliseconds(250))
+        }
+        let caughtUp = ContinuousClock.now
+        let missing = expected.subtracting(reader.eventIDs)
+        #expect(missing.isEmpty, "\(missing.count) events never arrived; log:\n\(restarted?.log ?? "")")
+        let order = verifyPerKeyOrder(reader.records, written: written)
+        #expect(order.orderViolations.isEmpty, "\(order.orderViolations.prefix(5))")
+        #expect(killedAt == 6000)
+
+        if let restartTime {
+            let seconds = Double((caughtUp - restartTime).components.seconds) + Double((caughtUp - restartTime).components.attoseconds) / 1e18
+            print("kill -9 test: \(written.count) events written in \(String(format: "%.2f", writeSeconds)) s; after the restart the backlog of \(written.count - 6000)+ events was in Kafka within \(String(format: "%.2f", seconds)) s (\(Int(Double(written.count - 6000) / seconds)) events/s, process start included); duplicates: \(order.duplicates)")
+        }
+        restarted?.terminate()
+        #expect(restarted?.waitForExit(timeout: .seconds(30)) == 0, "\(restarted?.log ?? "")")
+    }
+
+    @Test("After SIGTERM the slot is confirmed at the end of the last acknowledged transaction, and a restart republishes nothing")
+    func sigtermConfirmsExactlyAndRestartRepublishesNothing() throws {
+        let database = try TestDatabase()
+        defer { database.drop() }
+        let type = "term_\(database.suffix)"
+        let slot = "slot_\(database.suffix)"
+        // A witness slot sees the same transactions; its COMMIT rows carry each transaction's end LSN.
+        try database.sql("SELECT pg_create_logical_replication_slot('witness_\(database.suffix)', 'test_decoding')")
+        let connector = try ConnectorProcess(database: database)
+        try database.waitUntilActive(slot: slot)
+
+        var writer = try OutboxWriter(database: database)
+        var written: [WrittenEvent] = []
+        for transaction in 0 ..< 50 {
+            written += try writer.commit((0 ..< 10).map { (type, "k-\(($0 + transaction) % 7)") })
+        }
+        let reader = try TopicReader(topics: ["outbox.event.\(type)"])
+        try reader.read(until: written.count)
+        connector.terminate()
+        #expect(connector.waitForExit(timeout: .seconds(30)) == 0, "\(connector.log)")
+
+        let commits = try database.sql("SELECT lsn FROM pg_logical_slot_peek_changes('witness_\(database.suffix)', NULL, NULL) WHERE data LIKE 'COMMIT%'")
+        let lastEnd = try #require(commits.rows.last.flatMap { $0.first ?? nil }.flatMap { LSN($0) })
+        let confirmed = try #require(try database.slot(slot)?.confirmed)
+        // Nothing acknowledged is left unconfirmed...
+        #expect(confirmed >= lastEnd, "confirmed \(confirmed) is before the last transaction's end \(lastEnd)")
+        // ...and nothing of this database lies between the last transaction and the confirmed
+        // position (an idle connector may confirm the server's WAL end, which other databases move).
+        let later = try database.sql("SELECT count(*) FROM pg_logical_slot_peek_changes('witness_\(database.suffix)', NULL, NULL) WHERE lsn > '\(lastEnd)' AND lsn <= '\(confirmed)'")
+        #expect(later.rows.first?.first == "0")
+        // The slot holds no outbox row after its confirmed position.
+        let pending = try database.sql("SELECT count(*) FROM pg_logical_slot_peek_binary_changes('\(slot)', NULL, NULL, 'proto_version', '1', 'publication_names', 'pub_\(database.suffix)') WHERE substr(data, 1, 1) = 'I'")
+        #expect(pending.rows.first?.first == "0")
+
+        let restarted = try ConnectorProcess(database: database)
+        try database.waitUntilActive(slot: slot)
+        try reader.drain(for: .seconds(3))
+        #expect(reader.records.count == written.count, "a restart republished \(reader.records.count - written.count) records")
+        restarted.terminate()
+        #expect(restarted.waitForExit(timeout: .seconds(30)) == 0, "\(restarted.log)")
+        #expect(try database.slot(slot)?.confirmed == confirmed)
+    }
+
+    @Test("Writes to a table outside the publication move confirmed_flush_lsn while the outbox is idle")
+    func idleOutboxDoesNotPinWAL() throws {
+        let database = try TestDatabase()
+        defer { database.drop() }
+        try database.sql("CREATE TABLE busy (id serial PRIMARY KEY, note text)")
+        let slot = "slot_\(database.suffix)"
+        let connector = try ConnectorProcess(database: database)
+        try database.waitUntilActive(slot: slot)
+        let before = try #require(try database.slot(slot)?.confirmed)
+        for _ in 0 ..< 20 {
+            try database.sql("INSERT INTO busy (note) SELECT repeat('x', 200) FROM generate_series(1, 50)")
+        }
+        let written = try #require(try database.sql("SELECT pg_current_wal_lsn()")[0, "pg_current_wal_lsn"].flatMap { LSN($0) })
+        #expect(written > before)
+        try waitFor("confirmed_flush_lsn to pass \(written)", timeout: .seconds(20)) {
+            (try database.slot(slot)?.confirmed).flatMap { $0 }.map { $0 >= written } ?? false
+        }
+        connector.terminate()
+        #expect(connector.waitForExit(timeout: .seconds(30)) == 0, "\(connector.log)")
+    }
+}
