@@ -142,6 +142,7 @@ struct ErrorTests {
         defer { database.drop() }
         let slot = "slot_\(database.suffix)"
         let type = "standby_\(database.suffix)"
+        let reader = try TopicReader(topics: ["outbox.event.\(type)"])
         let active = try ConnectorProcess(database: database)
         try database.waitUntilActive(slot: slot)
         let standby = try ConnectorProcess(database: database)
@@ -154,7 +155,6 @@ struct ErrorTests {
         let killed = ContinuousClock.now
         var writer = try OutboxWriter(database: database)
         let events = try writer.commit([(type, "a")])
-        let reader = try TopicReader(topics: ["outbox.event.\(type)"])
         try reader.read(until: 1, timeout: .seconds(60))
         #expect(reader.records.first?.idHeader == events[0].id)
         print("hot standby: took over and published \(ContinuousClock.now - killed) after kill -9 of the active instance")
@@ -169,16 +169,20 @@ struct ErrorTests {
         let slot = "slot_\(database.suffix)"
         let connector = try ConnectorProcess(database: database, brokers: "127.0.0.1:9", extra: ["--shutdown-timeout-s", "1"])
         try database.waitUntilActive(slot: slot)
-        try waitFor("the idle slot to be confirmed", timeout: .seconds(10)) { try database.slot(slot)?.confirmed != nil }
-        let before = try #require(try database.slot(slot)?.confirmed)
+        // A witness slot gives the event's commit end; the connector's slot must stay before it.
+        try database.sql("SELECT pg_create_logical_replication_slot('witness_\(database.suffix)', 'test_decoding')")
         var writer = try OutboxWriter(database: database)
         _ = try writer.commit([("unreachable_\(database.suffix)", "a")])
+        let commits = try database.sql("SELECT lsn FROM pg_logical_slot_peek_changes('witness_\(database.suffix)', NULL, NULL) WHERE data LIKE 'COMMIT%'")
+        let eventEnd = try #require(commits.rows.last.flatMap { $0.first ?? nil }.flatMap { LSN($0) })
         usleep(2_000_000)
         #expect(connector.isRunning)
-        #expect(try database.slot(slot)?.confirmed == before, "the slot moved past an event Kafka never acknowledged")
+        let whileDown = try #require(try database.slot(slot)?.confirmed)
+        #expect(whileDown < eventEnd, "the slot moved to \(whileDown), past the unacknowledged event ending at \(eventEnd)")
         connector.terminate()
         #expect(connector.waitForExit(timeout: .seconds(30)) == 0, "\(connector.log)")
-        #expect(try database.slot(slot)?.confirmed == before)
+        let afterStop = try #require(try database.slot(slot)?.confirmed)
+        #expect(afterStop < eventEnd, "the final status confirmed \(afterStop), past the unacknowledged event ending at \(eventEnd)")
         #expect(connector.log.contains("Kafka did not acknowledge every event before the shutdown timeout"))
     }
 

@@ -201,8 +201,10 @@ final class ConnectorProcess: @unchecked Sendable {
         return URL(fileURLWithPath: ".build/debug/outbox-cdc")
     }
 
+    /// The process's output so far; bytes that are not UTF-8 (librdkafka may log some) are replaced.
     var log: String {
-        (try? String(contentsOf: logURL, encoding: .utf8)) ?? ""
+        guard let data = FileManager.default.contents(atPath: logURL.path) else { return "(no log file)" }
+        return String(decoding: data, as: UTF8.self)
     }
 
     func terminate() { kill(process.processIdentifier, SIGTERM) }
