@@ -60,9 +60,11 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
+        // Helpers shared by the test targets (a seedable PRNG for the randomized tests).
+        .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strictSettings),
         .testTarget(
             name: "PgOutputDecoderTests",
-            dependencies: ["PgOutputDecoder", "PostgresLSN"],
+            dependencies: ["PgOutputDecoder", "PostgresLSN", "TestSupport"],
             resources: [.copy("Fixtures")],
             swiftSettings: strictSettings
         ),
@@ -73,12 +75,12 @@ let package = Package(
         ),
         .testTarget(
             name: "WALReaderTests",
-            dependencies: ["WALReader", "PostgresLSN"],
+            dependencies: ["WALReader", "PostgresLSN", "TestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "ConnectorTests",
-            dependencies: ["Connector", "WALReader", "PgOutputDecoder", "PostgresLSN", "KafkaClient"],
+            dependencies: ["Connector", "WALReader", "PgOutputDecoder", "PostgresLSN", "KafkaClient", "TestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -1,3 +1,4 @@
+import KafkaClient
 public import WALReader
 
 /// Everything the connector needs to stream one outbox table to Kafka.
@@ -10,7 +11,7 @@ public struct ConnectorConfiguration: Sendable {
     public var table: QualifiedTableName
     /// Create the publication and the slot when missing.
     public var createMissing: Bool
-    /// librdkafka properties given by the user; they override `ConnectorConfiguration.producerDefaults`.
+    /// librdkafka properties given by the user; they override `KafkaProducer.defaultConfiguration`.
     public var kafkaProperties: [String: String]
     /// How often a standby status update reports the confirmed position.
     public var statusInterval: Duration
@@ -46,27 +47,11 @@ public struct ConnectorConfiguration: Sendable {
         self.reconnectBackoff = reconnectBackoff
     }
 
-    /// The producer settings that make delivery at-least-once, ordered per key and Java-compatible in
-    /// partitioning; users may override any of them with `--kafka-property`.
-    public static let producerDefaults: [String: String] = [
-        // Retries never reorder or duplicate within a partition.
-        "enable.idempotence": "true",
-        "acks": "all",
-        // The Java client's default partitioner: murmur2 of the key bytes, random for a null key.
-        "partitioner": "murmur2_random",
-        // librdkafka waits 5 ms by default to fill batches; at low rates that is pure latency, and at
-        // high rates batches fill anyway while earlier requests are in flight.
-        "linger.ms": "0",
-        // Bound the producer's memory: when the queue is full, reading the WAL pauses.
-        "queue.buffering.max.messages": "100000",
-        "queue.buffering.max.kbytes": "16384",
-        // Never give up on a message: a broker outage stalls the stream instead of losing events.
-        "message.timeout.ms": "0",
-    ]
-
-    /// The full librdkafka configuration: defaults, then the brokers, then the user's properties.
+    /// The full librdkafka configuration: `KafkaProducer.defaultConfiguration` (at-least-once, ordered per
+    /// key, Java-compatible partitioning, bounded memory, low latency), then the brokers, then the user's
+    /// properties.
     public var producerProperties: [String: String] {
-        var properties = Self.producerDefaults
+        var properties = KafkaProducer.defaultConfiguration
         properties["bootstrap.servers"] = brokers
         properties["client.id"] = "outbox-cdc"
         properties.merge(kafkaProperties) { _, user in user }

@@ -88,10 +88,14 @@ public final class KafkaConsumer: @unchecked Sendable {
             assignment.removeAll { $0.topic == topic && chosen.contains($0.partition) }
             assignment += chosen.map { (topic: topic, partition: $0, start: startOffset) }
 
-            let list = rd_kafka_topic_partition_list_new(Int32(assignment.count))!
+            guard let list = rd_kafka_topic_partition_list_new(Int32(assignment.count)) else {
+                throw KafkaError(code: RD_KAFKA_RESP_ERR__FAIL.rawValue, message: "cannot allocate a partition list")
+            }
             defer { rd_kafka_topic_partition_list_destroy(list) }
             for entry in assignment {
-                let element = rd_kafka_topic_partition_list_add(list, entry.topic, entry.partition)!
+                guard let element = rd_kafka_topic_partition_list_add(list, entry.topic, entry.partition) else {
+                    throw KafkaError(code: RD_KAFKA_RESP_ERR__FAIL.rawValue, message: "cannot allocate a partition list")
+                }
                 let key = "\(entry.topic)/\(entry.partition)"
                 // Partitions already being read continue where they are.
                 element.pointee.offset = current[key].flatMap { $0 >= 0 ? $0 : nil } ?? entry.start
@@ -202,8 +206,9 @@ public final class KafkaConsumer: @unchecked Sendable {
 
     /// Current read positions of assigned partitions ("topic/partition" → offset). Call with `lock` held.
     private func currentPositions(_ handle: OpaquePointer) -> [String: Int64] {
-        guard !assignment.isEmpty else { return [:] }
-        let list = rd_kafka_topic_partition_list_new(Int32(assignment.count))!
+        guard !assignment.isEmpty, let list = rd_kafka_topic_partition_list_new(Int32(assignment.count)) else {
+            return [:]
+        }
         defer { rd_kafka_topic_partition_list_destroy(list) }
         for entry in assignment {
             _ = rd_kafka_topic_partition_list_add(list, entry.topic, entry.partition)

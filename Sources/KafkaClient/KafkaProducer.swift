@@ -114,7 +114,13 @@ public final class KafkaProducer: @unchecked Sendable {
 
         // Built as a list we own and hand over with VTYPE_HEADERS: librdkafka takes it on success and leaves
         // it to us on every failure, whereas with VTYPE_HEADER some failure paths free its internal list twice.
-        let headerList = headers.isEmpty ? nil : Self.makeHeaderList(headers)
+        var headerList: OpaquePointer?
+        if !headers.isEmpty {
+            guard let list = Self.makeHeaderList(headers) else {
+                return .failed(KafkaError(code: RD_KAFKA_RESP_ERR__FAIL.rawValue, message: "cannot allocate a header list"))
+            }
+            headerList = list
+        }
 
         // Counted before librdkafka sees the message, so a report can never be served before its count.
         context.enqueuedCount.wrappingAdd(1, ordering: .sequentiallyConsistent)
@@ -297,8 +303,8 @@ public final class KafkaProducer: @unchecked Sendable {
     }
 
     /// A new `rd_kafka_headers_t` holding copies of `headers`; the caller owns it.
-    private static func makeHeaderList(_ headers: [KafkaHeader]) -> OpaquePointer {
-        let list = rd_kafka_headers_new(headers.count)!
+    private static func makeHeaderList(_ headers: [KafkaHeader]) -> OpaquePointer? {
+        guard let list = rd_kafka_headers_new(headers.count) else { return nil }
         for header in headers {
             // Native Swift strings are stored NUL-terminated, so withCString does not copy here.
             header.name.withCString { name in

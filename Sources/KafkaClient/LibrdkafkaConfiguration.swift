@@ -48,9 +48,9 @@ enum LibrdkafkaConfiguration {
         guard let conf = rd_kafka_conf_new() else {
             throw KafkaError(code: RD_KAFKA_RESP_ERR__FAIL.rawValue, message: "rd_kafka_conf_new failed")
         }
-        for property in configuration.keys.sorted() {
+        for (property, value) in configuration.sorted(by: { $0.key < $1.key }) {
             do {
-                try set(property, configuration[property]!, on: conf, configuration: configuration)
+                try set(property, value, on: conf, configuration: configuration)
             } catch {
                 rd_kafka_conf_destroy(conf)
                 throw error
@@ -118,6 +118,6 @@ extension Duration {
 extension String {
     /// The text in a buffer librdkafka filled with a NUL-terminated string.
     init(nulTerminated buffer: [CChar]) {
-        self = buffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        self = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }

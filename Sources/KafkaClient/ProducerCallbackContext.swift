@@ -58,11 +58,12 @@ final class ProducerCallbackContext: ClientCallbackContext, @unchecked Sendable 
         var idHeader: [UInt8]?
         if code != RD_KAFKA_RESP_ERR_NO_ERROR {
             // Not rd_kafka_message_errstr: for a produced message it returns the payload as if it were text.
-            error = KafkaError(code: code)
+            let failure = KafkaError(code: code)
+            error = failure
             idHeader = Self.lastHeaderValue(named: "id", in: message)
             logger.trace(
                 "message not delivered",
-                metadata: ["kafka.correlation": "\(correlation)", "kafka.error.name": "\(error!.name)"]
+                metadata: ["kafka.correlation": "\(correlation)", "kafka.error.name": "\(failure.name)"]
             )
         }
         let report = DeliveryReport(

@@ -227,14 +227,7 @@ public struct PgOutputDecoder: Sendable {
                     gid: try reader.readCString("GID")))
 
         case .prepare:
-            return .prepare(
-                PgOutputMessage.Prepare(
-                    flags: try reader.readUInt8("flags"),
-                    prepareLSN: try reader.readLSN("prepare LSN"),
-                    endLSN: try reader.readLSN("end LSN"),
-                    prepareTimestamp: try reader.readTimestamp("prepare timestamp"),
-                    transactionID: try reader.readUInt32("transaction id"),
-                    gid: try reader.readCString("GID")))
+            return .prepare(try Self.decodePrepare(&reader))
 
         case .commitPrepared:
             return .commitPrepared(
@@ -258,15 +251,19 @@ public struct PgOutputDecoder: Sendable {
                     gid: try reader.readCString("GID")))
 
         case .streamPrepare:
-            return .streamPrepare(
-                PgOutputMessage.StreamPrepare(
-                    flags: try reader.readUInt8("flags"),
-                    prepareLSN: try reader.readLSN("prepare LSN"),
-                    endLSN: try reader.readLSN("end LSN"),
-                    prepareTimestamp: try reader.readTimestamp("prepare timestamp"),
-                    transactionID: try reader.readUInt32("transaction id"),
-                    gid: try reader.readCString("GID")))
+            return .streamPrepare(try Self.decodePrepare(&reader))
         }
+    }
+
+    /// Prepare ('P') and Stream Prepare ('p') share one layout.
+    private static func decodePrepare(_ reader: inout ByteReader) throws(PgOutputDecodingError) -> PgOutputMessage.Prepare {
+        PgOutputMessage.Prepare(
+            flags: try reader.readUInt8("flags"),
+            prepareLSN: try reader.readLSN("prepare LSN"),
+            endLSN: try reader.readLSN("end LSN"),
+            prepareTimestamp: try reader.readTimestamp("prepare timestamp"),
+            transactionID: try reader.readUInt32("transaction id"),
+            gid: try reader.readCString("GID"))
     }
 
     private func decodeRelation(_ reader: inout ByteReader) throws(PgOutputDecodingError) -> PgOutputMessage.Relation {

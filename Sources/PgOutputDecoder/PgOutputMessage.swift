@@ -394,26 +394,6 @@ extension PgOutputMessage {
     }
 
     /// 'p': a streamed transaction was prepared (protocol 3+, streaming and two_phase). Same layout as
-    /// Prepare, kept a distinct type because it closes a streamed transaction rather than a Begin Prepare.
-    public struct StreamPrepare: Sendable, Hashable {
-        /// Unused by PostgreSQL so far (always 0).
-        public var flags: UInt8
-        public var prepareLSN: LSN
-        public var endLSN: LSN
-        public var prepareTimestamp: PostgresTimestamp
-        public var transactionID: UInt32
-        public var gid: String
-
-        public init(
-            flags: UInt8, prepareLSN: LSN, endLSN: LSN, prepareTimestamp: PostgresTimestamp,
-            transactionID: UInt32, gid: String
-        ) {
-            self.flags = flags
-            self.prepareLSN = prepareLSN
-            self.endLSN = endLSN
-            self.prepareTimestamp = prepareTimestamp
-            self.transactionID = transactionID
-            self.gid = gid
-        }
-    }
+    /// Prepare; the enum case, not the type, says it closes a streamed transaction.
+    public typealias StreamPrepare = Prepare
 }

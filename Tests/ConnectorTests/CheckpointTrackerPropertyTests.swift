@@ -1,5 +1,6 @@
 import Connector
 import PostgresLSN
+import TestSupport
 import Testing
 
 /// Random interleavings of Begin, produce, Commit, acknowledgement, keepalive and reconnect, checked

@@ -1,4 +1,5 @@
 import Connector
+import KafkaClient
 import Testing
 import WALReader
 
@@ -121,7 +122,7 @@ struct ProducerPropertiesTests {
 
     @Test func defaultsTableIsNotChangedByAConfiguration() throws {
         _ = try Self.configuration(["acks": "0"]).producerProperties
-        #expect(ConnectorConfiguration.producerDefaults["acks"] == "all")
-        #expect(ConnectorConfiguration.producerDefaults["bootstrap.servers"] == nil)
+        #expect(KafkaProducer.defaultConfiguration["acks"] == "all")
+        #expect(KafkaProducer.defaultConfiguration["bootstrap.servers"] == nil)
     }
 }

@@ -50,6 +50,31 @@ struct ErrorTests {
         #expect(badLevel.log.contains("--log-level must be one of"))
     }
 
+    @Test("Every setting also comes from its OUTBOX_CDC_* variable, and --log-format json writes one JSON object a line")
+    func environmentAndJSONLogs() throws {
+        let database = try TestDatabase()
+        defer { database.drop() }
+        let process = try ConnectorProcess([], environment: [
+            "OUTBOX_CDC_DB": database.url,
+            "OUTBOX_CDC_BROKERS": try TestStack.brokers(),
+            "OUTBOX_CDC_TABLE": "audit.events",
+            "OUTBOX_CDC_LOG_FORMAT": "json",
+        ])
+        #expect(process.waitForExit(timeout: .seconds(30)) == 1)
+        let lines = process.log.split(separator: "\n")
+        #expect(!lines.isEmpty)
+        var sawCritical = false
+        for line in lines {
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], "not JSON: \(line)")
+            #expect(object["ts"] is String)
+            if object["level"] as? String == "critical" {
+                sawCritical = true
+                #expect((object["msg"] as? String)?.contains("the outbox table audit.events does not exist in database '\(database.name)'") == true)
+            }
+        }
+        #expect(sawCritical)
+    }
+
     @Test("An unknown librdkafka property stops with an error naming it")
     func unknownKafkaProperty() throws {
         let database = try TestDatabase()

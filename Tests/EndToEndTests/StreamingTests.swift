@@ -138,7 +138,7 @@ struct StreamingTests {
 
         if let restartTime {
             let seconds = Double((caughtUp - restartTime).components.seconds) + Double((caughtUp - restartTime).components.attoseconds) / 1e18
-            print("kill -9 test: \(written.count) events written in \(String(format: "%.2f", writeSeconds)) s; after the restart the backlog of \(written.count - 6000)+ events was in Kafka within \(String(format: "%.2f", seconds)) s (\(Int(Double(written.count - 6000) / seconds)) events/s, process start included); duplicates: \(order.duplicates)")
+            print("kill -9 test: \(written.count) events written in \(String(format: "%.2f", writeSeconds)) s; after the restart the backlog of \(written.count - 6000)+ events was in Kafka within \(String(format: "%.2f", seconds)) s (\(Int(Double(written.count - 6000) / seconds)) events/s, process start included); duplicates: \(order.duplicates); connector peak RSS \((restarted?.peakResidentBytes ?? 0) / 1_048_576) MiB")
         }
         restarted?.terminate()
         #expect(restarted?.waitForExit(timeout: .seconds(30)) == 0, "\(restarted?.log ?? "")")

@@ -226,6 +226,15 @@ final class ConnectorProcess: @unchecked Sendable {
 
     var isRunning: Bool { process.isRunning }
 
+    /// The process's peak resident set size so far (VmHWM), in bytes; nil once it has exited.
+    var peakResidentBytes: Int? {
+        guard let status = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+              let kilobytes = Int(line.split(separator: " ").dropFirst().first ?? "")
+        else { return nil }
+        return kilobytes * 1024
+    }
+
     deinit {
         if process.isRunning {
             killHard()

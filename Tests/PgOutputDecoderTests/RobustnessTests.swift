@@ -1,5 +1,6 @@
 import PgOutputDecoder
 import PostgresLSN
+import TestSupport
 import Testing
 
 /// Malformed input must produce a `PgOutputDecodingError`, never a trap and never a wrong message. Each case

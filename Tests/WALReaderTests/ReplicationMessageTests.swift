@@ -1,4 +1,5 @@
 import PostgresLSN
+import TestSupport
 import Testing
 @testable import WALReader
 
