@@ -20,6 +20,8 @@ public struct ConnectorConfiguration: Sendable {
     /// The pgoutput protocol version; nil picks the highest the server speaks.
     public var protocolVersion: Int?
     public var reconnectBackoff: Backoff
+    /// How often a standby instance checks whether the slot has been released.
+    public var standbyPollInterval: Duration
 
     public init(
         database: ConnectionSettings,
@@ -32,7 +34,8 @@ public struct ConnectorConfiguration: Sendable {
         statusInterval: Duration = .seconds(1),
         shutdownTimeout: Duration = .seconds(30),
         protocolVersion: Int? = nil,
-        reconnectBackoff: Backoff = Backoff(initial: .milliseconds(500), maximum: .seconds(30))
+        reconnectBackoff: Backoff = Backoff(initial: .milliseconds(500), maximum: .seconds(30)),
+        standbyPollInterval: Duration = .seconds(1)
     ) {
         self.database = database
         self.brokers = brokers
@@ -45,6 +48,7 @@ public struct ConnectorConfiguration: Sendable {
         self.shutdownTimeout = shutdownTimeout
         self.protocolVersion = protocolVersion
         self.reconnectBackoff = reconnectBackoff
+        self.standbyPollInterval = standbyPollInterval
     }
 
     /// The full librdkafka configuration: `KafkaProducer.defaultConfiguration` (at-least-once, ordered per

@@ -76,9 +76,13 @@ public final class OutboxConnector: Sendable {
         ])
 
         var backoff = configuration.reconnectBackoff
+        var standingBy = false
         while !stopRequested {
             do {
-                try stream(to: producer, onStreaming: { backoff.reset() })
+                try stream(to: producer, onStreaming: {
+                    backoff.reset()
+                    standingBy = false
+                })
                 return
             } catch {
                 switch error.reason {
@@ -86,6 +90,16 @@ public final class OutboxConnector: Sendable {
                     throw fatal
                 case .stopped:
                     break
+                case .slotBusy(let reason):
+                    // Hot standby: another instance streams from the slot. Poll at a short fixed
+                    // interval so that a takeover is quick, and say so once rather than every time.
+                    if !standingBy {
+                        logger.info("standing by: \(reason); taking over when it is released", metadata: [
+                            "cdc.slot": "\(configuration.slot)",
+                        ])
+                        standingBy = true
+                    }
+                    wait(configuration.standbyPollInterval)
                 case .transient(let reason):
                     state.withLock { $0.tracker.abandonOpenTransaction() }
                     let delay = backoff.next()
@@ -378,6 +392,8 @@ struct StreamingError: Error {
     enum Reason {
         case fatal(ConnectorError)
         case transient(String)
+        /// The slot is active in another process (a hot standby waits for it).
+        case slotBusy(String)
         case stopped
     }
     var reason: Reason
@@ -389,16 +405,20 @@ struct StreamingError: Error {
     init(_ error: ConnectorError) { self.reason = .fatal(error) }
 
     init(_ error: PostgresError) {
-        reason = error.isTransient ? .transient(error.description) : .fatal(.postgres(error))
+        if error.sqlState == SQLState.objectInUse {
+            // START_REPLICATION lost the race for a slot another process just took.
+            reason = .slotBusy(error.message)
+        } else {
+            reason = error.isTransient ? .transient(error.description) : .fatal(.postgres(error))
+        }
     }
 
     init(_ error: ReplicationSetupError) {
-        reason = error.isTransient ? .transient(error.description) : .fatal(.setup(error))
-    }
-
-    var isTransient: Bool {
-        if case .transient = reason { return true }
-        return false
+        if case .slotActive = error {
+            reason = .slotBusy(error.description)
+        } else {
+            reason = error.isTransient ? .transient(error.description) : .fatal(.setup(error))
+        }
     }
 }
 

@@ -172,7 +172,7 @@ struct ErrorTests {
         try database.waitUntilActive(slot: slot)
         let standby = try ConnectorProcess(database: database)
         try waitFor("the standby to report the busy slot", timeout: .seconds(20)) {
-            standby.log.contains("is in use by another process")
+            standby.log.contains("standing by: the replication slot '\(slot)' is in use by another process")
         }
         #expect(standby.isRunning)
 

@@ -92,11 +92,14 @@ struct StreamingTests {
         let reader = try TopicReader(topics: types.map { "outbox.event.\($0)" })
         let first = try ConnectorProcess(database: database)
         try database.waitUntilActive(slot: slot)
+        let createdAt = try #require(try database.slot(slot)?.confirmed)
 
         var writer = try OutboxWriter(database: database)
         var written: [WrittenEvent] = []
         let started = ContinuousClock.now
         var killedAt: Int?
+        var publishedBeforeKill = 0
+        var confirmedAtKill: LSN?
         var restarted: ConnectorProcess?
         var restartTime: ContinuousClock.Instant?
         for transaction in 0 ..< 1000 {
@@ -105,12 +108,20 @@ struct StreamingTests {
                 return (aggregateType: types[n % 4], aggregateID: "key-\(n % 101)")
             }
             written += try writer.commit(rows)
-            if written.count == 6000 {
-                first.killHard()
-                killedAt = written.count
+            // Kill mid-stream, while writes go on: once the first instance has published part of what
+            // was written and confirmed some of it, so the restart resumes from inside the stream.
+            if killedAt == nil, written.count >= 4000 {
+                try reader.drain(for: .milliseconds(1))
+                if reader.eventIDs.count >= 2000, let confirmed = try database.slot(slot)?.confirmed, confirmed > createdAt {
+                    first.killHard()
+                    killedAt = written.count
+                    confirmedAtKill = confirmed
+                    try reader.drain(for: .milliseconds(300))
+                    publishedBeforeKill = reader.eventIDs.count
+                }
             }
         }
-        // 14,000 events wait in the slot. The killed walsender may hold it for a moment: the new
+        // The rest of the 20,000 waits in the slot. The killed walsender may hold it for a moment: the new
         // process waits for it (the hot-standby path).
         restarted = try ConnectorProcess(database: database)
         restartTime = .now
@@ -134,11 +145,13 @@ struct StreamingTests {
         #expect(missing.isEmpty, "\(missing.count) events never arrived; \(diagnosis); log:\n\(restarted?.log ?? "")")
         let order = verifyPerKeyOrder(reader.records, written: written)
         #expect(order.orderViolations.isEmpty, "\(order.orderViolations.prefix(5))")
-        #expect(killedAt == 6000)
+        #expect(killedAt != nil, "the first instance never confirmed anything")
+        #expect(publishedBeforeKill >= 2000, "the kill did not land mid-stream")
+        #expect(try #require(confirmedAtKill) > createdAt, "the killed instance had confirmed nothing")
 
         if let restartTime {
             let seconds = Double((caughtUp - restartTime).components.seconds) + Double((caughtUp - restartTime).components.attoseconds) / 1e18
-            print("kill -9 test: \(written.count) events written in \(String(format: "%.2f", writeSeconds)) s; after the restart the backlog of \(written.count - 6000)+ events was in Kafka within \(String(format: "%.2f", seconds)) s (\(Int(Double(written.count - 6000) / seconds)) events/s, process start included); duplicates: \(order.duplicates); connector peak RSS \((restarted?.peakResidentBytes ?? 0) / 1_048_576) MiB")
+            print("kill -9 test: \(written.count) events written in \(String(format: "%.2f", writeSeconds)) s; after the restart the backlog of \(written.count - (killedAt ?? 0))+ events was in Kafka within \(String(format: "%.2f", seconds)) s (\(Int(Double(written.count - (killedAt ?? 0)) / seconds)) events/s, process start included); killed after \(killedAt ?? 0) were written, having published \(publishedBeforeKill) with the slot confirmed at \(confirmedAtKill.map(String.init(describing:)) ?? "-") (confirmations trail acknowledgements by up to one status interval); duplicates after the restart: \(order.duplicates); connector peak RSS \((restarted?.peakResidentBytes ?? 0) / 1_048_576) MiB")
         }
         restarted?.terminate()
         #expect(restarted?.waitForExit(timeout: .seconds(30)) == 0, "\(restarted?.log ?? "")")
