@@ -211,6 +211,35 @@ struct ErrorTests {
         #expect(connector.log.contains("Kafka did not acknowledge every event before the shutdown timeout"))
     }
 
+    @Test("The walsender terminated mid-stream: the connector reconnects and resumes from the confirmed position, losing nothing")
+    func walsenderTerminated() throws {
+        let database = try TestDatabase()
+        defer { database.drop() }
+        let slot = "slot_\(database.suffix)"
+        let type = "terminated_\(database.suffix)"
+        let reader = try TopicReader(topics: ["outbox.event.\(type)"])
+        let connector = try ConnectorProcess(database: database)
+        try database.waitUntilActive(slot: slot)
+        var writer = try OutboxWriter(database: database)
+        var written: [WrittenEvent] = []
+        for round in 0 ..< 6 {
+            written += try writer.commit((0 ..< 50).map { (type, "k-\(($0 + round) % 9)") })
+            if round == 2 {
+                try database.sql("SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = '\(slot)'")
+            }
+        }
+        let deadline = ContinuousClock.now + .seconds(60)
+        while reader.eventIDs.count < written.count, ContinuousClock.now < deadline {
+            try reader.drain(for: .milliseconds(100))
+        }
+        #expect(reader.eventIDs == Set(written.map(\.id)), "log:\n\(connector.log)")
+        #expect(verifyPerKeyOrder(reader.records, written: written).orderViolations.isEmpty)
+        #expect(connector.log.contains("replication interrupted; reconnecting"))
+        #expect(connector.isRunning)
+        connector.terminate()
+        #expect(connector.waitForExit(timeout: .seconds(30)) == 0, "\(connector.log)")
+    }
+
     @Test("PostgreSQL unreachable: the connector retries with backoff until stopped")
     func postgresUnreachable() throws {
         let connector = try ConnectorProcess(["--db", "postgres://u:pw@127.0.0.1:9/db", "--brokers", try TestStack.brokers()])
