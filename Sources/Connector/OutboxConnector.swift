@@ -117,14 +117,22 @@ public final class OutboxConnector: Sendable {
 
     /// One replication session: connect, check, stream until stopped. Returns normally only on stop.
     private func stream(to producer: KafkaProducer, onStreaming: () -> Void) throws(StreamingError) {
+        let source = ReplicationSource(
+            slot: configuration.slot, publication: configuration.publication, table: configuration.table,
+            requiredColumns: OutboxEventMapper.requiredColumns, createMissing: configuration.createMissing
+        )
         let connection: PostgresConnection
+        let preparedSource: PreparedSource
         let prepared: PreparedSlot
         do {
+            // Table and publication over an ordinary connection, closed before the walsender starts;
+            // the slot over the replication connection that streams.
+            let control = try PostgresConnection.connect(configuration.database)
+            defer { control.close() }
+            preparedSource = try control.prepareSource(for: source)
+            control.close()
             connection = try PostgresConnection.connect(configuration.database, replication: true)
-            prepared = try connection.prepareReplication(for: ReplicationSource(
-                slot: configuration.slot, publication: configuration.publication, table: configuration.table,
-                requiredColumns: OutboxEventMapper.requiredColumns, createMissing: configuration.createMissing
-            ))
+            prepared = try connection.prepareSlot(for: source)
         } catch let error as PostgresError {
             throw StreamingError(error)
         } catch let error as ReplicationStartError {
@@ -135,7 +143,7 @@ public final class OutboxConnector: Sendable {
         } catch {
             throw StreamingError(.postgres(PostgresError(kind: .protocolViolation, message: "\(error)")))
         }
-        if prepared.publicationCreated {
+        if preparedSource.publicationCreated {
             logger.info("created publication", metadata: ["cdc.publication": "\(configuration.publication)"])
         }
         if prepared.slotCreated {
@@ -342,6 +350,10 @@ public final class OutboxConnector: Sendable {
                 ticket = connector.state.withLock { $0.tracker.beginTransaction() }
             case .relation(let relation):
                 do { try mapper.register(relation) } catch { throw StreamingError(.mapping(error, lsn: position)) }
+                logger.debug("relation described", metadata: [
+                    "pg.relation": "\(relation.namespace).\(relation.name)", "pg.relation_id": "\(relation.relationID)",
+                    "cdc.is_outbox": "\(relation.namespace == mapper.table.schema && relation.name == mapper.table.name)",
+                ])
             case .insert(let insert):
                 let event: OutboxEvent?
                 do { event = try mapper.event(for: insert) } catch { throw StreamingError(.mapping(error, lsn: position)) }

@@ -48,6 +48,7 @@ public struct ReplicationSource: Sendable {
 /// Why streaming cannot start. Each description names the thing to fix.
 public enum ReplicationSetupError: Error, Sendable, CustomStringConvertible {
     case walLevelNotLogical(current: String)
+    case roleLacksReplication(role: String)
     case tableMissing(QualifiedTableName, database: String)
     case columnsMissing([String], table: QualifiedTableName)
     case publicationMissing(String)
@@ -64,6 +65,8 @@ public enum ReplicationSetupError: Error, Sendable, CustomStringConvertible {
         switch self {
         case .walLevelNotLogical(let current):
             return "wal_level is '\(current)' but logical replication needs 'logical': run ALTER SYSTEM SET wal_level = logical (or set it in postgresql.conf) and restart PostgreSQL"
+        case .roleLacksReplication(let role):
+            return "the role '\(role)' may not open a replication connection: ALTER ROLE \(role) WITH REPLICATION (or use a role that has it)"
         case .tableMissing(let table, let database):
             return "the outbox table \(table) does not exist in database '\(database)': create it, or name another with --table"
         case .columnsMissing(let columns, let table):
@@ -98,7 +101,6 @@ public struct PreparedSlot: Sendable {
     /// The slot's `confirmed_flush_lsn`: streaming resumes after it.
     public var confirmedFlush: LSN
     public var slotCreated: Bool
-    public var publicationCreated: Bool
     public var database: String
     public var systemIdentifier: String
     public var timeline: Int
@@ -124,32 +126,57 @@ public enum ReplicationStartError: Error, Sendable, CustomStringConvertible {
         case .setup(let error): return error.isTransient
         }
     }
+
+    init(_ error: any Error) {
+        switch error {
+        case let error as ReplicationSetupError: self = .setup(error)
+        case let error as PostgresError: self = .postgres(error)
+        default: self = .postgres(PostgresError(kind: .protocolViolation, message: "\(error)"))
+        }
+    }
+}
+
+/// What the server said about the table and the publication.
+public struct PreparedSource: Sendable {
+    public var database: String
+    public var publicationCreated: Bool
 }
 
 extension PostgresConnection {
-    /// Checks the server, the table, the publication and the slot, creating the publication and the
-    /// slot where they are missing and `source.createMissing` allows. Runs on a replication connection
-    /// (which takes simple SQL too), so the slot is checked on the very connection that will stream.
-    public func prepareReplication(for source: ReplicationSource) throws(ReplicationStartError) -> PreparedSlot {
+    /// Checks `wal_level`, the table and its columns, and the publication, creating the publication
+    /// where it is missing and `source.createMissing` allows. Runs on an ordinary connection: the
+    /// walsender that will decode should not itself have run the DDL it is about to decode against.
+    public func prepareSource(for source: ReplicationSource) throws(ReplicationStartError) -> PreparedSource {
         do {
-            return try prepare(source)
-        } catch let error as ReplicationSetupError {
-            throw .setup(error)
-        } catch let error as PostgresError {
-            throw .postgres(error)
+            return try checkSource(source)
         } catch {
-            throw .postgres(PostgresError(kind: .protocolViolation, message: "\(error)"))
+            throw ReplicationStartError(error)
         }
     }
 
-    private func prepare(_ source: ReplicationSource) throws -> PreparedSlot {
+    /// Checks the slot, creating it where it is missing and `source.createMissing` allows. Runs on the
+    /// replication connection that will stream, so the slot's state is read where it will be used.
+    public func prepareSlot(for source: ReplicationSource) throws(ReplicationStartError) -> PreparedSlot {
+        do {
+            return try checkSlot(source)
+        } catch {
+            throw ReplicationStartError(error)
+        }
+    }
+
+    private func checkSource(_ source: ReplicationSource) throws -> PreparedSource {
         let walLevel = try query("SHOW wal_level").rows.first?.first ?? nil
         guard walLevel == "logical" else {
             throw ReplicationSetupError.walLevelNotLogical(current: walLevel ?? "unknown")
         }
-        let system = try query("IDENTIFY_SYSTEM")
-        let database = system[0, "dbname"] ?? ""
-
+        let identity = try query("""
+            SELECT current_database() AS database, current_user AS role,
+                   (SELECT rolreplication OR rolsuper FROM pg_roles WHERE rolname = current_user) AS may_replicate
+            """)
+        guard identity[0, "may_replicate"] == "t" else {
+            throw ReplicationSetupError.roleLacksReplication(role: identity[0, "role"] ?? "")
+        }
+        let database = identity[0, "database"] ?? ""
         let columns = try query("""
             SELECT a.attname FROM pg_attribute a
             JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -163,8 +190,12 @@ extension PostgresConnection {
         guard missingColumns.isEmpty else {
             throw ReplicationSetupError.columnsMissing(missingColumns, table: source.table)
         }
+        return PreparedSource(database: database, publicationCreated: try preparePublication(source))
+    }
 
-        let publicationCreated = try preparePublication(source)
+    private func checkSlot(_ source: ReplicationSource) throws -> PreparedSlot {
+        let system = try query("IDENTIFY_SYSTEM")
+        let database = system[0, "dbname"] ?? ""
         var slotCreated = false
         var confirmedFlush = LSN.zero
         let slotQuery = """
@@ -195,7 +226,6 @@ extension PostgresConnection {
         return PreparedSlot(
             confirmedFlush: confirmedFlush,
             slotCreated: slotCreated,
-            publicationCreated: publicationCreated,
             database: database,
             systemIdentifier: system[0, "systemid"] ?? "",
             timeline: system[0, "timeline"].flatMap { Int($0) } ?? 0,

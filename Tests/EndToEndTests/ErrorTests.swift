@@ -127,7 +127,7 @@ struct ErrorTests {
         components.password = "pw"
         let result = try runToExit(["--db", try #require(components.string), "--brokers", try TestStack.brokers()])
         #expect(result.status == 1)
-        #expect(result.log.contains("ALTER ROLE <role> WITH REPLICATION"))
+        #expect(result.log.contains("the role '\(role)' may not open a replication connection: ALTER ROLE \(role) WITH REPLICATION"))
     }
 
     @Test("An existing slot with another plugin is refused with the way out")

@@ -92,10 +92,14 @@ final class TestDatabase: @unchecked Sendable {
         return (result[0, "confirmed_flush_lsn"].flatMap { LSN($0) }, result[0, "active"] == "t")
     }
 
-    /// Waits until a process streams from the slot.
+    /// Waits until a process streams from the slot. `active` alone is not enough: a slot is active
+    /// while CREATE_REPLICATION_SLOT still waits for transactions running elsewhere in the cluster, and
+    /// what commits before its consistent point is not part of its stream. `confirmed_flush_lsn` is set
+    /// only once the slot is consistent.
     func waitUntilActive(slot name: String, timeout: Duration = .seconds(30)) throws {
-        try waitFor("slot \(name) to become active", timeout: timeout) {
-            try slot(name)?.active == true
+        try waitFor("slot \(name) to stream", timeout: timeout) {
+            guard let state = try slot(name) else { return false }
+            return state.active && state.confirmed != nil
         }
     }
 
@@ -246,10 +250,12 @@ final class ConnectorProcess: @unchecked Sendable {
 /// Reads every partition of the given topics from the beginning.
 final class TopicReader: @unchecked Sendable {
     let consumer: KafkaConsumer
+    let topics: [String]
     private(set) var records: [KafkaRecord] = []
 
     init(topics: [String]) throws {
         consumer = try KafkaConsumer(brokers: TestStack.brokers(), logger: TestStack.logger)
+        self.topics = topics
         for topic in topics {
             try consumer.assign(topic: topic, from: .beginning)
         }
@@ -263,9 +269,28 @@ final class TopicReader: @unchecked Sendable {
             if let record = try consumer.poll(timeout: .milliseconds(100)) { records.append(record) }
         }
         if records.count < count {
-            throw TestSetupError("read \(records.count) of \(count) records before the timeout; connector log:\n\(connector?.log ?? "(none)")")
+            let fresh = try TopicReader(topics: topics)
+            try fresh.drain(for: .seconds(3))
+            throw TestSetupError("""
+                read \(records.count) of \(count) records before the timeout
+                this consumer, per partition (records, highest offset): \(Self.partitionSummary(records))
+                a fresh consumer, per partition: \(Self.partitionSummary(fresh.records))
+                connector log:
+                \(connector?.log ?? "(none)")
+                """)
         }
         return records
+    }
+
+    /// `topic/partition: count (max offset)` for each partition that has records.
+    static func partitionSummary(_ records: [KafkaRecord]) -> String {
+        var summary: [String: (count: Int, maxOffset: Int64)] = [:]
+        for record in records {
+            let key = "\(record.topic)/\(record.partition)"
+            let entry = summary[key, default: (0, -1)]
+            summary[key] = (entry.count + 1, max(entry.maxOffset, record.offset))
+        }
+        return summary.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value.count) (\($0.value.maxOffset))" }.joined(separator: ", ")
     }
 
     /// Reads whatever arrives during `duration`.

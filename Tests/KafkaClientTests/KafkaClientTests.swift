@@ -326,6 +326,11 @@ struct KafkaClientTests {
             ],
             logger: logs.logger()
         ) { _ in }
+        // librdkafka emits the line from its own thread: give it a bounded moment before shutting down.
+        let deadline = ContinuousClock.now + .seconds(5)
+        while !logs.all.contains(where: { $0.contains("[redacted]") }), ContinuousClock.now < deadline {
+            usleep(10_000)
+        }
         producer.shutdown()
         #expect(logs.all.contains { $0.contains("[redacted]") }, "librdkafka no longer quotes the value? \(logs.all)")
         #expect(logs.all.allSatisfy { !$0.contains(secret) }, "\(logs.all)")
