@@ -195,11 +195,10 @@ struct ErrorTests {
         let connector = try ConnectorProcess(database: database, brokers: "127.0.0.1:9", extra: ["--shutdown-timeout-s", "1"])
         try database.waitUntilActive(slot: slot)
         // A witness slot gives the event's commit end; the connector's slot must stay before it.
-        try database.sql("SELECT pg_create_logical_replication_slot('witness_\(database.suffix)', 'test_decoding')")
+        try database.createWitnessSlot()
         var writer = try OutboxWriter(database: database)
         _ = try writer.commit([("unreachable_\(database.suffix)", "a")])
-        let commits = try database.sql("SELECT lsn FROM pg_logical_slot_peek_changes('witness_\(database.suffix)', NULL, NULL) WHERE data LIKE 'COMMIT%'")
-        let eventEnd = try #require(commits.rows.last.flatMap { $0.first ?? nil }.flatMap { LSN($0) })
+        let eventEnd = try #require(try database.witnessedCommitEnds().last)
         usleep(2_000_000)
         #expect(connector.isRunning)
         let whileDown = try #require(try database.slot(slot)?.confirmed)

@@ -103,6 +103,18 @@ final class TestDatabase: @unchecked Sendable {
         }
     }
 
+    /// A test_decoding slot that sees the same transactions as the connector's: each COMMIT row it
+    /// decodes carries the transaction's end LSN, an independent record of where transactions end.
+    func createWitnessSlot() throws {
+        try sql("SELECT pg_create_logical_replication_slot('witness_\(suffix)', 'test_decoding')")
+    }
+
+    /// The end LSNs of the transactions the witness slot has seen (without consuming them), oldest first.
+    func witnessedCommitEnds() throws -> [LSN] {
+        try sql("SELECT lsn::text FROM pg_logical_slot_peek_changes('witness_\(suffix)', NULL, NULL) WHERE data LIKE 'COMMIT%'")
+            .rows.compactMap { $0.first.flatMap { $0 }.flatMap { LSN($0) } }
+    }
+
     static func replacingDatabase(in url: String, with database: String) -> String {
         guard var components = URLComponents(string: url) else { return url }
         components.path = "/" + database
