@@ -54,6 +54,40 @@ struct StreamingTests {
         #expect(connector.waitForExit(timeout: .seconds(30)) == 0, "\(connector.log)")
     }
 
+    @Test("Payloads of type bytea, text and json arrive as their bytes; a NULL payload as a null value", arguments: ["bytea", "text", "json"])
+    func payloadTypes(type payloadType: String) throws {
+        let database = try TestDatabase(outboxPayloadType: payloadType)
+        defer { database.drop() }
+        let type = "payload_\(payloadType)_\(database.suffix)"
+        let reader = try TopicReader(topics: ["outbox.event.\(type)"])
+        let connector = try ConnectorProcess(database: database)
+        try database.waitUntilActive(slot: "slot_\(database.suffix)")
+
+        // Raw bytes for bytea (a NUL and bytes that are not UTF-8 among them); for json and text the text
+        // exactly as written (json keeps the input's spacing). Empty is not NULL; '' is not valid json.
+        var payloads: [String: (sql: String, expected: [UInt8]?)] = ["b-null": ("NULL", nil)]
+        if payloadType == "bytea" {
+            payloads["a-bytes"] = ("'\\x00ff7b2268223a317d'::bytea", [0x00, 0xFF, 0x7B, 0x22, 0x68, 0x22, 0x3A, 0x31, 0x7D])
+            payloads["c-empty"] = ("''::bytea", [])
+        } else {
+            payloads["a-text"] = ("'{\"h\":  1}'", Array("{\"h\":  1}".utf8))
+            if payloadType == "text" { payloads["c-empty"] = ("''", []) }
+        }
+        let connection = try database.connect()
+        defer { connection.close() }
+        for (key, payload) in payloads.sorted(by: { $0.key < $1.key }) {
+            try connection.query("INSERT INTO outbox (id, aggregatetype, aggregateid, type, payload) VALUES (gen_random_uuid(), '\(type)', '\(key)', 't', \(payload.sql))")
+        }
+        try reader.read(until: payloads.count, log: connector)
+        for record in reader.records {
+            let key = try #require(record.key?.utf8String)
+            let expected = try #require(payloads[key])
+            #expect(record.value == expected.expected, "payload of \(key)")
+        }
+        connector.terminate()
+        #expect(connector.waitForExit(timeout: .seconds(30)) == 0, "\(connector.log)")
+    }
+
     @Test("An insert deleted in the same transaction is still published; updates, deletes and other tables publish nothing")
     func insertDeletedInSameTransaction() throws {
         let database = try TestDatabase()
