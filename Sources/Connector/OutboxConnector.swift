@@ -125,23 +125,18 @@ public final class OutboxConnector: Sendable {
         let preparedSource: PreparedSource
         let prepared: PreparedSlot
         do {
-            // Table and publication over an ordinary connection, closed before the walsender starts;
-            // the slot over the replication connection that streams.
+            // Table and publication over an ordinary connection, closed before the walsender starts
+            // (on an error, its deinit closes it); the slot over the replication connection that streams.
             let control = try PostgresConnection.connect(configuration.database)
-            defer { control.close() }
             preparedSource = try control.prepareSource(for: source)
             control.close()
             connection = try PostgresConnection.connect(configuration.database, replication: true)
             prepared = try connection.prepareSlot(for: source)
-        } catch let error as PostgresError {
-            throw StreamingError(error)
-        } catch let error as ReplicationStartError {
-            switch error {
+        } catch {
+            switch ReplicationStartError(error) {
             case .postgres(let error): throw StreamingError(error)
             case .setup(let error): throw StreamingError(error)
             }
-        } catch {
-            throw StreamingError(.postgres(PostgresError(kind: .protocolViolation, message: "\(error)")))
         }
         if preparedSource.publicationCreated {
             logger.info("created publication", metadata: ["cdc.publication": "\(configuration.publication)"])
@@ -349,10 +344,11 @@ public final class OutboxConnector: Sendable {
             case .begin:
                 ticket = connector.state.withLock { $0.tracker.beginTransaction() }
             case .relation(let relation):
-                do { try mapper.register(relation) } catch { throw StreamingError(.mapping(error, lsn: position)) }
+                let isOutbox: Bool
+                do { isOutbox = try mapper.register(relation) } catch { throw StreamingError(.mapping(error, lsn: position)) }
                 logger.debug("relation described", metadata: [
                     "pg.relation": "\(relation.namespace).\(relation.name)", "pg.relation_id": "\(relation.relationID)",
-                    "cdc.is_outbox": "\(relation.namespace == mapper.table.schema && relation.name == mapper.table.name)",
+                    "cdc.is_outbox": "\(isOutbox)",
                 ])
             case .insert(let insert):
                 let event: OutboxEvent?
@@ -429,7 +425,7 @@ struct StreamingError: Error {
         if case .slotActive = error {
             reason = .slotBusy(error.description)
         } else {
-            reason = error.isTransient ? .transient(error.description) : .fatal(.setup(error))
+            reason = .fatal(.setup(error))
         }
     }
 }

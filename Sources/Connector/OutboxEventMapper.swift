@@ -81,11 +81,12 @@ public struct OutboxEventMapper: Sendable {
         self.table = table
     }
 
-    /// Takes a Relation message into the cache.
-    public mutating func register(_ relation: PgOutputMessage.Relation) throws(OutboxMappingError) {
+    /// Takes a Relation message into the cache; returns whether it describes the outbox table.
+    @discardableResult
+    public mutating func register(_ relation: PgOutputMessage.Relation) throws(OutboxMappingError) -> Bool {
         guard relation.namespace == table.schema, relation.name == table.name else {
             relations[relation.relationID] = .some(nil)
-            return
+            return false
         }
         func position(_ name: String) -> Int? {
             relation.columns.firstIndex { $0.name == name }
@@ -100,6 +101,7 @@ public struct OutboxEventMapper: Sendable {
             columnCount: relation.columns.count, id: id, routing: routing, key: key, payload: payload,
             payloadIsBytea: relation.columns[payload].typeOID == Self.byteaTypeOID
         )
+        return true
     }
 
     /// The Kafka record for an INSERT into the outbox table, or nil for a row of another table.

@@ -89,11 +89,6 @@ public enum ReplicationSetupError: Error, Sendable, CustomStringConvertible {
             return "the replication slot '\(slot)' is in use by another process\(pid.map { " (pid \($0))" } ?? "")"
         }
     }
-
-    public var isTransient: Bool {
-        if case .slotActive = self { return true }
-        return false
-    }
 }
 
 /// What the server said about itself and the slot before streaming started.
@@ -120,14 +115,8 @@ public enum ReplicationStartError: Error, Sendable, CustomStringConvertible {
         }
     }
 
-    public var isTransient: Bool {
-        switch self {
-        case .postgres(let error): return error.isTransient
-        case .setup(let error): return error.isTransient
-        }
-    }
-
-    init(_ error: any Error) {
+    /// Sorts any error from connecting and checking into the two kinds.
+    public init(_ error: any Error) {
         switch error {
         case let error as ReplicationSetupError: self = .setup(error)
         case let error as PostgresError: self = .postgres(error)
