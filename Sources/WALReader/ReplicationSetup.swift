@@ -118,6 +118,7 @@ public enum ReplicationStartError: Error, Sendable, CustomStringConvertible {
     /// Sorts any error from connecting and checking into the two kinds.
     public init(_ error: any Error) {
         switch error {
+        case let error as ReplicationStartError: self = error
         case let error as ReplicationSetupError: self = .setup(error)
         case let error as PostgresError: self = .postgres(error)
         default: self = .postgres(PostgresError(kind: .protocolViolation, message: "\(error)"))
