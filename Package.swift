@@ -15,6 +15,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        // HDR histograms for the benchmark's latency distributions (pulls in only swift-numerics to build).
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
     ],
     targets: [
         // Thin C modules: headers and link flags only. Swift wrappers in WALReader and Connector own every
@@ -50,11 +52,23 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // `outbox-cdc bench`: end-to-end latency against a polling relay, drain beside the raw limits,
+        // and the decoder micro-benchmark.
+        .target(
+            name: "OutboxBench",
+            dependencies: [
+                "Connector", "WALReader", "PgOutputDecoder", "PostgresLSN", "KafkaClient",
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
         .executableTarget(
             name: "outbox-cdc",
             dependencies: [
-                "Connector", "WALReader", "PostgresLSN",
+                "Connector", "WALReader", "PostgresLSN", "OutboxBench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
@@ -81,6 +95,11 @@ let package = Package(
         .testTarget(
             name: "ConnectorTests",
             dependencies: ["Connector", "WALReader", "PgOutputDecoder", "PostgresLSN", "KafkaClient", "TestSupport"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "OutboxBenchTests",
+            dependencies: ["OutboxBench", "PgOutputDecoder", "Connector"],
             swiftSettings: strictSettings
         ),
         .testTarget(

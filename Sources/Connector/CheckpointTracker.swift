@@ -17,6 +17,8 @@ public struct CheckpointTracker: Sendable {
         /// Set when the Commit message is seen; nil while the transaction is still arriving.
         var endLSN: LSN?
         var outstandingEvents: Int
+        /// When the transaction committed on the server, in Unix microseconds (0 when unknown).
+        var commitTime: Int64
         /// The stream broke before its commit: the server will send it again, so it confirms nothing.
         var abandoned: Bool
     }
@@ -43,11 +45,14 @@ public struct CheckpointTracker: Sendable {
     private var nextTicket: Ticket { headTicket + Ticket(pending.count - head) }
 
     /// A Begin message: opens a transaction and returns the ticket its events carry.
-    public mutating func beginTransaction() -> Ticket {
+    ///
+    /// - Parameter commitTime: the server's commit time in Unix microseconds, kept for
+    ///   `commitTime(of:)` so that acknowledgements can be timed from the commit.
+    public mutating func beginTransaction(commitTime: Int64 = 0) -> Ticket {
         // A Begin while another is open means the stream restarted without telling us.
         abandonOpenTransaction()
         let ticket = nextTicket
-        pending.append(PendingTransaction(endLSN: nil, outstandingEvents: 0, abandoned: false))
+        pending.append(PendingTransaction(endLSN: nil, outstandingEvents: 0, commitTime: commitTime, abandoned: false))
         openTicket = ticket
         return ticket
     }
@@ -77,6 +82,11 @@ public struct CheckpointTracker: Sendable {
             eventsInFlight -= 1
         }
         return advance()
+    }
+
+    /// The commit time given to `beginTransaction` for a transaction not yet confirmed.
+    public func commitTime(of ticket: Ticket) -> Int64? {
+        index(of: ticket).map { pending[$0].commitTime }
     }
 
     /// A keepalive: the server has sent everything up to `walEnd`. With nothing in flight that is

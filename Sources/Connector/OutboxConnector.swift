@@ -1,3 +1,4 @@
+import Glibc
 import KafkaClient
 public import Logging
 import PgOutputDecoder
@@ -14,6 +15,7 @@ import WALReader
 public final class OutboxConnector: Sendable {
     public let configuration: ConnectorConfiguration
     private let logger: Logger
+    private let timingObserver: EventTimingObserver?
     private let state: Mutex<SharedState>
     /// Interrupts the reading thread's waits on the socket (stop, fatal delivery error).
     private let wakeup = Wakeup()
@@ -25,9 +27,10 @@ public final class OutboxConnector: Sendable {
         var fatalError: ConnectorError?
     }
 
-    public init(configuration: ConnectorConfiguration, logger: Logger) {
+    public init(configuration: ConnectorConfiguration, logger: Logger, timingObserver: EventTimingObserver? = nil) {
         self.configuration = configuration
         self.logger = logger
+        self.timingObserver = timingObserver
         self.state = Mutex(SharedState())
     }
 
@@ -246,7 +249,14 @@ public final class OutboxConnector: Sendable {
             if fatal { wakeup.signal() }
             return
         }
-        state.withLock { _ = $0.tracker.eventAcknowledged(in: report.correlation) }
+        let commitTime = state.withLock { shared in
+            let commitTime = shared.tracker.commitTime(of: report.correlation)
+            _ = shared.tracker.eventAcknowledged(in: report.correlation)
+            return commitTime
+        }
+        if let timingObserver, let commitTime, commitTime != 0 {
+            timingObserver.acknowledged(commitTime, UnixTime.nowMicroseconds())
+        }
     }
 
     // MARK: - The reading thread's session
@@ -260,6 +270,8 @@ public final class OutboxConnector: Sendable {
         var mapper: OutboxEventMapper
         /// The ticket of the transaction being received.
         var ticket: CheckpointTracker.Ticket?
+        /// Its commit time on the server, Unix microseconds (0 when unknown).
+        var commitTime: Int64 = 0
         /// The WAL position of the message being handled, for error messages.
         var position = LSN.zero
         var lastStatus = ContinuousClock.now
@@ -341,8 +353,10 @@ public final class OutboxConnector: Sendable {
                 throw StreamingError(.decoding(error, lsn: position))
             }
             switch message {
-            case .begin:
-                ticket = connector.state.withLock { $0.tracker.beginTransaction() }
+            case .begin(let begin):
+                let commitTime = begin.commitTimestamp.unixEpochMicroseconds ?? 0
+                self.commitTime = commitTime
+                ticket = connector.state.withLock { $0.tracker.beginTransaction(commitTime: commitTime) }
             case .relation(let relation):
                 let isOutbox: Bool
                 do { isOutbox = try mapper.register(relation) } catch { throw StreamingError(.mapping(error, lsn: position)) }
@@ -373,6 +387,9 @@ public final class OutboxConnector: Sendable {
             while true {
                 switch producer.produce(topic: event.topic, key: event.key, value: event.value, headers: headers, correlation: ticket) {
                 case .enqueued:
+                    if let observer = connector.timingObserver, commitTime != 0 {
+                        observer.produced(commitTime, UnixTime.nowMicroseconds())
+                    }
                     logger.trace("produced", metadata: ["event.id": "\(event.eventIDText)", "kafka.topic": "\(event.topic)", "cdc.lsn": "\(position)"])
                     return
                 case .queueFull:
@@ -392,6 +409,24 @@ public final class OutboxConnector: Sendable {
                 }
             }
         }
+    }
+}
+
+/// Per-event timings, for whoever measures them (the executable logs their distributions at stop). Both
+/// closures get the event's commit time on PostgreSQL and the moment in question, Unix microseconds; they
+/// run once per event, so they must be cheap.
+public struct EventTimingObserver: Sendable {
+    /// On the reading thread, when librdkafka has taken the event.
+    public var produced: @Sendable (_ commitTime: Int64, _ producedTime: Int64) -> Void
+    /// On the delivery-report thread, when Kafka has acknowledged it.
+    public var acknowledged: @Sendable (_ commitTime: Int64, _ acknowledgedTime: Int64) -> Void
+
+    public init(
+        produced: @escaping @Sendable (Int64, Int64) -> Void,
+        acknowledged: @escaping @Sendable (Int64, Int64) -> Void
+    ) {
+        self.produced = produced
+        self.acknowledged = acknowledged
     }
 }
 
@@ -427,6 +462,15 @@ struct StreamingError: Error {
         } else {
             reason = .fatal(.setup(error))
         }
+    }
+}
+
+/// The wall clock, the one PostgreSQL's commit timestamps are read against.
+enum UnixTime {
+    static func nowMicroseconds() -> Int64 {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        return Int64(spec.tv_sec) * 1_000_000 + Int64(spec.tv_nsec) / 1000
     }
 }
 

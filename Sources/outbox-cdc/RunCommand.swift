@@ -57,9 +57,18 @@ struct RunCommand: AsyncParsableCommand {
         } catch let error as UsageError {
             throw ValidationError(error.description)
         }
-        let connector = OutboxConnector(configuration: configuration, logger: logger)
+        let toProduce = CommitLatencyRecorder(name: "commit-to-produce")
+        let toAcknowledgement = CommitLatencyRecorder(name: "commit-to-acknowledgement")
+        let connector = OutboxConnector(configuration: configuration, logger: logger, timingObserver: EventTimingObserver(
+            produced: { toProduce.record(commitTime: $0, eventTime: $1) },
+            acknowledged: { toAcknowledgement.record(commitTime: $0, eventTime: $1) }
+        ))
         let signals = SignalHandlers(logger: logger) { connector.stop() }
         defer { signals.cancel() }
+        defer {
+            toProduce.log(to: logger)
+            toAcknowledgement.log(to: logger)
+        }
         do {
             try await connector.run()
         } catch {

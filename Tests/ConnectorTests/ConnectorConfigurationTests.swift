@@ -84,7 +84,7 @@ struct ProducerPropertiesTests {
         #expect(properties["message.timeout.ms"] == "0")
         #expect(properties["partitioner"] == "murmur2_random")
         #expect(properties["linger.ms"] == "0")
-        #expect(properties["queue.buffering.max.messages"] == "100000")
+        #expect(properties["queue.buffering.max.messages"] == "20000")
         #expect(properties["queue.buffering.max.kbytes"] == "16384")
     }
 
