@@ -55,11 +55,7 @@ public struct ConnectorConfiguration: Sendable {
     /// key, Java-compatible partitioning, bounded memory, low latency), then the brokers, then the user's
     /// properties.
     public var producerProperties: [String: String] {
-        var properties = KafkaProducer.defaultConfiguration
-        properties["bootstrap.servers"] = brokers
-        properties["client.id"] = "outbox-cdc"
-        properties.merge(kafkaProperties) { _, user in user }
-        return properties
+        KafkaProducer.configuration(brokers: brokers, clientID: "outbox-cdc", overrides: kafkaProperties)
     }
 }
 

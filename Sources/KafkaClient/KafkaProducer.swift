@@ -39,6 +39,15 @@ public final class KafkaProducer: @unchecked Sendable {
         "message.timeout.ms": "0",
     ]
 
+    /// `defaultConfiguration`, then the brokers and client id, then `overrides` (which win).
+    public static func configuration(brokers: String, clientID: String, overrides: [String: String] = [:]) -> [String: String] {
+        var properties = defaultConfiguration
+        properties["bootstrap.servers"] = brokers
+        properties["client.id"] = clientID
+        properties.merge(overrides) { _, override in override }
+        return properties
+    }
+
     /// The version of the librdkafka library loaded at run time (not the headers built against).
     public static var librdkafkaVersion: String {
         String(cString: rd_kafka_version_str())

@@ -27,11 +27,7 @@ public struct BenchTarget: Sendable {
 
     /// outbox-cdc's producer settings with the run's overrides.
     func producerProperties(clientID: String) -> [String: String] {
-        var properties = KafkaProducer.defaultConfiguration
-        properties["bootstrap.servers"] = brokers
-        properties["client.id"] = clientID
-        properties.merge(kafkaProperties) { _, override in override }
-        return properties
+        KafkaProducer.configuration(brokers: brokers, clientID: clientID, overrides: kafkaProperties)
     }
 
     /// The overrides as a child's `--kafka-property` arguments.

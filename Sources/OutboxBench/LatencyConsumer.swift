@@ -47,9 +47,8 @@ final class LatencyConsumer: Sendable {
                     continue
                 }
                 guard stamp >= measureFromNanoseconds else { continue }
-                let micros = UInt64(clamping: max(0, (received - stamp) / 1000))
                 state.withLock {
-                    _ = $0.histogram.record(min(micros, $0.histogram.highestTrackableValue))
+                    $0.histogram.recordLatency(microseconds: (received - stamp) / 1000)
                     $0.measured += 1
                 }
             }

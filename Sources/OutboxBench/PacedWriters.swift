@@ -169,7 +169,7 @@ private final class AcknowledgementTimer: Sendable {
         let now = BenchClock.nowNanoseconds()
         state.withLock { state in
             guard let sent = state.sent.removeValue(forKey: correlation) else { return }
-            _ = state.histogram.record(min(UInt64(clamping: max(0, (now - sent) / 1000)), state.histogram.highestTrackableValue))
+            state.histogram.recordLatency(microseconds: (now - sent) / 1000)
         }
     }
 

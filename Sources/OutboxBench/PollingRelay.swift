@@ -59,10 +59,9 @@ public final class PollingRelay: Sendable {
         let connection = try PostgresConnection.connect(settings.database.renamed("outbox-cdc-bench-poller"))
         defer { connection.close() }
         let failures = Atomic<Int>(0)
-        var properties = KafkaProducer.defaultConfiguration
-        properties["bootstrap.servers"] = settings.brokers
-        properties["client.id"] = "outbox-cdc-bench-poller"
-        properties.merge(settings.kafkaProperties) { _, override in override }
+        let properties = KafkaProducer.configuration(
+            brokers: settings.brokers, clientID: "outbox-cdc-bench-poller", overrides: settings.kafkaProperties
+        )
         let producer = try KafkaProducer(configuration: properties, logger: logger) { report in
             if report.error != nil { failures.add(1, ordering: .relaxed) }
         }

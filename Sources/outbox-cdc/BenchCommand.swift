@@ -30,15 +30,7 @@ struct BenchTargetOptions: ParsableArguments {
     var kafkaProperties: [String] = []
 
     func target(_ environment: Environment) throws -> BenchTarget {
-        guard let dbText = environment.resolve(db, "OUTBOX_CDC_DB") else {
-            throw UsageError("--db is required (or set OUTBOX_CDC_DB): the PostgreSQL connection URL the benchmark creates its tables in")
-        }
-        let database: ConnectionSettings
-        do {
-            database = try ConnectionSettings(dbText)
-        } catch {
-            throw UsageError("--db: \(error)")
-        }
+        let database = try environment.databaseSettings(db, purpose: "the PostgreSQL connection URL the benchmark creates its tables in")
         guard let brokers = environment.resolve(brokers, "OUTBOX_CDC_BROKERS") else {
             throw UsageError("--brokers is required (or set OUTBOX_CDC_BROKERS): Kafka bootstrap servers")
         }
@@ -48,16 +40,9 @@ struct BenchTargetOptions: ParsableArguments {
         } catch {
             throw UsageError("--log-dir: cannot create \(directory): \(error.localizedDescription)")
         }
-        var properties: [String: String] = [:]
-        for text in kafkaProperties {
-            guard let separator = text.firstIndex(of: "="), separator != text.startIndex else {
-                throw UsageError("--kafka-property must be key=value, not '\(text.prefix(while: { $0 != "=" }))…'")
-            }
-            properties[String(text[..<separator])] = String(text[text.index(after: separator)...])
-        }
         return BenchTarget(
             database: database, brokers: brokers, executable: try Self.ownExecutable(), logDirectory: directory,
-            kafkaProperties: properties
+            kafkaProperties: try parseKafkaProperties(kafkaProperties)
         )
     }
 

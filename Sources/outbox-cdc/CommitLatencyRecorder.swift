@@ -1,5 +1,6 @@
 import Histogram
 import Logging
+import OutboxBench
 import Synchronization
 
 /// The distribution of one latency measured from a transaction's commit on PostgreSQL: to the moment its
@@ -17,9 +18,7 @@ final class CommitLatencyRecorder: Sendable {
 
     /// Once per event, on the reading or the delivery-report thread.
     func record(commitTime: Int64, eventTime: Int64) {
-        // Clocks can step backwards (NTP); a negative latency is recorded as zero rather than dropped.
-        let micros = UInt64(clamping: max(eventTime - commitTime, 0))
-        histogram.withLock { _ = $0.record(min(micros, $0.highestTrackableValue)) }
+        histogram.withLock { $0.recordLatency(microseconds: eventTime - commitTime) }
     }
 
     func log(to logger: Logger) {

@@ -1,4 +1,5 @@
 import Glibc
+import WALReader
 
 /// Reads `OUTBOX_CDC_*` variables: each option falls back to its variable, then to its default.
 struct Environment {
@@ -36,6 +37,32 @@ struct Environment {
         default: throw UsageError("\(variable) must be true or false, not '\(value)'")
         }
     }
+}
+
+extension Environment {
+    /// `--db`, else `OUTBOX_CDC_DB`, parsed; `purpose` finishes the "required" message.
+    func databaseSettings(_ flag: String?, purpose: String) throws -> ConnectionSettings {
+        guard let text = resolve(flag, "OUTBOX_CDC_DB") else {
+            throw UsageError("--db is required (or set OUTBOX_CDC_DB): \(purpose)")
+        }
+        do {
+            return try ConnectionSettings(text)
+        } catch {
+            throw UsageError("--db: \(error)")
+        }
+    }
+}
+
+/// `--kafka-property` values, `key=value` each (spaces around the key ignored); later ones win.
+func parseKafkaProperties(_ texts: [String]) throws -> [String: String] {
+    var properties: [String: String] = [:]
+    for text in texts {
+        guard let separator = text.firstIndex(of: "="), separator != text.startIndex else {
+            throw UsageError("--kafka-property must be key=value, not '\(text.prefix(while: { $0 != "=" }))…'")
+        }
+        properties[String(text[..<separator]).trimmingSpaces] = String(text[text.index(after: separator)...])
+    }
+    return properties
 }
 
 /// A bad input, reported as one line that names what to fix.

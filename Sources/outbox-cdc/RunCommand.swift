@@ -78,15 +78,7 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     func connectorConfiguration(_ environment: Environment) throws -> ConnectorConfiguration {
-        guard let dbText = environment.resolve(db, "OUTBOX_CDC_DB") else {
-            throw UsageError("--db is required (or set OUTBOX_CDC_DB): the PostgreSQL connection URL, e.g. postgres://app@db:5432/app")
-        }
-        let database: ConnectionSettings
-        do {
-            database = try ConnectionSettings(dbText)
-        } catch {
-            throw UsageError("--db: \(error)")
-        }
+        let database = try environment.databaseSettings(db, purpose: "the PostgreSQL connection URL, e.g. postgres://app@db:5432/app")
         guard let brokers = environment.resolve(brokers, "OUTBOX_CDC_BROKERS") else {
             throw UsageError("--brokers is required (or set OUTBOX_CDC_BROKERS): Kafka bootstrap servers, e.g. kafka:9092")
         }
@@ -94,16 +86,9 @@ struct RunCommand: AsyncParsableCommand {
         guard let table = QualifiedTableName(tableText) else {
             throw UsageError("--table must be schema.table or table, not '\(tableText)'")
         }
-        var properties: [String: String] = [:]
-        let propertyTexts = kafkaProperties.isEmpty
+        let properties = try parseKafkaProperties(kafkaProperties.isEmpty
             ? (environment["OUTBOX_CDC_KAFKA_PROPERTIES"].map { $0.split(separator: ",").map(String.init) } ?? [])
-            : kafkaProperties
-        for text in propertyTexts {
-            guard let separator = text.firstIndex(of: "="), separator != text.startIndex else {
-                throw UsageError("--kafka-property must be key=value, not '\(text.prefix(while: { $0 != "=" }))…'")
-            }
-            properties[String(text[..<separator]).trimmingSpaces] = String(text[text.index(after: separator)...])
-        }
+            : kafkaProperties)
         let statusInterval = try integer(statusIntervalMilliseconds, "OUTBOX_CDC_STATUS_INTERVAL_MS", "--status-interval-ms", environment, range: 10...600_000) ?? 1000
         let shutdownTimeout = try integer(shutdownTimeoutSeconds, "OUTBOX_CDC_SHUTDOWN_TIMEOUT_S", "--shutdown-timeout-s", environment, range: 0...3600) ?? 30
         let protocolVersion = try integer(self.protocolVersion, "OUTBOX_CDC_PROTOCOL_VERSION", "--protocol-version", environment, range: 1...4)
