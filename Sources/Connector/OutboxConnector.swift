@@ -52,7 +52,7 @@ public final class OutboxConnector: Sendable {
 
     /// Streams until `stop()` or a fatal error. Suspends the caller; the work runs on its own thread.
     public func run() async throws {
-        try await DedicatedThread.run { [self] in
+        try await DedicatedThread.run(name: "cdc-wal-reader") { [self] in
             try self.runBlocking()
         }
     }

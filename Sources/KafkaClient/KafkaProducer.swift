@@ -22,6 +22,15 @@ public final class KafkaProducer: @unchecked Sendable {
     ///   ~500,000, 5 ms → ~530,000 (batches still fill from the queue while a request is in flight), but
     ///   produce → delivery report p50 is 0.48 ms with 0, 1.9 ms with 1 and 6.4 ms with 5 (librdkafka's
     ///   default). Latency wins; raise it only for bulk loads.
+    /// - `max.in.flight.requests.per.connection=1`: with idempotence and `linger.ms=0`, librdkafka's broker
+    ///   thread busy-polls while a partition has messages waiting and a request of five or more messages is
+    ///   unacknowledged (it may only send when fewer than five messages are in flight, yet asks to be woken
+    ///   at once because linger has expired). In `bench drain` that thread then took 2.2 to 2.4 s of CPU in a
+    ///   4-second drain, in poll(), clock_gettime and rd_kafka_toppar_producer_serve, starving the walsender
+    ///   and the broker on two cores; some drains fell to 40,000 events/s. With one request in flight the
+    ///   next one waits built in librdkafka's output queue, the thread sleeps (0.2 to 0.5 s per drain) and
+    ///   batches grow while the broker answers. It costs little parallelism: by the rule above an idempotent
+    ///   partition never had a second request in flight behind one of five or more messages.
     /// - `queue.buffering.max.messages=20000`, `queue.buffering.max.kbytes=16384`: bound the producer's memory
     ///   (librdkafka's default allows 1 GiB); a full queue is backpressure (`ProduceResult.queueFull`). A queued
     ///   event costs about 2.5 times its size in librdkafka; with 100,000 queued, `bench drain` peaked at 89 MiB
@@ -34,6 +43,7 @@ public final class KafkaProducer: @unchecked Sendable {
         "acks": "all",
         "partitioner": "murmur2_random",
         "linger.ms": "0",
+        "max.in.flight.requests.per.connection": "1",
         "queue.buffering.max.messages": "20000",
         "queue.buffering.max.kbytes": "16384",
         "message.timeout.ms": "0",
@@ -56,6 +66,8 @@ public final class KafkaProducer: @unchecked Sendable {
     private let logger: Logger
     private let context: ProducerCallbackContext
     private let pollThread: PollThread
+    /// How many reports `waitForQueueSpace` waits for after the queue was full.
+    private let queueRefill: Int
     private let lock = NSLock()
     /// `nil` once shut down. Guarded by `lock`.
     private var handle: OpaquePointer?
@@ -87,7 +99,10 @@ public final class KafkaProducer: @unchecked Sendable {
         self.logger = logger
         self.context = context
         self.handle = handle
-        self.pollThread = PollThread(client: handle, name: "rdkafka-producer-poll")
+        self.pollThread = PollThread(client: handle, name: "cdc-rdk-poll")
+        // librdkafka's own default capacity is 100,000 messages.
+        let capacity = configuration["queue.buffering.max.messages"].flatMap { Int($0) } ?? 100_000
+        self.queueRefill = max(1, capacity / 4)
         logger.debug(
             "Kafka producer started",
             metadata: [
@@ -217,15 +232,22 @@ public final class KafkaProducer: @unchecked Sendable {
         produce(topic: topic, key: key?[...], value: value?[...], headers: headers, correlation: correlation)
     }
 
-    /// After `.queueFull`: blocks until a delivery report has been served since that result (so librdkafka's
-    /// queue has room again), or nothing is outstanding, or `timeout` passes. Returns false on timeout.
-    /// Sleeps on a condition; it does not spin.
+    /// After `.queueFull`: blocks until a quarter of the queue's message capacity has been reported since
+    /// that result, or nothing is outstanding, or `timeout` passes. Returns false on timeout. Sleeps on a
+    /// condition; it does not spin.
+    ///
+    /// Why a quarter and not one slot: resuming at the first free slot turns a full queue into a ping-pong,
+    /// one delivery report waking the producer for one message, which then reaches librdkafka alone. In
+    /// `bench drain` that cost 4 s of reading-thread CPU instead of 1 s, and single-message batches kept
+    /// librdkafka's broker thread spinning (see `defaultConfiguration`). Refilling a quarter at a time
+    /// hands it bursts that become full batches, while three quarters stay queued for the broker.
     @discardableResult
     public func waitForQueueSpace(timeout: Duration) -> Bool {
         precondition(!pollThread.isCurrentThread, "waitForQueueSpace from a delivery handler would wait for itself")
         let mark = context.queueFullMark.load(ordering: .sequentiallyConsistent)
+        let refill = queueRefill
         return context.waitUntilReported(
-            atLeast: { min(mark + 1, context.enqueuedCount.load(ordering: .sequentiallyConsistent)) },
+            atLeast: { min(mark + refill, context.enqueuedCount.load(ordering: .sequentiallyConsistent)) },
             until: .now + timeout
         )
     }

@@ -28,6 +28,14 @@ final class PollThread: Sendable {
         self.client = UncheckedHandle(pointer: client)
         self.mainQueue = UncheckedHandle(pointer: rd_kafka_queue_get_main(client))
         let thread = Thread { [self] in
+            // Foundation does not pass the name to the kernel, where `top -H` and per-thread CPU figures
+            // read it (Linux keeps 15 bytes).
+            let fd = open("/proc/thread-self/comm", O_WRONLY)
+            if fd >= 0 {
+                let bytes = Array(name.utf8.prefix(15))
+                _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+                close(fd)
+            }
             threadIdentity.withLock { $0 = ObjectIdentifier(Thread.current) }
             while !stopRequested.load(ordering: .acquiring) {
                 rd_kafka_poll(self.client.pointer, Self.pollTimeoutMilliseconds)

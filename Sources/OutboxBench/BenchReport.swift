@@ -193,6 +193,8 @@ public struct DrainReport: Sendable, Encodable {
     public var walBytes: Int
     /// outbox-cdc's CPU over the whole drain (user + system).
     public var relayCPUSeconds: Double
+    /// The same, per thread name, read just before it stopped (threads that used no CPU left out).
+    public var relayThreadCPUSeconds: [String: Double]
     /// The CPU of the walsender serving it, when it could be read from /proc.
     public var walsenderCPUSeconds: Double?
 
@@ -200,7 +202,8 @@ public struct DrainReport: Sendable, Encodable {
         case events, seconds, eventsPerSecond = "events_per_s", rawReadEventsPerSecond = "raw_read_events_per_s"
         case rawProduceEventsPerSecond = "raw_produce_events_per_s", ratioToLimit = "ratio_to_limit"
         case peakRSSBytes = "peak_rss_bytes", rowsPerTransaction = "rows_per_transaction", payloadBytes = "payload_bytes"
-        case walBytes = "wal_bytes", relayCPUSeconds = "relay_cpu_s", walsenderCPUSeconds = "walsender_cpu_s"
+        case walBytes = "wal_bytes", relayCPUSeconds = "relay_cpu_s", relayThreadCPUSeconds = "relay_thread_cpu_s"
+        case walsenderCPUSeconds = "walsender_cpu_s"
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -216,6 +219,7 @@ public struct DrainReport: Sendable, Encodable {
         try container.encode(payloadBytes, forKey: .payloadBytes)
         try container.encode(walBytes, forKey: .walBytes)
         try container.encode((relayCPUSeconds * 1000).rounded() / 1000, forKey: .relayCPUSeconds)
+        try container.encode(busyThreads.reduce(into: [String: Double]()) { $0[$1.name] = ($1.seconds * 1000).rounded() / 1000 }, forKey: .relayThreadCPUSeconds)
         try container.encodeIfPresent(walsenderCPUSeconds.map { ($0 * 1000).rounded() / 1000 }, forKey: .walsenderCPUSeconds)
     }
 
@@ -227,6 +231,13 @@ public struct DrainReport: Sendable, Encodable {
             ["raw limit: bare librdkafka producer", format(rawProduceEventsPerSecond, digits: 0), format(Double(events) / max(rawProduceEventsPerSecond, 1), digits: 3)],
         ]) + "\(events) events, \(rowsPerTransaction) per transaction, \(payloadBytes)-byte payloads; ratio to the smaller limit: \(format(ratioToLimit * 100, digits: 1))%; peak RSS \(format(Double(peakRSSBytes) / 1_048_576, digits: 1)) MiB\n"
             + "CPU while draining: outbox-cdc \(format(relayCPUSeconds, digits: 2)) s, its walsender \(walsenderCPUSeconds.map { format($0, digits: 2) + " s" } ?? "unknown")\n"
+            + "outbox-cdc CPU by thread: \(busyThreads.map { "\($0.name) \(format($0.seconds, digits: 2)) s" }.joined(separator: ", "))\n"
+    }
+
+    /// Threads that used CPU, busiest first.
+    private var busyThreads: [(name: String, seconds: Double)] {
+        relayThreadCPUSeconds.filter { $0.value >= 0.005 }.map { (name: $0.key, seconds: $0.value) }
+            .sorted { $0.seconds != $1.seconds ? $0.seconds > $1.seconds : $0.name < $1.name }
     }
 }
 

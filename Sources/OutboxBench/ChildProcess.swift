@@ -84,6 +84,9 @@ final class ChildProcess {
     /// User plus system CPU seconds so far, from /proc (nil once the process is gone).
     var cpuSeconds: Double? { ProcessStatistics.cpuSeconds(pid: pid) }
 
+    /// CPU seconds so far per thread name (threads of one name summed), from /proc.
+    var threadCPUSeconds: [String: Double] { ProcessStatistics.threadCPUSeconds(pid: pid) }
+
     /// SIGTERM, then waits (SIGKILL after `timeout`).
     @discardableResult
     func terminate(timeout: Duration = .seconds(60)) -> Exit {
@@ -135,7 +138,23 @@ final class ChildProcess {
 enum ProcessStatistics {
     /// utime + stime of `pid`, in seconds.
     static func cpuSeconds(pid: pid_t) -> Double? {
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+        cpuSeconds(statPath: "/proc/\(pid)/stat")
+    }
+
+    /// utime + stime of each thread of `pid`, summed by thread name (the kernel's 15-byte `comm`).
+    static func threadCPUSeconds(pid: pid_t) -> [String: Double] {
+        guard let threads = try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task") else { return [:] }
+        var byName: [String: Double] = [:]
+        for thread in threads {
+            guard let name = try? String(contentsOfFile: "/proc/\(pid)/task/\(thread)/comm", encoding: .utf8),
+                  let seconds = cpuSeconds(statPath: "/proc/\(pid)/task/\(thread)/stat") else { continue }
+            byName[name.trimmingCharacters(in: .whitespacesAndNewlines), default: 0] += seconds
+        }
+        return byName
+    }
+
+    private static func cpuSeconds(statPath: String) -> Double? {
+        guard let stat = try? String(contentsOfFile: statPath, encoding: .utf8),
               let commandEnd = stat.lastIndex(of: ")") else { return nil }
         // Fields after the command name, which may itself contain spaces: state is field 3, utime 14, stime 15.
         let fields = stat[stat.index(after: commandEnd)...].split(separator: " ")

@@ -69,13 +69,18 @@ public struct DrainBenchmark {
             guard ContinuousClock.now < deadline else {
                 throw BenchError("outbox-cdc did not confirm \(rawRead.lastCommitEnd) within \(options.timeout); its log: \(child.logPath)")
             }
-            sleep(nanoseconds: 1_000_000)
+            // Each look is a query its backend must serve: every millisecond cost that backend about a
+            // tenth of a core here, taken from the walsender and outbox-cdc; 5 ms costs a quarter of a
+            // percent of a two-second drain in resolution.
+            sleep(nanoseconds: 5_000_000)
         }
         let seconds = (ContinuousClock.now - spawned).seconds
         // The walsender serving outbox-cdc did the decoding on the server's side: its CPU against the
         // relay's shows which of the two set the pace.
         let walsenderCPU = try database.slotState(control, slot: objects.connectorSlot).activePID
             .flatMap { ProcessStatistics.cpuSeconds(pid: $0) }
+        // Read before the process goes: where its CPU went shows whether reading or producing costs more.
+        let threadCPU = child.threadCPUSeconds
         let exit = child.terminate()
 
         let events = Double(options.events)
@@ -88,7 +93,7 @@ public struct DrainBenchmark {
             ratioToLimit: rate / min(rawReadRate, rawProduceRate), peakRSSBytes: exit.peakResidentBytes,
             rowsPerTransaction: options.rowsPerTransaction, payloadBytes: options.payloadBytes,
             walBytes: Int(rawRead.lastCommitEnd.rawValue - startLSN.rawValue),
-            relayCPUSeconds: exit.cpuSeconds, walsenderCPUSeconds: walsenderCPU
+            relayCPUSeconds: exit.cpuSeconds, relayThreadCPUSeconds: threadCPU, walsenderCPUSeconds: walsenderCPU
         )
     }
 

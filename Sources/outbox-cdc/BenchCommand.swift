@@ -65,7 +65,7 @@ private func runBench<Result: Sendable>(
         throw ValidationError(error.description)
     }
     do {
-        return try await DedicatedThread.run { try body(environment, logger) }
+        return try await DedicatedThread.run(name: "cdc-bench") { try body(environment, logger) }
     } catch let error as UsageError {
         throw ValidationError(error.description)
     } catch {
@@ -255,7 +255,7 @@ struct BenchDecoderCommand: AsyncParsableCommand {
         guard (1...100_000_000).contains(events) else { throw ValidationError("--events must be between 1 and 100000000, not \(events)") }
         guard (1...1_000_000).contains(payloadBytes) else { throw ValidationError("--payload-bytes must be between 1 and 1000000, not \(payloadBytes)") }
         let (events, payloadBytes) = (events, payloadBytes)
-        let result = try await DedicatedThread.run { DecoderBenchmark.run(events: events, payloadBytes: payloadBytes) }
+        let result = try await DedicatedThread.run(name: "cdc-bench-decode") { DecoderBenchmark.run(events: events, payloadBytes: payloadBytes) }
         guard result.isComplete else {
             print("decoding failed: \(result.failure ?? "decoded \(result.decodedInserts) and mapped \(result.mappedEvents) of \(result.expectedEvents) inserts")")
             throw ExitCode(1)

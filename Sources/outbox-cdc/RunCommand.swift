@@ -32,7 +32,7 @@ struct RunCommand: AsyncParsableCommand {
     var noCreate = false
 
     @Option(name: .customLong("kafka-property"), help: ArgumentHelp(
-        "A librdkafka property, key=value; repeat for more. Overrides the defaults (enable.idempotence=true, acks=all, partitioner=murmur2_random, linger.ms=0, message.timeout.ms=0). [env: OUTBOX_CDC_KAFKA_PROPERTIES, comma-separated]",
+        "A librdkafka property, key=value; repeat for more. Overrides the defaults (enable.idempotence=true, acks=all, partitioner=murmur2_random, linger.ms=0, max.in.flight.requests.per.connection=1, message.timeout.ms=0). [env: OUTBOX_CDC_KAFKA_PROPERTIES, comma-separated]",
         valueName: "key=value"))
     var kafkaProperties: [String] = []
 

@@ -41,7 +41,7 @@ struct TailCommand: AsyncParsableCommand {
         guard !topics.isEmpty else { throw ValidationError("name at least one --topic") }
         let topics = topics, fromBeginning = fromBeginning, count = count
         let idleTimeout: Duration? = timeoutSeconds.map { .seconds($0) }
-        try await DedicatedThread.run {
+        try await DedicatedThread.run(name: "cdc-tail") {
             let consumer = try KafkaConsumer(brokers: brokers, logger: logger)
             defer { consumer.close() }
             for topic in topics {

@@ -84,6 +84,8 @@ struct ProducerPropertiesTests {
         #expect(properties["message.timeout.ms"] == "0")
         #expect(properties["partitioner"] == "murmur2_random")
         #expect(properties["linger.ms"] == "0")
+        // One request in flight: more makes librdkafka's broker thread spin (see the defaults' comment).
+        #expect(properties["max.in.flight.requests.per.connection"] == "1")
         #expect(properties["queue.buffering.max.messages"] == "20000")
         #expect(properties["queue.buffering.max.kbytes"] == "16384")
     }
@@ -92,8 +94,8 @@ struct ProducerPropertiesTests {
         let properties = try Self.configuration(brokers: "b1:9092,b2:9093").producerProperties
         #expect(properties["bootstrap.servers"] == "b1:9092,b2:9093")
         #expect(properties["client.id"] == "outbox-cdc")
-        // Exactly the seven defaults plus those two: nothing else sneaks in.
-        #expect(properties.count == 9)
+        // Exactly the eight defaults plus those two: nothing else sneaks in.
+        #expect(properties.count == 10)
     }
 
     @Test func userPropertiesOverrideDefaultsAndAddNewKeys() throws {
@@ -108,7 +110,7 @@ struct ProducerPropertiesTests {
         #expect(properties["enable.idempotence"] == "true")
         #expect(properties["message.timeout.ms"] == "0")
         #expect(properties["bootstrap.servers"] == "kafka-1:9092,kafka-2:9092")
-        #expect(properties.count == 11)
+        #expect(properties.count == 12)
     }
 
     /// Documented order: defaults, then the brokers, then the user's properties.

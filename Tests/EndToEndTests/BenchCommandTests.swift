@@ -85,6 +85,9 @@ import WALReader
         #expect((drain["peak_rss_bytes"] as? Int ?? 0) > 1_000_000)
         // 3,000 rows of about 200 bytes, each at least its payload in the WAL.
         #expect((drain["wal_bytes"] as? Int ?? 0) > 3000 * 200)
+        // The reading thread is named, so its CPU is told apart from librdkafka's threads.
+        let threads = try #require(drain["relay_thread_cpu_s"] as? [String: Double], "\(drain)")
+        #expect(threads["cdc-wal-reader"] != nil, "\(threads)")
         #expect(try benchObjectCount() == before, "the bench removes its tables, publication and slots")
     }
 
