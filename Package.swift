@@ -28,6 +28,9 @@ let package = Package(
         .target(name: "PostgresLSN", swiftSettings: strictSettings),
         // Pure Swift pgoutput decoder: bytes in, typed message or typed error out. No I/O, no C.
         .target(name: "PgOutputDecoder", dependencies: ["PostgresLSN"], swiftSettings: strictSettings),
+        // Reads an existing Debezium deployment's configuration (Kafka Connect JSON or .properties, Debezium
+        // Server application.properties) into typed settings. Pure: file contents in, settings or typed error out.
+        .target(name: "DebeziumFormat", swiftSettings: strictSettings),
         // libpq replication connection, the CopyBoth envelope, standby status updates.
         .target(
             name: "WALReader",
@@ -79,6 +82,12 @@ let package = Package(
         .testTarget(
             name: "PgOutputDecoderTests",
             dependencies: ["PgOutputDecoder", "PostgresLSN", "TestSupport"],
+            resources: [.copy("Fixtures")],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "DebeziumFormatTests",
+            dependencies: ["DebeziumFormat", "TestSupport"],
             resources: [.copy("Fixtures")],
             swiftSettings: strictSettings
         ),

@@ -1,0 +1,120 @@
+/// The typed meaning of a Debezium PostgreSQL outbox connector config: everything outbox-cdc needs to take
+/// the connector's place, validated, with Debezium 3.x's defaults where the file is silent.
+///
+/// Reading refuses what outbox-cdc cannot reproduce (another connector, a plugin other than pgoutput, a
+/// transform besides the EventRouter, an unknown converter, a snapshot mode other than `initial` and
+/// `no_data`) with an error naming the key. Keys it does not know are not errors: they are collected in
+/// `unknownKeys` for one warning, while the Kafka Connect and Debezium keys that have no bearing on an
+/// outbox relay (`KnownKeys`) pass silently.
+public struct DebeziumSettings: Sendable, Equatable {
+    public static let postgresConnectorClass = "io.debezium.connector.postgresql.PostgresConnector"
+
+    /// The connector's name, when the file gives one.
+    public var name: String?
+    /// `topic.prefix`: required since Debezium 2.0; it names the heartbeat and transaction topics.
+    public var topicPrefix: String
+    public var database: DatabaseSettings
+    public var replication: ReplicationSettings
+    /// The converters the config sets; nil ones are the Kafka Connect worker's. Debezium Server files choose
+    /// their serialisation with `DebeziumConfigFile.serverFormat` instead.
+    public var converters: ConverterSettings
+    public var eventRouter: EventRouterSettings
+    /// `extended.headers.enabled`: Debezium 3.x adds `__debezium.context.*` headers to each record by default.
+    public var extendedHeadersEnabled = true
+    /// Keys neither read nor known to be irrelevant, spelled as in the file, in file order.
+    public var unknownKeys: [String]
+    /// Settings that are valid but do not do what they seem to, one line each, for the caller to log.
+    public var warnings: [String]
+
+    /// Reads the settings of `file`'s connector config; errors name keys as `file` spells them.
+    public init(_ file: DebeziumConfigFile) throws(DebeziumConfigError) {
+        try self.init(connector: file.connector, name: file.name, fileKey: file.fileKey(forConnectorKey:))
+    }
+
+    /// Reads the settings of a flat connector config. `fileKey` says how the user's file spells a key, for
+    /// messages.
+    public init(
+        connector: OrderedConfig, name: String? = nil, fileKey: @escaping (String) -> String = { $0 }
+    ) throws(DebeziumConfigError) {
+        var reader = SettingsReader(config: connector, fileKey: fileKey)
+        var warnings: [String] = []
+
+        guard let connectorClass = reader.string("connector.class") else {
+            throw .missingRequired(key: fileKey("connector.class"), hint: Self.postgresConnectorClass)
+        }
+        guard Self.isPostgresConnector(connectorClass) else {
+            throw .unsupportedConnectorClass(key: fileKey("connector.class"), value: connectorClass)
+        }
+        let replication = try ReplicationSettings.read(&reader)
+        let database = try DatabaseSettings.read(&reader)
+        guard let topicPrefix = reader.string("topic.prefix") else {
+            let hint = connector.contains("database.server.name")
+                ? "Debezium 2.0 replaced \(fileKey("database.server.name")) with \(fileKey("topic.prefix")): rename the key"
+                : "the prefix of the connector's topic names, such as its logical server name"
+            throw .missingRequired(key: fileKey("topic.prefix"), hint: hint)
+        }
+        guard topicPrefix.unicodeScalars.allSatisfy(Self.isTopicNameCharacter) else {
+            throw .invalid(
+                key: fileKey("topic.prefix"), value: topicPrefix,
+                expected: "letters, digits, '.', '_' and '-' only (it is part of Kafka topic names)")
+        }
+        let converters = try ConverterSettings.read(&reader, warnings: &warnings)
+        let eventRouter = try Self.readTransforms(&reader)
+        let extendedHeadersEnabled = try reader.bool("extended.headers.enabled", default: true)
+
+        let dynamicPrefixes = ["converters", "post.processors"].flatMap { key in
+            (connector[key] ?? "").commaSeparatedEntries.map { $0 + "." }
+        }
+        self.name = name
+        self.topicPrefix = topicPrefix
+        self.database = database
+        self.replication = replication
+        self.converters = converters
+        self.eventRouter = eventRouter
+        self.extendedHeadersEnabled = extendedHeadersEnabled
+        self.unknownKeys = connector.keys
+            .filter { !reader.consumed.contains($0) && !KnownKeys.isKnown($0, dynamicPrefixes: dynamicPrefixes) }
+            .map(fileKey)
+        self.warnings = warnings
+    }
+
+    /// The connector class as written or as one of the aliases Kafka Connect accepts for it
+    /// (`PostgresConnector`, `Postgres`).
+    static func isPostgresConnector(_ className: String) -> Bool {
+        [postgresConnectorClass, "PostgresConnector", "Postgres"].contains(className)
+    }
+
+    static func isTopicNameCharacter(_ scalar: Unicode.Scalar) -> Bool {
+        ("a"..."z").contains(scalar) || ("A"..."Z").contains(scalar) || ("0"..."9").contains(scalar)
+            || scalar == "." || scalar == "_" || scalar == "-"
+    }
+
+    /// Finds the one EventRouter among `transforms` and reads it; any other transform is an error, since
+    /// outbox-cdc would silently publish something else than the connector did.
+    private static func readTransforms(_ reader: inout SettingsReader) throws(DebeziumConfigError) -> EventRouterSettings {
+        let transformsKey = reader.fileKey("transforms")
+        let listed = reader.string("transforms") ?? ""
+        let aliases = listed.commaSeparatedEntries
+        var seen: Set<String> = []
+        var routers: [String] = []
+        var others: [String] = []
+        for alias in aliases {
+            guard seen.insert(alias).inserted else {
+                throw .invalid(key: transformsKey, value: listed, expected: "each transform alias once")
+            }
+            let typeKey = "transforms.\(alias).type"
+            guard let type = reader.string(typeKey) else {
+                throw .missingRequired(key: reader.fileKey(typeKey), hint: "the class of transform \(alias)")
+            }
+            if EventRouterSettings.isEventRouter(type) {
+                routers.append(alias)
+            } else {
+                others.append("\(alias) (\(type))")
+            }
+        }
+        guard let router = routers.first else { throw .noEventRouter(key: transformsKey) }
+        guard routers.count == 1 else { throw .multipleEventRouters(key: transformsKey, names: routers) }
+        guard others.isEmpty else { throw .unsupportedTransforms(key: transformsKey, transforms: others) }
+        return try EventRouterSettings.read(alias: router, &reader)
+    }
+}
