@@ -50,7 +50,7 @@ let package = Package(
         .target(
             name: "Connector",
             dependencies: [
-                "WALReader", "PgOutputDecoder", "PostgresLSN", "KafkaClient",
+                "WALReader", "PgOutputDecoder", "PostgresLSN", "KafkaClient", "DebeziumFormat",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
@@ -69,7 +69,7 @@ let package = Package(
         .executableTarget(
             name: "outbox-cdc",
             dependencies: [
-                "Connector", "WALReader", "PostgresLSN", "OutboxBench",
+                "Connector", "WALReader", "PostgresLSN", "OutboxBench", "DebeziumFormat",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "Logging", package: "swift-log"),
@@ -77,7 +77,7 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
-        // Helpers shared by the test targets (a seedable PRNG for the randomized tests).
+        // Helpers shared by the test targets: a seedable PRNG, Kafka's murmur2, the golden records' files.
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strictSettings),
         .testTarget(
             name: "PgOutputDecoderTests",
@@ -93,7 +93,7 @@ let package = Package(
         ),
         .testTarget(
             name: "KafkaClientTests",
-            dependencies: ["KafkaClient"],
+            dependencies: ["KafkaClient", "TestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(
@@ -113,7 +113,7 @@ let package = Package(
         ),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["Connector", "WALReader", "PostgresLSN", "KafkaClient", "outbox-cdc"],
+            dependencies: ["Connector", "WALReader", "PostgresLSN", "KafkaClient", "TestSupport", "outbox-cdc"],
             swiftSettings: strictSettings
         ),
     ]

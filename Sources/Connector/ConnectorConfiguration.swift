@@ -22,6 +22,10 @@ public struct ConnectorConfiguration: Sendable {
     public var reconnectBackoff: Backoff
     /// How often a standby instance checks whether the slot has been released.
     public var standbyPollInterval: Duration
+    /// The outbox table's columns the mapping reads.
+    public var columns: OutboxColumns
+    /// outbox-cdc's own records, or Debezium's.
+    public var recordFormat: RecordFormat
 
     public init(
         database: ConnectionSettings,
@@ -35,7 +39,9 @@ public struct ConnectorConfiguration: Sendable {
         shutdownTimeout: Duration = .seconds(30),
         protocolVersion: Int? = nil,
         reconnectBackoff: Backoff = Backoff(initial: .milliseconds(500), maximum: .seconds(30)),
-        standbyPollInterval: Duration = .seconds(1)
+        standbyPollInterval: Duration = .seconds(1),
+        columns: OutboxColumns = OutboxColumns(),
+        recordFormat: RecordFormat = .native
     ) {
         self.database = database
         self.brokers = brokers
@@ -49,6 +55,8 @@ public struct ConnectorConfiguration: Sendable {
         self.protocolVersion = protocolVersion
         self.reconnectBackoff = reconnectBackoff
         self.standbyPollInterval = standbyPollInterval
+        self.columns = columns
+        self.recordFormat = recordFormat
     }
 
     /// The full librdkafka configuration: `KafkaProducer.defaultConfiguration` (at-least-once, ordered per

@@ -1,3 +1,4 @@
+public import DebeziumFormat
 public import KafkaClient
 public import PgOutputDecoder
 public import PostgresLSN
@@ -13,6 +14,8 @@ public enum ConnectorError: Error, Sendable, CustomStringConvertible {
     case kafka(KafkaError)
     /// Kafka refused an event for good; the slot stays before it.
     case deliveryFailed(eventID: String, topic: String, error: KafkaError, confirmed: LSN)
+    /// The configured converter cannot write this row (as Kafka Connect could not either).
+    case recordEncoding(eventID: String, error: ConnectSerializationError)
 
     public var description: String {
         switch self {
@@ -37,6 +40,8 @@ public enum ConnectorError: Error, Sendable, CustomStringConvertible {
             return "Kafka: \(error)"
         case .deliveryFailed(let eventID, let topic, let error, let confirmed):
             return "Kafka refused event \(eventID) for topic \(topic): \(error); the slot stays confirmed at \(confirmed), so a restart publishes it again"
+        case .recordEncoding(let eventID, let error):
+            return "cannot write event \(eventID) with the configured converter: \(error)"
         }
     }
 }

@@ -77,6 +77,13 @@ public final class OutboxConnector: Sendable {
             "kafka.brokers": "\(configuration.brokers)", "librdkafka.version": "\(KafkaProducer.librdkafkaVersion)",
             "libpq.version": "\(PostgresConnection.libpqVersion)",
         ])
+        if case .debezium(let settings) = configuration.recordFormat {
+            logger.info("writing Debezium's records", metadata: [
+                "debezium.topic_prefix": "\(settings.topicPrefix)", "debezium.run_id": "\(settings.runID)",
+                "debezium.key_converter": "\(settings.keyConverter.kind.rawValue)",
+                "debezium.value_converter": "\(settings.valueConverter.kind.rawValue)",
+            ])
+        }
 
         var backoff = configuration.reconnectBackoff
         var standingBy = false
@@ -118,11 +125,17 @@ public final class OutboxConnector: Sendable {
         drain(producer)
     }
 
+    /// Debezium's record writer for this session, when the configuration asks for Debezium's records.
+    private func debeziumEncoder(notNullColumns: Set<String>) -> DebeziumRecordEncoder? {
+        guard case .debezium(let settings) = configuration.recordFormat else { return nil }
+        return DebeziumRecordEncoder(settings: settings, columns: configuration.columns, notNullColumns: notNullColumns)
+    }
+
     /// One replication session: connect, check, stream until stopped. Returns normally only on stop.
     private func stream(to producer: KafkaProducer, onStreaming: () -> Void) throws(StreamingError) {
         let source = ReplicationSource(
             slot: configuration.slot, publication: configuration.publication, table: configuration.table,
-            requiredColumns: OutboxEventMapper.requiredColumns, createMissing: configuration.createMissing
+            requiredColumns: configuration.columns.required, createMissing: configuration.createMissing
         )
         let connection: PostgresConnection
         let preparedSource: PreparedSource
@@ -178,7 +191,8 @@ public final class OutboxConnector: Sendable {
         var session = StreamingSession(
             connector: self, producer: producer, replication: replication,
             decoder: PgOutputDecoder(protocolVersion: protocolVersion),
-            mapper: OutboxEventMapper(table: configuration.table)
+            mapper: OutboxEventMapper(table: configuration.table, columns: configuration.columns),
+            debeziumEncoder: debeziumEncoder(notNullColumns: preparedSource.notNullColumns)
         )
         defer { replication.finish() }
         do {
@@ -268,6 +282,8 @@ public final class OutboxConnector: Sendable {
         let replication: ReplicationStream
         var decoder: PgOutputDecoder
         var mapper: OutboxEventMapper
+        /// Writes Debezium's key, value and headers; nil for outbox-cdc's own records.
+        let debeziumEncoder: DebeziumRecordEncoder?
         /// The ticket of the transaction being received.
         var ticket: CheckpointTracker.Ticket?
         /// Its commit time on the server, Unix microseconds (0 when unknown).
@@ -280,12 +296,13 @@ public final class OutboxConnector: Sendable {
         var logger: Logger { connector.logger }
 
         init(connector: OutboxConnector, producer: KafkaProducer, replication: ReplicationStream,
-             decoder: PgOutputDecoder, mapper: OutboxEventMapper) {
+             decoder: PgOutputDecoder, mapper: OutboxEventMapper, debeziumEncoder: DebeziumRecordEncoder?) {
             self.connector = connector
             self.producer = producer
             self.replication = replication
             self.decoder = decoder
             self.mapper = mapper
+            self.debeziumEncoder = debeziumEncoder
         }
 
         mutating func run() throws(StreamingError) {
@@ -383,9 +400,19 @@ public final class OutboxConnector: Sendable {
 
         /// Hands one event to librdkafka; a full queue pauses reading until deliveries make room.
         private mutating func publish(_ event: OutboxEvent, ticket: CheckpointTracker.Ticket) throws(StreamingError) {
-            let headers = [KafkaHeader(name: "id", value: event.eventID.map(Array.init))]
+            var key = event.key
+            var value = event.value
+            var headers = [KafkaHeader(name: "id", value: event.eventID.map(Array.init))]
+            if let debeziumEncoder {
+                do {
+                    let record = try debeziumEncoder.encode(event)
+                    (key, value, headers) = (record.key?[...], record.value?[...], record.headers)
+                } catch {
+                    throw StreamingError(.recordEncoding(eventID: event.eventIDText, error: error))
+                }
+            }
             while true {
-                switch producer.produce(topic: event.topic, key: event.key, value: event.value, headers: headers, correlation: ticket) {
+                switch producer.produce(topic: event.topic, key: key, value: value, headers: headers, correlation: ticket) {
                 case .enqueued:
                     if let observer = connector.timingObserver, commitTime != 0 {
                         observer.produced(commitTime, UnixTime.nowMicroseconds())

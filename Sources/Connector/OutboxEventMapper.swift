@@ -11,6 +11,17 @@ public struct OutboxEvent: Sendable {
     public var value: ArraySlice<UInt8>?
     /// The event id as its text form (36 characters for a uuid); the `id` header.
     public var eventID: ArraySlice<UInt8>?
+    /// What the payload column holds, which decides its schema in Debezium's records.
+    public var payloadKind: PayloadKind = .text
+
+    public enum PayloadKind: Sendable {
+        /// json or jsonb: the value is the JSON text.
+        case json
+        /// bytea: the value is the raw bytes.
+        case bytes
+        /// Any other type: the value is its text output.
+        case text
+    }
 
     public var eventIDText: String {
         eventID.map { String(decoding: $0, as: UTF8.self) } ?? "(null)"
@@ -46,17 +57,37 @@ public enum OutboxMappingError: Error, Sendable, Equatable, CustomStringConverti
     }
 }
 
+/// The outbox table's columns the mapping reads. The defaults are the Outbox Event Router's
+/// (`table.field.event.id`, `table.field.event.key`, `table.field.event.payload`, `route.by.field`).
+public struct OutboxColumns: Sendable, Equatable {
+    public var id = "id"
+    public var key = "aggregateid"
+    public var payload = "payload"
+    public var routing = "aggregatetype"
+
+    public init() {}
+
+    public init(id: String, key: String, payload: String, routing: String) {
+        self.id = id
+        self.key = key
+        self.payload = payload
+        self.routing = routing
+    }
+
+    /// Every column named, each once, in the order id, routing, key, payload.
+    public var required: [String] {
+        var names: [String] = []
+        for name in [id, routing, key, payload] where !names.contains(name) { names.append(name) }
+        return names
+    }
+}
+
 /// Maps outbox INSERTs to Kafka records the way Debezium's Outbox Event Router does by default:
-/// topic `outbox.event.<aggregatetype>`, key `aggregateid`, value `payload`, header `id`.
+/// topic `outbox.event.<routing column>`, key the key column, value the payload, header `id`.
 ///
 /// Holds the relation cache (relation id → column positions): the decoder stays stateless about
 /// relations, and a new Relation message for the table (after ALTER TABLE) simply replaces the entry.
 public struct OutboxEventMapper: Sendable {
-    public static let idColumn = "id"
-    public static let routingColumn = "aggregatetype"
-    public static let keyColumn = "aggregateid"
-    public static let payloadColumn = "payload"
-    public static let requiredColumns = [idColumn, routingColumn, keyColumn, payloadColumn]
     public static let topicPrefix = "outbox.event."
 
     /// Where the mapped columns sit in the outbox table's rows.
@@ -66,19 +97,23 @@ public struct OutboxEventMapper: Sendable {
         var routing: Int
         var key: Int
         var payload: Int
-        var payloadIsBytea: Bool
+        var payloadKind: OutboxEvent.PayloadKind
     }
 
     public let table: QualifiedTableName
+    public let columns: OutboxColumns
     /// Layouts of the outbox table by relation id; other relations map to nil (ignored).
     private var relations: [UInt32: OutboxLayout?] = [:]
     /// Topic names by aggregatetype bytes, so the hot path builds no string for a known type.
     private var topics: [ArraySlice<UInt8>: String] = [:]
     private static let topicCacheLimit = 10_000
     private static let byteaTypeOID: UInt32 = 17
+    private static let jsonTypeOID: UInt32 = 114
+    private static let jsonbTypeOID: UInt32 = 3802
 
-    public init(table: QualifiedTableName) {
+    public init(table: QualifiedTableName, columns: OutboxColumns = OutboxColumns()) {
         self.table = table
+        self.columns = columns
     }
 
     /// Takes a Relation message into the cache; returns whether it describes the outbox table.
@@ -91,15 +126,20 @@ public struct OutboxEventMapper: Sendable {
         func position(_ name: String) -> Int? {
             relation.columns.firstIndex { $0.name == name }
         }
-        guard let id = position(Self.idColumn), let routing = position(Self.routingColumn),
-              let key = position(Self.keyColumn), let payload = position(Self.payloadColumn)
+        guard let id = position(columns.id), let routing = position(columns.routing),
+              let key = position(columns.key), let payload = position(columns.payload)
         else {
-            let missing = Self.requiredColumns.filter { position($0) == nil }
+            let missing = columns.required.filter { position($0) == nil }
             throw .columnsMissing(missing, table: table)
+        }
+        let payloadKind: OutboxEvent.PayloadKind = switch relation.columns[payload].typeOID {
+        case Self.byteaTypeOID: .bytes
+        case Self.jsonTypeOID, Self.jsonbTypeOID: .json
+        default: .text
         }
         relations[relation.relationID] = OutboxLayout(
             columnCount: relation.columns.count, id: id, routing: routing, key: key, payload: payload,
-            payloadIsBytea: relation.columns[payload].typeOID == Self.byteaTypeOID
+            payloadKind: payloadKind
         )
         return true
     }
@@ -110,20 +150,23 @@ public struct OutboxEventMapper: Sendable {
             throw .unknownRelation(insert.relationID)
         }
         guard let layout = cached else { return nil }
-        let columns = insert.newTuple.columns
-        guard columns.count == layout.columnCount else {
-            throw .columnCountMismatch(expected: layout.columnCount, actual: columns.count)
+        let values = insert.newTuple.columns
+        guard values.count == layout.columnCount else {
+            throw .columnCountMismatch(expected: layout.columnCount, actual: values.count)
         }
-        let eventID = columns[layout.id].bytes
-        guard let routing = columns[layout.routing].bytes, !routing.isEmpty else {
-            throw .missingRoutingValue(column: Self.routingColumn, eventID: Self.text(eventID))
+        let eventID = values[layout.id].bytes
+        guard let routing = values[layout.routing].bytes, !routing.isEmpty else {
+            throw .missingRoutingValue(column: columns.routing, eventID: Self.text(eventID))
         }
-        var value = columns[layout.payload].bytes
-        if layout.payloadIsBytea, case .text(let escaped) = columns[layout.payload] {
+        var value = values[layout.payload].bytes
+        if layout.payloadKind == .bytes, case .text(let escaped) = values[layout.payload] {
             guard let raw = Self.unescapeBytea(escaped) else { throw .malformedBytea(eventID: Self.text(eventID)) }
             value = raw[...]
         }
-        return OutboxEvent(topic: topic(for: routing), key: columns[layout.key].bytes, value: value, eventID: eventID)
+        return OutboxEvent(
+            topic: topic(for: routing), key: values[layout.key].bytes, value: value, eventID: eventID,
+            payloadKind: layout.payloadKind
+        )
     }
 
     private mutating func topic(for routing: ArraySlice<UInt8>) -> String {

@@ -130,6 +130,9 @@ public enum ReplicationStartError: Error, Sendable, CustomStringConvertible {
 public struct PreparedSource: Sendable {
     public var database: String
     public var publicationCreated: Bool
+    /// The table's columns declared NOT NULL. pgoutput's Relation message does not say; Debezium's record
+    /// schemas do (a nullable column's schema is optional).
+    public var notNullColumns: Set<String>
 }
 
 extension PostgresConnection {
@@ -167,12 +170,14 @@ extension PostgresConnection {
             throw ReplicationSetupError.roleLacksReplication(role: identity[0, "role"] ?? "")
         }
         let database = identity[0, "database"] ?? ""
-        let columns = try query("""
-            SELECT a.attname FROM pg_attribute a
+        let columnRows = try query("""
+            SELECT a.attname, a.attnotnull FROM pg_attribute a
             JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
             WHERE n.nspname = \(try literal(source.table.schema)) AND c.relname = \(try literal(source.table.name))
               AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped
-            """).rows.compactMap { $0.first ?? nil }
+            """).rows
+        let columns = columnRows.compactMap { $0.first ?? nil }
+        let notNullColumns = Set(columnRows.compactMap { row in row.count == 2 && row[1] == "t" ? row[0] : nil })
         guard !columns.isEmpty else {
             throw ReplicationSetupError.tableMissing(source.table, database: database)
         }
@@ -180,7 +185,9 @@ extension PostgresConnection {
         guard missingColumns.isEmpty else {
             throw ReplicationSetupError.columnsMissing(missingColumns, table: source.table)
         }
-        return PreparedSource(database: database, publicationCreated: try preparePublication(source))
+        return PreparedSource(
+            database: database, publicationCreated: try preparePublication(source), notNullColumns: notNullColumns
+        )
     }
 
     private func checkSlot(_ source: ReplicationSource) throws -> PreparedSlot {

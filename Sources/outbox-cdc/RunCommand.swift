@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Connector
 @preconcurrency import Dispatch
 import Glibc
@@ -18,6 +19,11 @@ struct RunCommand: AsyncParsableCommand {
 
     @Option(help: "Kafka bootstrap servers, host:port[,host:port]. [env: OUTBOX_CDC_BROKERS]")
     var brokers: String?
+
+    @Option(name: .customLong("debezium-config"), help: ArgumentHelp(
+        "Run from a Debezium PostgreSQL connector's own configuration (Kafka Connect JSON or .properties, or Debezium Server application.properties), writing the records Debezium writes. Replaces --db, --slot, --publication and --table. [env: OUTBOX_CDC_DEBEZIUM_CONFIG]",
+        valueName: "file"))
+    var debeziumConfig: String?
 
     @Option(help: "Logical replication slot (pgoutput). [env: OUTBOX_CDC_SLOT] (default: outbox)")
     var slot: String?
@@ -53,7 +59,13 @@ struct RunCommand: AsyncParsableCommand {
         let configuration: ConnectorConfiguration
         do {
             logger = try logging.bootstrap(environment: environment)
-            configuration = try connectorConfiguration(environment)
+            if let path = environment.resolve(debeziumConfig, "OUTBOX_CDC_DEBEZIUM_CONFIG") {
+                let debezium = try debeziumConfiguration(path: path, environment)
+                debezium.warnings.forEach { logger.warning("\($0)", metadata: ["cdc.debezium_config": "\(path)"]) }
+                configuration = debezium.configuration
+            } else {
+                configuration = try connectorConfiguration(environment)
+            }
         } catch let error as UsageError {
             throw ValidationError(error.description)
         }
@@ -75,6 +87,18 @@ struct RunCommand: AsyncParsableCommand {
             logger.critical("\(error)")
             throw ExitCode(1)
         }
+    }
+
+    func debeziumConfiguration(path: String, _ environment: Environment) throws -> DebeziumRunConfiguration {
+        let replaced = [("--db", db), ("--slot", slot), ("--publication", publication), ("--table", table)].filter { $0.1 != nil }.map(\.0)
+        guard replaced.isEmpty else {
+            throw UsageError("\(replaced.joined(separator: ", ")) cannot be combined with --debezium-config, which sets them from the file")
+        }
+        let overrides = try parseKafkaProperties(kafkaProperties)
+        return try DebeziumRunConfiguration(
+            path: path, brokersFlag: environment.resolve(brokers, "OUTBOX_CDC_BROKERS"), kafkaOverrides: overrides,
+            environment: ProcessInfo.processInfo.environment
+        )
     }
 
     func connectorConfiguration(_ environment: Environment) throws -> ConnectorConfiguration {

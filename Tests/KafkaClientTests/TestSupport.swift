@@ -3,6 +3,7 @@ import KafkaClient
 import Logging
 import Synchronization
 import Testing
+import TestSupport
 
 /// The broker under test, from `eval "$(scripts/dev-stack env)"`. Missing is a failure, never a skip.
 func testBrokers() throws -> String {
@@ -90,42 +91,6 @@ func produceWaiting(
     }
 }
 
-/// Kafka's murmur2 (the Java client's `Utils.murmur2`), written independently of librdkafka.
-func kafkaMurmur2(_ data: [UInt8]) -> UInt32 {
-    let seed: UInt32 = 0x9747_b28c
-    let m: UInt32 = 0x5bd1_e995
-    let r: UInt32 = 24
-    let length = data.count
-    var h = seed ^ UInt32(truncatingIfNeeded: length)
-    let blocks = length / 4
-    for block in 0 ..< blocks {
-        let i = block * 4
-        var k = UInt32(data[i]) | UInt32(data[i + 1]) << 8 | UInt32(data[i + 2]) << 16 | UInt32(data[i + 3]) << 24
-        k &*= m
-        k ^= k >> r
-        k &*= m
-        h &*= m
-        h ^= k
-    }
-    let tail = length & ~3
-    switch length % 4 {
-    case 3:
-        h ^= UInt32(data[tail + 2]) << 16
-        fallthrough
-    case 2:
-        h ^= UInt32(data[tail + 1]) << 8
-        fallthrough
-    case 1:
-        h ^= UInt32(data[tail])
-        h &*= m
-    default:
-        break
-    }
-    h ^= h >> 13
-    h &*= m
-    h ^= h >> 15
-    return h
-}
 
 /// The partition the Java client's default partitioner picks for a non-null key.
 func javaPartition(forKey key: [UInt8], partitionCount: Int) -> Int32 {

@@ -1,0 +1,102 @@
+/// JSON text the way Kafka Connect's `JsonConverter` writes it: Jackson's `ObjectMapper` with its default
+/// generator settings, no whitespace. Only the pieces the outbox records need: strings, null, booleans,
+/// integers and objects with fields in a fixed order.
+///
+/// Jackson's string escaping, as the golden records show it (Tests/DebeziumFormatTests/Fixtures/goldens):
+/// - `"` and `\` are escaped with a backslash;
+/// - control characters below U+0020 use `\b \t \n \f \r` where those exist and `\u00XX` (upper-case hex)
+///   otherwise;
+/// - characters outside the Basic Multilingual Plane are written as their UTF-16 surrogate pair, two
+///   `\uXXXX` escapes in upper-case hex (Jackson 2.17+ leaves `COMBINE_UNICODE_SURROGATES_IN_UTF8` off);
+/// - everything else, `/`, `<` and U+2028 included, is written as plain UTF-8.
+struct JacksonJSONWriter {
+    private(set) var bytes: [UInt8] = []
+
+    init(reservingCapacity capacity: Int = 0) {
+        bytes.reserveCapacity(capacity)
+    }
+
+    mutating func raw(_ text: StaticString) {
+        text.withUTF8Buffer { bytes.append(contentsOf: $0) }
+    }
+
+    mutating func null() {
+        raw("null")
+    }
+
+    mutating func bool(_ value: Bool) {
+        value ? raw("true") : raw("false")
+    }
+
+    mutating func integer(_ value: Int) {
+        bytes.append(contentsOf: String(value).utf8)
+    }
+
+    /// A JSON string of `text`'s Unicode scalars.
+    mutating func string(_ text: String) {
+        bytes.append(UInt8(ascii: "\""))
+        for scalar in text.unicodeScalars {
+            switch scalar.value {
+            case 0x22: raw("\\\"")
+            case 0x5C: raw("\\\\")
+            case 0x08: raw("\\b")
+            case 0x09: raw("\\t")
+            case 0x0A: raw("\\n")
+            case 0x0C: raw("\\f")
+            case 0x0D: raw("\\r")
+            case 0x00 ..< 0x20:
+                unicodeEscape(UInt16(scalar.value))
+            case 0x10000...:
+                let offset = scalar.value - 0x10000
+                unicodeEscape(UInt16(0xD800 + (offset >> 10)))
+                unicodeEscape(UInt16(0xDC00 + (offset & 0x3FF)))
+            default:
+                bytes.append(contentsOf: String(scalar).utf8)
+            }
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    /// A JSON string of UTF-8 bytes; invalid sequences become U+FFFD, as Java's decoder makes them.
+    mutating func string(utf8: some Collection<UInt8>) {
+        string(String(decoding: utf8, as: UTF8.self))
+    }
+
+    /// `{` … `}` around `body`, which writes its fields with `field(_:)`.
+    mutating func object(_ body: (inout ObjectWriter) -> Void) {
+        bytes.append(UInt8(ascii: "{"))
+        var writer = ObjectWriter(json: self)
+        // Hand the buffer over, so that appending inside `body` does not copy it.
+        self = JacksonJSONWriter()
+        body(&writer)
+        self = writer.json
+        bytes.append(UInt8(ascii: "}"))
+    }
+
+    private mutating func unicodeEscape(_ unit: UInt16) {
+        let hex: [UInt8] = Array("0123456789ABCDEF".utf8)
+        raw("\\u")
+        for shift in stride(from: 12, through: 0, by: -4) {
+            bytes.append(hex[Int((unit >> UInt16(shift)) & 0xF)])
+        }
+    }
+
+    /// Writes the fields of one object, commas between them.
+    struct ObjectWriter {
+        fileprivate var json: JacksonJSONWriter
+        private var isFirst = true
+
+        fileprivate init(json: JacksonJSONWriter) {
+            self.json = json
+        }
+
+        mutating func field(_ name: StaticString, _ value: (inout JacksonJSONWriter) -> Void) {
+            if !isFirst { json.bytes.append(UInt8(ascii: ",")) }
+            isFirst = false
+            json.bytes.append(UInt8(ascii: "\""))
+            json.raw(name)
+            json.raw("\":")
+            value(&json)
+        }
+    }
+}

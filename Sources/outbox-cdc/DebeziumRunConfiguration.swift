@@ -1,0 +1,169 @@
+import Connector
+import DebeziumFormat
+import Foundation
+import Logging
+import WALReader
+
+/// `--debezium-config FILE`: the connector configuration a Debezium deployment's own file describes.
+///
+/// What outbox-cdc reproduces so far: the PostgreSQL connection, slot, publication and outbox table; the
+/// Outbox Event Router's column settings with its default routing; StringConverter, JsonConverter (with
+/// or without schemas), ByteArrayConverter and BinaryDataConverter for key and value; the
+/// `__debezium.context.*` headers; the producer settings. A setting it does not reproduce yet is refused
+/// with an error naming its key, never silently changed.
+struct DebeziumRunConfiguration {
+    var configuration: ConnectorConfiguration
+    /// One line each, for the log at start (unknown keys, settings with no effect here).
+    var warnings: [String]
+
+    init(path: String, brokersFlag: String?, kafkaOverrides: [String: String], environment: [String: String]) throws {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw UsageError("--debezium-config: cannot read \(path): \(error.localizedDescription)")
+        }
+        let file: DebeziumConfigFile
+        let settings: DebeziumSettings
+        let producer: LibrdkafkaProducerConfig
+        do {
+            file = try DebeziumConfigFile.parse(text, environment: environment)
+            settings = try DebeziumSettings(file)
+            producer = try LibrdkafkaProducerConfig(file)
+        } catch {
+            throw UsageError("--debezium-config \(path): \(error)")
+        }
+        var warnings = file.notes + settings.warnings
+        if !settings.unknownKeys.isEmpty {
+            warnings.append("keys outbox-cdc does not know, ignored: \(settings.unknownKeys.joined(separator: ", "))")
+        }
+        if !producer.unmappedKeys.isEmpty {
+            warnings.append("producer settings with no librdkafka equivalent, ignored: \(producer.unmappedKeys.joined(separator: ", "))")
+        }
+        let router = settings.eventRouter
+        try Self.refuseUnsupported(router, file: file)
+        if settings.replication.snapshotMode == .initial {
+            warnings.append("snapshot.mode=initial: outbox-cdc does not snapshot the outbox table yet; rows already in it when a new slot is created are not published")
+        }
+
+        guard let brokers = brokersFlag ?? file.brokers else {
+            throw UsageError("--brokers is required: \(path) names no bootstrap servers (producer.override.bootstrap.servers or debezium.sink.kafka.producer.bootstrap.servers)")
+        }
+        let (key, value) = try Self.converters(settings, file: file)
+        var kafkaProperties: [String: String] = [:]
+        for (name, propertyValue) in producer.properties where name != "bootstrap.servers" {
+            kafkaProperties[name] = propertyValue
+        }
+        kafkaProperties.merge(kafkaOverrides) { _, override in override }
+
+        configuration = ConnectorConfiguration(
+            database: try Self.connectionSettings(settings.database),
+            brokers: brokers,
+            slot: settings.replication.slotName,
+            publication: settings.replication.publicationName,
+            table: try Self.outboxTable(settings.replication, file: file),
+            createMissing: settings.replication.publicationAutocreateMode != .disabled,
+            kafkaProperties: kafkaProperties,
+            statusInterval: settings.replication.statusUpdateInterval,
+            columns: OutboxColumns(id: router.eventIDColumn, key: router.eventKeyColumn, payload: router.payloadColumn, routing: router.routeByField),
+            recordFormat: .debezium(DebeziumRecordSettings(
+                keyConverter: key, valueConverter: value, topicPrefix: settings.topicPrefix,
+                contextHeaders: settings.extendedHeadersEnabled, runID: Self.uuidV7()
+            ))
+        )
+        self.warnings = warnings
+    }
+
+    /// Router settings whose records outbox-cdc does not write yet: refused by key rather than ignored,
+    /// because ignoring them would change the records consumers get.
+    private static func refuseUnsupported(_ router: EventRouterSettings, file: DebeziumConfigFile) throws {
+        let defaults = EventRouterSettings(alias: router.alias)
+        var unsupported: [String] = []
+        if router.routeTopicRegex != defaults.routeTopicRegex { unsupported.append("route.topic.regex") }
+        if router.routeTopicReplacement != defaults.routeTopicReplacement { unsupported.append("route.topic.replacement") }
+        if router.timestampColumn != nil { unsupported.append("table.field.event.timestamp") }
+        if router.schemaVersionColumn != nil { unsupported.append("table.field.event.schema.version") }
+        if !router.additionalFields.isEmpty { unsupported.append("table.fields.additional.placement") }
+        if router.tombstoneOnEmptyPayload { unsupported.append("route.tombstone.on.empty.payload") }
+        if router.expandJSONPayload { unsupported.append("table.expand.json.payload") }
+        guard unsupported.isEmpty else {
+            let keys = unsupported.map { file.fileKey(forConnectorKey: "transforms.\(router.alias).\($0)") }
+            throw UsageError("outbox-cdc does not reproduce \(keys.joined(separator: ", ")) yet; remove \(keys.count == 1 ? "it" : "them") or keep Debezium for this connector")
+        }
+    }
+
+    /// The converters of a Kafka Connect file (the stock worker's where the file sets none), or those a
+    /// Debezium Server file's `debezium.format.*` names.
+    private static func converters(_ settings: DebeziumSettings, file: DebeziumConfigFile) throws -> (key: ConverterSetting, value: ConverterSetting) {
+        guard let format = file.serverFormat else {
+            let resolved = settings.converters.resolved()
+            guard let key = resolved.key, let value = resolved.value else {
+                throw UsageError("--debezium-config: no key or value converter could be resolved")
+            }
+            return (key, value)
+        }
+        func converter(_ name: String?, options: OrderedConfig, key: String) throws -> ConverterSetting {
+            switch name ?? "json" {
+            case "json": return ConverterSetting(kind: .json, options: options)
+            default:
+                throw UsageError("\(key)=\(name ?? "") is not reproduced by outbox-cdc yet; it writes json only for Debezium Server")
+            }
+        }
+        return (
+            try converter(format.key, options: format.keyOptions, key: "debezium.format.key"),
+            try converter(format.value, options: format.valueOptions, key: "debezium.format.value")
+        )
+    }
+
+    /// `table.include.list` must name exactly the outbox table, `schema.table` (a regular expression that
+    /// matches one table only: letters, digits and underscores, the dot escaped or not).
+    private static func outboxTable(_ replication: ReplicationSettings, file: DebeziumConfigFile) throws -> QualifiedTableName {
+        let key = file.fileKey(forConnectorKey: "table.include.list")
+        guard let list = replication.tableIncludeList else {
+            throw UsageError("\(key) must name the outbox table (schema.table): outbox-cdc streams one table")
+        }
+        let entry = list.replacingOccurrences(of: "\\.", with: ".")
+        guard !entry.contains(","), let table = QualifiedTableName(entry),
+              entry.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "." })
+        else {
+            throw UsageError("\(key)=\(list): outbox-cdc streams one table; name it as schema.table, without other patterns")
+        }
+        return table
+    }
+
+    /// A libpq connection string from `database.*`, each value quoted as libpq requires.
+    private static func connectionSettings(_ database: DatabaseSettings) throws -> ConnectionSettings {
+        func quoted(_ value: String) -> String {
+            "'" + value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'") + "'"
+        }
+        var parts = [
+            "host=\(quoted(database.hostname))", "port=\(database.port)", "user=\(quoted(database.user))",
+            "dbname=\(quoted(database.databaseName))", "sslmode=\(database.sslMode.rawValue)",
+        ]
+        if let password = database.password { parts.append("password=\(quoted(password.value))") }
+        if let file = database.sslCertificate { parts.append("sslcert=\(quoted(file))") }
+        if let file = database.sslKey { parts.append("sslkey=\(quoted(file))") }
+        if let file = database.sslRootCertificate { parts.append("sslrootcert=\(quoted(file))") }
+        if let password = database.sslPassword { parts.append("sslpassword=\(quoted(password.value))") }
+        parts.append("keepalives=\(database.tcpKeepAlive ? 1 : 0)")
+        do {
+            return try ConnectionSettings(parts.joined(separator: " "))
+        } catch {
+            throw UsageError("--debezium-config: the database.* settings do not make a connection string: \(error)")
+        }
+    }
+
+    /// A UUID version 7 (RFC 9562): 48 bits of Unix milliseconds, then random bits; Debezium draws one per
+    /// task start for the `__debezium.context.runId` header.
+    static func uuidV7() -> String {
+        var bytes = (0 ..< 16).map { _ in UInt8.random(in: 0 ... 255) }
+        let milliseconds = UInt64(Date().timeIntervalSince1970 * 1000)
+        for index in 0 ..< 6 {
+            bytes[index] = UInt8(truncatingIfNeeded: milliseconds >> (8 * (5 - index)))
+        }
+        bytes[6] = 0x70 | (bytes[6] & 0x0F)
+        bytes[8] = 0x80 | (bytes[8] & 0x3F)
+        let hex = bytes.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }
+        return [hex[0 ..< 4], hex[4 ..< 6], hex[6 ..< 8], hex[8 ..< 10], hex[10 ..< 16]].map { $0.joined() }.joined(separator: "-")
+    }
+}

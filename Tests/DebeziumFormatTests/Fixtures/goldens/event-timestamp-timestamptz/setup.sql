@@ -1,0 +1,9 @@
+-- table.field.event.timestamp pointing at a timestamptz column.
+CREATE TABLE public.outbox (
+  id uuid PRIMARY KEY,
+  aggregatetype varchar(255) NOT NULL,
+  aggregateid varchar(255),
+  type varchar(255) NOT NULL,
+  payload jsonb,
+  created_at timestamptz
+);

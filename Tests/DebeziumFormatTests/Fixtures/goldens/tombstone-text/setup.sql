@@ -1,0 +1,8 @@
+-- The standard outbox table (payload text).
+CREATE TABLE public.outbox (
+  id uuid PRIMARY KEY,
+  aggregatetype varchar(255) NOT NULL,
+  aggregateid varchar(255),
+  type varchar(255) NOT NULL,
+  payload text
+);
