@@ -22,8 +22,11 @@ public struct ConnectorConfiguration: Sendable {
     public var reconnectBackoff: Backoff
     /// How often a standby instance checks whether the slot has been released.
     public var standbyPollInterval: Duration
-    /// The outbox table's columns the mapping reads.
-    public var columns: OutboxColumns
+    /// Which of the outbox table's columns make which part of a record.
+    public var tableFormat: OutboxTableFormat
+    /// When the slot is created: first publish the rows a polling relay left pending (`tableFormat`'s
+    /// pending condition), read in the snapshot the slot starts from, so that each is published once.
+    public var publishPendingRows: Bool
     /// outbox-cdc's own records, or Debezium's.
     public var recordFormat: RecordFormat
 
@@ -40,7 +43,8 @@ public struct ConnectorConfiguration: Sendable {
         protocolVersion: Int? = nil,
         reconnectBackoff: Backoff = Backoff(initial: .milliseconds(500), maximum: .seconds(30)),
         standbyPollInterval: Duration = .seconds(1),
-        columns: OutboxColumns = OutboxColumns(),
+        tableFormat: OutboxTableFormat = .eventRouter,
+        publishPendingRows: Bool = false,
         recordFormat: RecordFormat = .native
     ) {
         self.database = database
@@ -55,7 +59,8 @@ public struct ConnectorConfiguration: Sendable {
         self.protocolVersion = protocolVersion
         self.reconnectBackoff = reconnectBackoff
         self.standbyPollInterval = standbyPollInterval
-        self.columns = columns
+        self.tableFormat = tableFormat
+        self.publishPendingRows = publishPendingRows
         self.recordFormat = recordFormat
     }
 

@@ -39,11 +39,11 @@ struct DebeziumRecordEncoder: Sendable {
     private let payloadOptional: Bool
     private let leadingHeaders: [KafkaHeader]
 
-    init(settings: DebeziumRecordSettings, columns: OutboxColumns, notNullColumns: Set<String>) {
+    init(settings: DebeziumRecordSettings, format: OutboxTableFormat, notNullColumns: Set<String>) {
         key = ConnectRecordSerializer(converter: settings.keyConverter)
         value = ConnectRecordSerializer(converter: settings.valueConverter)
-        keySchema = ConnectSchema(type: .string, optional: !notNullColumns.contains(columns.key))
-        payloadOptional = !notNullColumns.contains(columns.payload)
+        keySchema = ConnectSchema(type: .string, optional: !(format.key.map(notNullColumns.contains) ?? false))
+        payloadOptional = !notNullColumns.contains(format.value)
         // Debezium's order: logical name, task id, connector type, run id; the EventRouter's `id` follows.
         leadingHeaders = settings.contextHeaders ? [
             KafkaHeader(name: "__debezium.context.connectorLogicalName", value: Array(settings.topicPrefix.utf8)),

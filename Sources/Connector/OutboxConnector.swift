@@ -14,14 +14,14 @@ import WALReader
 /// connection. Nothing here runs on Swift's cooperative pool.
 public final class OutboxConnector: Sendable {
     public let configuration: ConnectorConfiguration
-    private let logger: Logger
+    let logger: Logger
     private let timingObserver: EventTimingObserver?
-    private let state: Mutex<SharedState>
+    let state: Mutex<SharedState>
     /// Interrupts the reading thread's waits on the socket (stop, fatal delivery error).
     private let wakeup = Wakeup()
 
     /// What the reading thread and the delivery-report thread share.
-    private struct SharedState: Sendable {
+    struct SharedState: Sendable {
         var tracker = CheckpointTracker(confirmed: .zero)
         var stopRequested = false
         var fatalError: ConnectorError?
@@ -46,7 +46,7 @@ public final class OutboxConnector: Sendable {
         wakeup.signal()
     }
 
-    private var stopRequested: Bool {
+    var stopRequested: Bool {
         state.withLock { $0.stopRequested }
     }
 
@@ -125,17 +125,21 @@ public final class OutboxConnector: Sendable {
         drain(producer)
     }
 
-    /// Debezium's record writer for this session, when the configuration asks for Debezium's records.
-    private func debeziumEncoder(notNullColumns: Set<String>) -> DebeziumRecordEncoder? {
-        guard case .debezium(let settings) = configuration.recordFormat else { return nil }
-        return DebeziumRecordEncoder(settings: settings, columns: configuration.columns, notNullColumns: notNullColumns)
+    /// The record writer for a session. Debezium's needs the table's NOT NULL columns, read per session.
+    private func recordWriter(notNullColumns: Set<String>) -> RecordWriter {
+        guard case .debezium(let settings) = configuration.recordFormat else {
+            return RecordWriter(idHeader: configuration.tableFormat.idHeader, debeziumEncoder: nil)
+        }
+        return RecordWriter(idHeader: true, debeziumEncoder: DebeziumRecordEncoder(
+            settings: settings, format: configuration.tableFormat, notNullColumns: notNullColumns
+        ))
     }
 
     /// One replication session: connect, check, stream until stopped. Returns normally only on stop.
     private func stream(to producer: KafkaProducer, onStreaming: () -> Void) throws(StreamingError) {
         let source = ReplicationSource(
             slot: configuration.slot, publication: configuration.publication, table: configuration.table,
-            requiredColumns: configuration.columns.required, createMissing: configuration.createMissing
+            requiredColumns: configuration.tableFormat.columns, createMissing: configuration.createMissing
         )
         let connection: PostgresConnection
         let preparedSource: PreparedSource
@@ -145,9 +149,16 @@ public final class OutboxConnector: Sendable {
             // (on an error, its deinit closes it); the slot over the replication connection that streams.
             let control = try PostgresConnection.connect(configuration.database)
             preparedSource = try control.prepareSource(for: source)
+            let slotExists = try control.slotExists(configuration.slot)
+            let handOver = configuration.publishPendingRows && configuration.createMissing && !slotExists
             control.close()
+            if handOver {
+                try handOverPendingRows(producer: producer, records: recordWriter(notNullColumns: preparedSource.notNullColumns))
+            }
             connection = try PostgresConnection.connect(configuration.database, replication: true)
             prepared = try connection.prepareSlot(for: source)
+        } catch let error as StreamingError {
+            throw error
         } catch {
             switch ReplicationStartError(error) {
             case .postgres(let error): throw StreamingError(error)
@@ -191,8 +202,8 @@ public final class OutboxConnector: Sendable {
         var session = StreamingSession(
             connector: self, producer: producer, replication: replication,
             decoder: PgOutputDecoder(protocolVersion: protocolVersion),
-            mapper: OutboxEventMapper(table: configuration.table, columns: configuration.columns),
-            debeziumEncoder: debeziumEncoder(notNullColumns: preparedSource.notNullColumns)
+            mapper: OutboxEventMapper(table: configuration.table, format: configuration.tableFormat),
+            records: recordWriter(notNullColumns: preparedSource.notNullColumns)
         )
         defer { replication.finish() }
         do {
@@ -282,8 +293,7 @@ public final class OutboxConnector: Sendable {
         let replication: ReplicationStream
         var decoder: PgOutputDecoder
         var mapper: OutboxEventMapper
-        /// Writes Debezium's key, value and headers; nil for outbox-cdc's own records.
-        let debeziumEncoder: DebeziumRecordEncoder?
+        let records: RecordWriter
         /// The ticket of the transaction being received.
         var ticket: CheckpointTracker.Ticket?
         /// Its commit time on the server, Unix microseconds (0 when unknown).
@@ -296,13 +306,13 @@ public final class OutboxConnector: Sendable {
         var logger: Logger { connector.logger }
 
         init(connector: OutboxConnector, producer: KafkaProducer, replication: ReplicationStream,
-             decoder: PgOutputDecoder, mapper: OutboxEventMapper, debeziumEncoder: DebeziumRecordEncoder?) {
+             decoder: PgOutputDecoder, mapper: OutboxEventMapper, records: RecordWriter) {
             self.connector = connector
             self.producer = producer
             self.replication = replication
             self.decoder = decoder
             self.mapper = mapper
-            self.debeziumEncoder = debeziumEncoder
+            self.records = records
         }
 
         mutating func run() throws(StreamingError) {
@@ -400,42 +410,72 @@ public final class OutboxConnector: Sendable {
 
         /// Hands one event to librdkafka; a full queue pauses reading until deliveries make room.
         private mutating func publish(_ event: OutboxEvent, ticket: CheckpointTracker.Ticket) throws(StreamingError) {
-            var key = event.key
-            var value = event.value
-            var headers = [KafkaHeader(name: "id", value: event.eventID.map(Array.init))]
-            if let debeziumEncoder {
-                do {
-                    let record = try debeziumEncoder.encode(event)
-                    (key, value, headers) = (record.key?[...], record.value?[...], record.headers)
-                } catch {
-                    throw StreamingError(.recordEncoding(eventID: event.eventIDText, error: error))
+            let record = try records.record(for: event)
+            try connector.produce(record, of: event, ticket: ticket, producer: producer) { () throws(StreamingError) in
+                // The server must keep hearing from us while we are not reading.
+                if lastStatus.duration(to: .now) >= connector.configuration.statusInterval {
+                    try sendStatus()
                 }
             }
-            while true {
-                switch producer.produce(topic: event.topic, key: key, value: value, headers: headers, correlation: ticket) {
-                case .enqueued:
-                    if let observer = connector.timingObserver, commitTime != 0 {
-                        observer.produced(commitTime, UnixTime.nowMicroseconds())
-                    }
-                    logger.trace("produced", metadata: ["event.id": "\(event.eventIDText)", "kafka.topic": "\(event.topic)", "cdc.lsn": "\(position)"])
-                    return
-                case .queueFull:
-                    let (stop, fatal) = connector.state.withLock { ($0.stopRequested, $0.fatalError) }
-                    if let fatal { throw StreamingError(fatal) }
-                    // Stopping with a full queue: this transaction is not confirmed, so the event is
-                    // read again after a restart.
-                    if stop { throw StreamingError.stopped }
-                    producer.waitForQueueSpace(timeout: .milliseconds(100))
-                    // The server must keep hearing from us while we are not reading.
-                    if lastStatus.duration(to: .now) >= connector.configuration.statusInterval {
-                        try sendStatus()
-                    }
-                case .failed(let error):
-                    let confirmed = connector.confirmedPosition
-                    throw StreamingError(.deliveryFailed(eventID: event.eventIDText, topic: event.topic, error: error, confirmed: confirmed))
-                }
+            if let observer = connector.timingObserver, commitTime != 0 {
+                observer.produced(commitTime, UnixTime.nowMicroseconds())
+            }
+            logger.trace("produced", metadata: ["event.id": "\(event.eventIDText)", "kafka.topic": "\(event.topic)", "cdc.lsn": "\(position)"])
+        }
+    }
+
+    /// Hands one record to librdkafka, waiting while its queue is full (calling `whileWaiting` between
+    /// tries) unless a stop or a fatal error comes first.
+    func produce(
+        _ record: KafkaRecordParts, of event: OutboxEvent, ticket: CheckpointTracker.Ticket, producer: KafkaProducer,
+        whileWaiting: () throws(StreamingError) -> Void
+    ) throws(StreamingError) {
+        while true {
+            switch producer.produce(
+                topic: event.topic, key: record.key, value: record.value, headers: record.headers,
+                partition: event.partition, timestamp: event.timestamp, correlation: ticket
+            ) {
+            case .enqueued:
+                return
+            case .queueFull:
+                let (stop, fatal) = state.withLock { ($0.stopRequested, $0.fatalError) }
+                if let fatal { throw StreamingError(fatal) }
+                // Stopping with a full queue: this transaction is not confirmed, so the event is
+                // read again after a restart.
+                if stop { throw StreamingError.stopped }
+                producer.waitForQueueSpace(timeout: .milliseconds(100))
+                try whileWaiting()
+            case .failed(let error):
+                throw StreamingError(.deliveryFailed(eventID: event.eventIDText, topic: event.topic, error: error, confirmed: confirmedPosition))
             }
         }
+    }
+}
+
+/// A record's key, value and headers, as the configured format writes them.
+struct KafkaRecordParts {
+    var key: ArraySlice<UInt8>?
+    var value: ArraySlice<UInt8>?
+    var headers: [KafkaHeader]
+}
+
+/// Writes records in outbox-cdc's own format or Debezium's.
+struct RecordWriter: Sendable {
+    let idHeader: Bool
+    /// Debezium's key, value and headers; nil for outbox-cdc's own records.
+    let debeziumEncoder: DebeziumRecordEncoder?
+
+    func record(for event: OutboxEvent) throws(StreamingError) -> KafkaRecordParts {
+        if let debeziumEncoder {
+            do {
+                let record = try debeziumEncoder.encode(event)
+                return KafkaRecordParts(key: record.key?[...], value: record.value?[...], headers: record.headers)
+            } catch {
+                throw StreamingError(.recordEncoding(eventID: event.eventIDText, error: error))
+            }
+        }
+        let headers = idHeader ? [KafkaHeader(name: "id", value: event.eventID.map(Array.init))] + event.headers : event.headers
+        return KafkaRecordParts(key: event.key, value: event.value, headers: headers)
     }
 }
 

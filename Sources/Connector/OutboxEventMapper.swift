@@ -1,3 +1,4 @@
+public import KafkaClient
 public import PgOutputDecoder
 public import WALReader
 
@@ -13,6 +14,12 @@ public struct OutboxEvent: Sendable {
     public var eventID: ArraySlice<UInt8>?
     /// What the payload column holds, which decides its schema in Debezium's records.
     public var payloadKind: PayloadKind = .text
+    /// The partition the row names; nil leaves it to the key's hash.
+    public var partition: Int32?
+    /// The record timestamp the row names, Unix milliseconds; nil leaves it to the producer's clock.
+    public var timestamp: Int64?
+    /// Headers the row carries, after the `id` header when the format writes one.
+    public var headers: [KafkaHeader] = []
 
     public enum PayloadKind: Sendable {
         /// json or jsonb: the value is the JSON text.
@@ -40,6 +47,11 @@ public enum OutboxMappingError: Error, Sendable, Equatable, CustomStringConverti
     case missingRoutingValue(column: String, eventID: String)
     /// A bytea payload whose text form is not `\x` followed by hex digits.
     case malformedBytea(eventID: String)
+    /// The partition column holds no whole number from 0 to 2^31-1.
+    case badPartition(column: String, eventID: String)
+    /// The timestamp column holds no time outbox-cdc can place (infinity, a BC date).
+    case badTimestamp(column: String, eventID: String)
+    case badHeaders(RowHeadersError, eventID: String)
 
     public var description: String {
         switch self {
@@ -53,67 +65,62 @@ public enum OutboxMappingError: Error, Sendable, Equatable, CustomStringConverti
             return "event \(eventID) has no \(column): it cannot be routed to a topic"
         case .malformedBytea(let eventID):
             return "event \(eventID) has a bytea payload that is not in PostgreSQL's hex format"
+        case .badPartition(let column, let eventID):
+            return "event \(eventID) has a \(column) that is not a partition number (0 or more)"
+        case .badTimestamp(let column, let eventID):
+            return "event \(eventID) has a \(column) that is not a time a Kafka record can carry"
+        case .badHeaders(let error, let eventID):
+            return "event \(eventID): \(error)"
         }
     }
 }
 
-/// The outbox table's columns the mapping reads. The defaults are the Outbox Event Router's
-/// (`table.field.event.id`, `table.field.event.key`, `table.field.event.payload`, `route.by.field`).
-public struct OutboxColumns: Sendable, Equatable {
-    public var id = "id"
-    public var key = "aggregateid"
-    public var payload = "payload"
-    public var routing = "aggregatetype"
-
-    public init() {}
-
-    public init(id: String, key: String, payload: String, routing: String) {
-        self.id = id
-        self.key = key
-        self.payload = payload
-        self.routing = routing
-    }
-
-    /// Every column named, each once, in the order id, routing, key, payload.
-    public var required: [String] {
-        var names: [String] = []
-        for name in [id, routing, key, payload] where !names.contains(name) { names.append(name) }
-        return names
-    }
-}
-
-/// Maps outbox INSERTs to Kafka records the way Debezium's Outbox Event Router does by default:
-/// topic `outbox.event.<routing column>`, key the key column, value the payload, header `id`.
+/// Maps outbox INSERTs to Kafka records as the table format says: by default the way Debezium's Outbox
+/// Event Router does (topic `outbox.event.<aggregatetype>`, key `aggregateid`, value `payload`, header `id`).
 ///
 /// Holds the relation cache (relation id → column positions): the decoder stays stateless about
 /// relations, and a new Relation message for the table (after ALTER TABLE) simply replaces the entry.
 public struct OutboxEventMapper: Sendable {
-    public static let topicPrefix = "outbox.event."
-
     /// Where the mapped columns sit in the outbox table's rows.
     private struct OutboxLayout: Sendable {
         var columnCount: Int
-        var id: Int
-        var routing: Int
-        var key: Int
-        var payload: Int
-        var payloadKind: OutboxEvent.PayloadKind
+        var id: Int?
+        var topic: Int
+        var key: Int?
+        var value: Int
+        var valueKind: OutboxEvent.PayloadKind
+        var partition: Int?
+        var timestamp: Int?
+        var headers: HeaderLayout
+    }
+
+    private enum HeaderLayout: Sendable {
+        case none
+        case jsonObject(Int)
+        case jsonPairs(Int)
+        case textArrays(names: Int, values: Int)
     }
 
     public let table: QualifiedTableName
-    public let columns: OutboxColumns
+    public let format: OutboxTableFormat
     /// Layouts of the outbox table by relation id; other relations map to nil (ignored).
     private var relations: [UInt32: OutboxLayout?] = [:]
-    /// Topic names by aggregatetype bytes, so the hot path builds no string for a known type.
+    /// Topic names by routing-column bytes, so the hot path builds no string for a known topic.
     private var topics: [ArraySlice<UInt8>: String] = [:]
+    private let topicPrefix: String
     private static let topicCacheLimit = 10_000
     private static let byteaTypeOID: UInt32 = 17
     private static let jsonTypeOID: UInt32 = 114
     private static let jsonbTypeOID: UInt32 = 3802
 
-    public init(table: QualifiedTableName, columns: OutboxColumns = OutboxColumns()) {
+    public init(table: QualifiedTableName, format: OutboxTableFormat = .eventRouter) {
         self.table = table
-        self.columns = columns
+        self.format = format
+        if case .prefixed(_, let prefix) = format.topic {
+            topicPrefix = prefix
+        } else {
+            topicPrefix = ""
+        }
     }
 
     /// Takes a Relation message into the cache; returns whether it describes the outbox table.
@@ -123,23 +130,31 @@ public struct OutboxEventMapper: Sendable {
             relations[relation.relationID] = .some(nil)
             return false
         }
-        func position(_ name: String) -> Int? {
-            relation.columns.firstIndex { $0.name == name }
+        let missing = format.columns.filter { name in !relation.columns.contains { $0.name == name } }
+        guard missing.isEmpty else { throw .columnsMissing(missing, table: table) }
+        func position(_ name: String?) -> Int? {
+            name.flatMap { name in relation.columns.firstIndex { $0.name == name } }
         }
-        guard let id = position(columns.id), let routing = position(columns.routing),
-              let key = position(columns.key), let payload = position(columns.payload)
-        else {
-            let missing = columns.required.filter { position($0) == nil }
-            throw .columnsMissing(missing, table: table)
+        // Every name was just found, so each lookup below succeeds.
+        guard let topic = position(format.topic.column), let value = position(format.value) else { return false }
+        let headers: HeaderLayout
+        switch format.headers {
+        case .none: headers = .none
+        case .jsonObject(let column): headers = position(column).map(HeaderLayout.jsonObject) ?? .none
+        case .jsonPairs(let column): headers = position(column).map(HeaderLayout.jsonPairs) ?? .none
+        case .textArrays(let names, let values):
+            guard let names = position(names), let values = position(values) else { return false }
+            headers = .textArrays(names: names, values: values)
         }
-        let payloadKind: OutboxEvent.PayloadKind = switch relation.columns[payload].typeOID {
+        let valueKind: OutboxEvent.PayloadKind = switch relation.columns[value].typeOID {
         case Self.byteaTypeOID: .bytes
         case Self.jsonTypeOID, Self.jsonbTypeOID: .json
         default: .text
         }
         relations[relation.relationID] = OutboxLayout(
-            columnCount: relation.columns.count, id: id, routing: routing, key: key, payload: payload,
-            payloadKind: payloadKind
+            columnCount: relation.columns.count, id: position(format.eventID), topic: topic, key: position(format.key),
+            value: value, valueKind: valueKind, partition: position(format.partition),
+            timestamp: position(format.timestamp), headers: headers
         )
         return true
     }
@@ -154,25 +169,56 @@ public struct OutboxEventMapper: Sendable {
         guard values.count == layout.columnCount else {
             throw .columnCountMismatch(expected: layout.columnCount, actual: values.count)
         }
-        let eventID = values[layout.id].bytes
-        guard let routing = values[layout.routing].bytes, !routing.isEmpty else {
-            throw .missingRoutingValue(column: columns.routing, eventID: Self.text(eventID))
+        let eventID = layout.id.flatMap { values[$0].bytes }
+        guard let routing = values[layout.topic].bytes, !routing.isEmpty else {
+            throw .missingRoutingValue(column: format.topic.column, eventID: Self.text(eventID))
         }
-        var value = values[layout.payload].bytes
-        if layout.payloadKind == .bytes, case .text(let escaped) = values[layout.payload] {
+        var value = values[layout.value].bytes
+        if layout.valueKind == .bytes, case .text(let escaped) = values[layout.value] {
             guard let raw = Self.unescapeBytea(escaped) else { throw .malformedBytea(eventID: Self.text(eventID)) }
             value = raw[...]
         }
-        return OutboxEvent(
-            topic: topic(for: routing), key: values[layout.key].bytes, value: value, eventID: eventID,
-            payloadKind: layout.payloadKind
+        var event = OutboxEvent(
+            topic: topic(for: routing), key: layout.key.flatMap { values[$0].bytes }, value: value, eventID: eventID,
+            payloadKind: layout.valueKind
         )
+        if let column = layout.partition, let text = values[column].bytes {
+            guard let partition = Int32(String(decoding: text, as: UTF8.self)), partition >= 0 else {
+                throw .badPartition(column: format.partition ?? "", eventID: Self.text(eventID))
+            }
+            event.partition = partition
+        }
+        if let column = layout.timestamp, let text = values[column].bytes {
+            guard let microseconds = TimestampText.unixMicroseconds(text) else {
+                throw .badTimestamp(column: format.timestamp ?? "", eventID: Self.text(eventID))
+            }
+            // Kafka's record time is in milliseconds; truncate as Kafka's Java clients do.
+            event.timestamp = microseconds / 1000
+        }
+        do {
+            switch layout.headers {
+            case .none:
+                break
+            case .jsonObject(let column):
+                if let text = values[column].bytes { event.headers = try RowHeaders.jsonObject(text, column: format.headers.columns[0]) }
+            case .jsonPairs(let column):
+                if let text = values[column].bytes { event.headers = try RowHeaders.jsonPairs(text, column: format.headers.columns[0]) }
+            case .textArrays(let names, let headerValues):
+                let columnNames = format.headers.columns
+                event.headers = try RowHeaders.textArrays(
+                    names: values[names].bytes, values: values[headerValues].bytes, columns: (columnNames[0], columnNames[1])
+                )
+            }
+        } catch {
+            throw .badHeaders(error, eventID: Self.text(eventID))
+        }
+        return event
     }
 
     private mutating func topic(for routing: ArraySlice<UInt8>) -> String {
         if let topic = topics[routing] { return topic }
         if topics.count >= Self.topicCacheLimit { topics.removeAll() }
-        let topic = Self.topicPrefix + String(decoding: routing, as: UTF8.self)
+        let topic = topicPrefix + String(decoding: routing, as: UTF8.self)
         // Store a compact copy: a slice key would keep the whole replication message alive.
         topics[ArraySlice(Array(routing))] = topic
         return topic
@@ -199,7 +245,7 @@ public struct OutboxEventMapper: Sendable {
         return bytes
     }
 
-    private static func hexValue(_ digit: UInt8) -> UInt8? {
+    static func hexValue(_ digit: UInt8) -> UInt8? {
         switch digit {
         case UInt8(ascii: "0")...UInt8(ascii: "9"): return digit - UInt8(ascii: "0")
         case UInt8(ascii: "a")...UInt8(ascii: "f"): return digit - UInt8(ascii: "a") + 10

@@ -122,12 +122,16 @@ public final class KafkaProducer: @unchecked Sendable {
     ///   - key: `nil` produces a null key (random partition); an empty slice an empty key.
     ///   - value: `nil` produces a null value (a tombstone); an empty slice an empty value.
     ///   - headers: in order; a `nil` header value produces a null header value.
+    ///   - partition: the partition; `nil` lets the partitioner choose from the key.
+    ///   - timestamp: the record's CreateTime, Unix milliseconds; `nil` takes the current time.
     ///   - correlation: a nonzero number returned in this message's `DeliveryReport`.
     public func produce(
         topic: String,
         key: ArraySlice<UInt8>?,
         value: ArraySlice<UInt8>?,
         headers: [KafkaHeader] = [],
+        partition: Int32? = nil,
+        timestamp: Int64? = nil,
         correlation: UInt64
     ) -> ProduceResult {
         precondition(correlation != 0, "the correlation must be nonzero")
@@ -152,8 +156,9 @@ public final class KafkaProducer: @unchecked Sendable {
         context.enqueuedCount.wrappingAdd(1, ordering: .sequentiallyConsistent)
         let failure = Self.withBytes(key) { keyAddress, keyCount in
             Self.withBytes(value) { valueAddress, valueCount in
-                // At most 7 arguments: topic, partition, flags, opaque, key, value, headers. Stack-allocated.
-                withUnsafeTemporaryAllocation(of: rd_kafka_vu_t.self, capacity: 7) { arguments in
+                // At most 8 arguments: topic, partition, flags, opaque, key, value, headers, timestamp.
+                // Stack-allocated.
+                withUnsafeTemporaryAllocation(of: rd_kafka_vu_t.self, capacity: 8) { arguments in
                     var count = 0
                     var argument = rd_kafka_vu_t()
                     argument.vtype = RD_KAFKA_VTYPE_RKT
@@ -163,7 +168,7 @@ public final class KafkaProducer: @unchecked Sendable {
 
                     argument = rd_kafka_vu_t()
                     argument.vtype = RD_KAFKA_VTYPE_PARTITION
-                    argument.u.i32 = Self.unassignedPartition
+                    argument.u.i32 = partition ?? Self.unassignedPartition
                     arguments[count] = argument
                     count += 1
 
@@ -204,6 +209,13 @@ public final class KafkaProducer: @unchecked Sendable {
                         arguments[count] = argument
                         count += 1
                     }
+                    if let timestamp {
+                        argument = rd_kafka_vu_t()
+                        argument.vtype = RD_KAFKA_VTYPE_TIMESTAMP
+                        argument.u.i64 = timestamp
+                        arguments[count] = argument
+                        count += 1
+                    }
                     return rd_kafka_produceva(handle, arguments.baseAddress, count)
                 }
             }
@@ -227,9 +239,11 @@ public final class KafkaProducer: @unchecked Sendable {
     /// Same as the `ArraySlice` variant, for whole arrays.
     @_disfavoredOverload
     public func produce(
-        topic: String, key: [UInt8]?, value: [UInt8]?, headers: [KafkaHeader] = [], correlation: UInt64
+        topic: String, key: [UInt8]?, value: [UInt8]?, headers: [KafkaHeader] = [], partition: Int32? = nil,
+        timestamp: Int64? = nil, correlation: UInt64
     ) -> ProduceResult {
-        produce(topic: topic, key: key?[...], value: value?[...], headers: headers, correlation: correlation)
+        produce(topic: topic, key: key?[...], value: value?[...], headers: headers, partition: partition,
+                timestamp: timestamp, correlation: correlation)
     }
 
     /// After `.queueFull`: blocks until a quarter of the queue's message capacity has been reported since

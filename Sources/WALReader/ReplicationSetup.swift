@@ -70,7 +70,7 @@ public enum ReplicationSetupError: Error, Sendable, CustomStringConvertible {
         case .tableMissing(let table, let database):
             return "the outbox table \(table) does not exist in database '\(database)': create it, or name another with --table"
         case .columnsMissing(let columns, let table):
-            return "the outbox table \(table) lacks the column(s) \(columns.joined(separator: ", ")): outbox-cdc reads id, aggregatetype, aggregateid and payload"
+            return "the outbox table \(table) lacks the column(s) \(columns.joined(separator: ", ")): choose the table's layout with --table-format (eventrouter reads id, aggregatetype, aggregateid and payload) or name its columns with the column flags"
         case .publicationMissing(let publication):
             return "the publication '\(publication)' does not exist and creation is turned off: CREATE PUBLICATION \(publication) FOR TABLE <outbox table>, or drop --no-create"
         case .publicationLacksTable(let publication, let table):
@@ -265,5 +265,35 @@ extension PostgresConnection {
             throw ReplicationSetupError.publicationLacksTable(publication: source.publication, table: source.table)
         }
         return false
+    }
+}
+
+/// A temporary slot that exported the snapshot it starts from: what its creator reads in that snapshot,
+/// plus what the slot then streams, is every change exactly once.
+public struct ExportedSnapshotSlot: Sendable {
+    public var slot: String
+    /// For `SET TRANSACTION SNAPSHOT`; valid until the replication connection runs another command.
+    public var snapshotName: String
+    public var consistentPoint: LSN
+}
+
+extension PostgresConnection {
+    public func slotExists(_ slot: String) throws(PostgresError) -> Bool {
+        !(try query("SELECT 1 FROM pg_replication_slots WHERE slot_name = \(try literal(slot))").rows.isEmpty)
+    }
+
+    /// On a replication connection: creates a TEMPORARY pgoutput slot (gone when this connection closes,
+    /// however it closes) that exports its snapshot.
+    public func createTemporarySlotExportingSnapshot(_ slot: String) throws(PostgresError) -> ExportedSnapshotSlot {
+        let created = try query("CREATE_REPLICATION_SLOT \(try identifier(slot)) TEMPORARY LOGICAL pgoutput (SNAPSHOT 'export')")
+        guard let snapshotName = created[0, "snapshot_name"], let consistentPoint = created[0, "consistent_point"].flatMap(LSN.init) else {
+            throw PostgresError(kind: .protocolViolation, message: "CREATE_REPLICATION_SLOT returned no snapshot or consistent point")
+        }
+        return ExportedSnapshotSlot(slot: slot, snapshotName: snapshotName, consistentPoint: consistentPoint)
+    }
+
+    /// Makes a permanent copy of a logical slot at the same position (PostgreSQL 12+).
+    public func copyLogicalSlot(_ source: String, to target: String) throws(PostgresError) {
+        try query("SELECT pg_copy_logical_replication_slot(\(try literal(source)), \(try literal(target)), false)")
     }
 }

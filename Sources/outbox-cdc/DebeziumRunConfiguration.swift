@@ -42,9 +42,6 @@ struct DebeziumRunConfiguration {
         }
         let router = settings.eventRouter
         try Self.refuseUnsupported(router, file: file)
-        if settings.replication.snapshotMode == .initial {
-            warnings.append("snapshot.mode=initial: outbox-cdc does not snapshot the outbox table yet; rows already in it when a new slot is created are not published")
-        }
 
         guard let brokers = brokersFlag ?? file.brokers else {
             throw UsageError("--brokers is required: \(path) names no bootstrap servers (producer.override.bootstrap.servers or debezium.sink.kafka.producer.bootstrap.servers)")
@@ -65,7 +62,10 @@ struct DebeziumRunConfiguration {
             createMissing: settings.replication.publicationAutocreateMode != .disabled,
             kafkaProperties: kafkaProperties,
             statusInterval: settings.replication.statusUpdateInterval,
-            columns: OutboxColumns(id: router.eventIDColumn, key: router.eventKeyColumn, payload: router.payloadColumn, routing: router.routeByField),
+            tableFormat: .eventRouter(id: router.eventIDColumn, key: router.eventKeyColumn, payload: router.payloadColumn, routeBy: router.routeByField),
+            // Debezium's initial snapshot: the rows already in the table when the slot is created are
+            // published first, read in the snapshot the slot starts from, routed like inserts.
+            publishPendingRows: settings.replication.snapshotMode == .initial,
             recordFormat: .debezium(DebeziumRecordSettings(
                 keyConverter: key, valueConverter: value, topicPrefix: settings.topicPrefix,
                 contextHeaders: settings.extendedHeadersEnabled, runID: Self.uuidV7()

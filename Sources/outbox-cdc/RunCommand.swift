@@ -34,6 +34,8 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "The outbox table, schema.table. [env: OUTBOX_CDC_TABLE] (default: public.outbox)")
     var table: String?
 
+    @OptionGroup var tableFormat: TableFormatOptions
+
     @Flag(name: .customLong("no-create"), help: "Never create the publication or the slot; fail if they are missing. [env: OUTBOX_CDC_NO_CREATE]")
     var noCreate = false
 
@@ -90,7 +92,8 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     func debeziumConfiguration(path: String, _ environment: Environment) throws -> DebeziumRunConfiguration {
-        let replaced = [("--db", db), ("--slot", slot), ("--publication", publication), ("--table", table)].filter { $0.1 != nil }.map(\.0)
+        let replaced = ([("--db", db), ("--slot", slot), ("--publication", publication), ("--table", table)] + tableFormat.flagsGiven)
+            .filter { $0.1 != nil }.map(\.0)
         guard replaced.isEmpty else {
             throw UsageError("\(replaced.joined(separator: ", ")) cannot be combined with --debezium-config, which sets them from the file")
         }
@@ -119,6 +122,7 @@ struct RunCommand: AsyncParsableCommand {
         let slot = environment.resolve(slot, "OUTBOX_CDC_SLOT") ?? "outbox"
         let publication = environment.resolve(publication, "OUTBOX_CDC_PUBLICATION") ?? "outbox_pub"
         let noCreate = try self.noCreate || (environment.bool("OUTBOX_CDC_NO_CREATE") ?? false)
+        let (format, publishPending) = try tableFormat.resolve(environment)
         return ConnectorConfiguration(
             database: database,
             brokers: brokers,
@@ -129,7 +133,9 @@ struct RunCommand: AsyncParsableCommand {
             kafkaProperties: properties,
             statusInterval: .milliseconds(statusInterval),
             shutdownTimeout: .seconds(shutdownTimeout),
-            protocolVersion: protocolVersion
+            protocolVersion: protocolVersion,
+            tableFormat: format,
+            publishPendingRows: publishPending
         )
     }
 

@@ -1,4 +1,5 @@
 @testable import Connector
+import KafkaClient
 import PgOutputDecoder
 import PostgresLSN
 import Testing
@@ -390,3 +391,162 @@ struct OutboxEventMapperTests {
 private func be32(_ value: UInt32) -> [UInt8] { (0..<4).map { UInt8((value >> (24 - 8 * UInt32($0))) & 0xFF) } }
 private func be16(_ value: UInt16) -> [UInt8] { [UInt8(value >> 8), UInt8(value & 0xFF)] }
 private func cString(_ value: String) -> [UInt8] { Array(value.utf8) + [0] }
+
+/// The polling relays' tables (gox, goharvest) and the generic column mapping.
+@Suite("Mapping gox, goharvest and generic tables")
+struct TableFormatMappingTests {
+    private static let smallint: UInt32 = 21
+    private static let timestamp: UInt32 = 1114
+    private static let textArray: UInt32 = 1009
+
+    /// gox's columns (its migrations): id, created_timestamp, updated_timestamp, status, topic, partition,
+    /// key, message bytea, instance_id, headers json.
+    private func goxRelation() -> Relation {
+        relation([
+            ("id", OID.uuid), ("created_timestamp", Self.timestamp), ("updated_timestamp", Self.timestamp),
+            ("status", OID.varchar), ("topic", OID.varchar), ("partition", Self.smallint), ("key", OID.varchar),
+            ("message", OID.bytea), ("instance_id", OID.uuid), ("headers", OID.json),
+        ])
+    }
+
+    @Test func goxRowsKeepTheirTopicPartitionBytesHeadersAndTime() throws {
+        var mapper = OutboxEventMapper(table: outboxTable, format: .gox)
+        try mapper.register(goxRelation())
+        let event = try #require(try mapper.event(for: insert([
+            text("5f0c3b4e-8d2a-4c59-9a7e-0e1f2a3b4c5d"), text("2024-05-06 07:08:09.123456"), .null, text("PENDING"),
+            text("client-events-v1"), text("3"), text("client-17"), text("\\x00ff"), .null,
+            text(#"[{"key": "trace", "value": "a\"b"}, {"key": "n", "value": 7}, {"key": "gone", "value": null}]"#),
+        ])))
+        #expect(event.topic == "client-events-v1", "the topic column as is, no prefix")
+        #expect(event.partition == 3)
+        #expect(event.key.map(Array.init) == Array("client-17".utf8))
+        #expect(event.value.map(Array.init) == [0x00, 0xFF])
+        #expect(event.timestamp == 1_714_979_289_123, "µs truncated to ms, read as UTC")
+        #expect(event.headers == [
+            KafkaHeader(name: "trace", value: Array(#"a"b"#.utf8)), KafkaHeader(name: "n", value: Array("7".utf8)),
+            KafkaHeader(name: "gone", value: nil),
+        ])
+    }
+
+    @Test func goharvestHeadersComeFromTwoTextArrays() throws {
+        var mapper = OutboxEventMapper(table: outboxTable, format: .goharvest)
+        try mapper.register(relation([
+            ("id", 20), ("create_time", 1184), ("kafka_topic", OID.varchar), ("kafka_key", OID.varchar),
+            ("kafka_value", OID.varchar), ("kafka_header_keys", Self.textArray), ("kafka_header_values", Self.textArray),
+            ("leader_id", OID.uuid),
+        ]))
+        let event = try #require(try mapper.event(for: insert([
+            text("42"), text("2024-05-06 07:08:09+02"), text("orders"), text("order-1"), text(#"{"a":1}"#),
+            text(#"{trace,"content type","NULL"}"#), text(#"{abc,"text/plain; charset=\"utf-8\"",NULL}"#), .null,
+        ])))
+        #expect(event.topic == "orders" && event.partition == nil && event.timestamp == nil)
+        #expect(event.value.map(Array.init) == Array(#"{"a":1}"#.utf8))
+        #expect(event.headers == [
+            KafkaHeader(name: "trace", value: Array("abc".utf8)),
+            KafkaHeader(name: "content type", value: Array(#"text/plain; charset="utf-8""#.utf8)),
+            KafkaHeader(name: "NULL", value: nil),
+        ])
+    }
+
+    @Test func headerArraysOfDifferentLengthsAreAnError() throws {
+        var mapper = OutboxEventMapper(table: outboxTable, format: .goharvest)
+        try mapper.register(relation([
+            ("id", 20), ("kafka_topic", OID.varchar), ("kafka_key", OID.varchar), ("kafka_value", OID.varchar),
+            ("kafka_header_keys", Self.textArray), ("kafka_header_values", Self.textArray),
+        ]))
+        #expect(throws: OutboxMappingError.badHeaders(.arrayLengthsDiffer(names: 2, values: 1), eventID: "1")) {
+            try mapper.event(for: insert([text("1"), text("t"), text("k"), text("v"), text("{a,b}"), text("{x}")]))
+        }
+    }
+
+    @Test func aPartitionThatIsNoPartitionIsAnError() throws {
+        var mapper = OutboxEventMapper(table: outboxTable, format: .gox)
+        try mapper.register(goxRelation())
+        let row = { (partition: String) in
+            insert([text("e1"), .null, .null, text("PENDING"), text("t"), text(partition), text("k"), text("\\x"), .null, .null])
+        }
+        #expect(throws: OutboxMappingError.badPartition(column: "partition", eventID: "e1")) { try mapper.event(for: row("-1")) }
+        #expect(throws: OutboxMappingError.badPartition(column: "partition", eventID: "e1")) { try mapper.event(for: row("x")) }
+        #expect(try mapper.event(for: row("0"))?.partition == 0)
+    }
+
+    @Test func aMissingColumnIsNamed() throws {
+        var mapper = OutboxEventMapper(table: outboxTable, format: .gox)
+        #expect(throws: OutboxMappingError.columnsMissing(["partition", "headers"], table: outboxTable)) {
+            try mapper.register(relation([
+                ("id", OID.uuid), ("created_timestamp", Self.timestamp), ("topic", OID.varchar), ("key", OID.varchar),
+                ("message", OID.bytea),
+            ]))
+        }
+    }
+
+    @Test func aGenericObjectOfHeadersKeepsItsOrder() throws {
+        let format = OutboxTableFormat(
+            name: "generic", topic: .column("destination"), key: nil, value: "body", eventID: nil, idHeader: false,
+            headers: .jsonObject(column: "meta")
+        )
+        var mapper = OutboxEventMapper(table: outboxTable, format: format)
+        try mapper.register(relation([("destination", OID.text), ("body", OID.jsonb), ("meta", OID.jsonb)]))
+        let event = try #require(try mapper.event(for: insert([
+            text("audit"), text(#"{"x": 1}"#), text(#"{"b": "2", "a": {"nested": [1, true]}, "\u00e9": "\ud83d\ude00"}"#),
+        ])))
+        #expect(event.key == nil && event.payloadKind == .json)
+        #expect(event.headers == [
+            KafkaHeader(name: "b", value: Array("2".utf8)),
+            KafkaHeader(name: "a", value: Array(#"{"nested": [1, true]}"#.utf8)),
+            KafkaHeader(name: "é", value: Array("😀".utf8)),
+        ])
+    }
+}
+
+@Suite("Header columns")
+struct RowHeadersTests {
+    @Test(arguments: [
+        "", "{", #"{"a": }"#, #"{"a": "b""#, #"{"a": "b"} x"#, #"{"a": tru}"#, #"{"a": 01x}"#, #"{"a": "\x"}"#,
+        #"{"a": "\u12"}"#, "[1]", String(repeating: "[", count: 100),
+    ])
+    func malformedJSONIsATypedError(text: String) {
+        #expect(throws: RowHeadersError.self) { try RowHeaders.jsonObject(utf8(text), column: "h") }
+        #expect(throws: RowHeadersError.self) { try RowHeaders.jsonPairs(utf8(text), column: "h") }
+    }
+
+    @Test func everyTruncationOfAValidColumnFailsCleanly() throws {
+        let pairs = utf8(#"[{"key": "a", "value": "x\"y"}, {"key": "b", "value": {"c": [1, 2.5e3, null]}}]"#)
+        #expect(try RowHeaders.jsonPairs(pairs, column: "h").count == 2)
+        for end in pairs.indices.dropLast() {
+            #expect(throws: RowHeadersError.self) { try RowHeaders.jsonPairs(pairs[..<end], column: "h") }
+        }
+        let array = utf8(#"{a,"b \"c\"",NULL}"#)
+        #expect(try RowHeaders.textArray(array, column: "h") == [Array("a".utf8), Array(#"b "c""#.utf8), nil])
+        for end in array.indices.dropLast() {
+            #expect(throws: RowHeadersError.self) { try RowHeaders.textArray(array[..<end], column: "h") }
+        }
+    }
+
+    @Test func textArraysOfOtherShapesAreRefused() {
+        for text in ["{{a},{b}}", "a,b", "{a,,b}", "{a}x", "{\"a\"b}"] {
+            #expect(throws: RowHeadersError.self, "\(text)") { try RowHeaders.textArray(utf8(text), column: "h") }
+        }
+        #expect((try? RowHeaders.textArray(utf8("{}"), column: "h"))?.isEmpty == true)
+    }
+}
+
+@Suite("Timestamps as PostgreSQL writes them")
+struct TimestampTextTests {
+    @Test(arguments: [
+        ("1970-01-01 00:00:00", 0),
+        ("2024-05-06 07:08:09.123456", 1_714_979_289_123_456),
+        ("1999-12-31 23:59:59.999", 946_684_799_999_000),
+        ("2024-05-06 09:08:09.5+02", 1_714_979_289_500_000),
+        ("2024-05-06 01:38:09-05:30", 1_714_979_289_000_000),
+        ("1900-02-28 12:00:00", -2_203_934_400_000_000),
+    ] as [(String, Int64)])
+    func readsAsMicrosecondsSinceTheEpoch(text: String, microseconds: Int64) {
+        #expect(TimestampText.unixMicroseconds(utf8(text)) == microseconds)
+    }
+
+    @Test(arguments: ["infinity", "-infinity", "2024-05-06 07:08:09 BC", "2024-13-01 00:00:00", "2024-05-06T07:08:09", "2024-05-06 07:08:09.", "2024-05-06 07:08:09.1234567", ""])
+    func othersAreNil(text: String) {
+        #expect(TimestampText.unixMicroseconds(utf8(text)) == nil)
+    }
+}

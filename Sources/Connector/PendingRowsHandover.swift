@@ -1,0 +1,121 @@
+import KafkaClient
+import PgOutputDecoder
+import PostgresLSN
+import WALReader
+
+/// Taking over from a polling relay: the rows it left unpublished are read in the snapshot a new slot
+/// starts from and published before streaming, so that every row is published once — the pending ones
+/// from the snapshot, everything committed later from the slot.
+///
+/// The slot is first created TEMPORARY, so that PostgreSQL drops it if outbox-cdc dies before Kafka has
+/// acknowledged every pending row; only then is it copied to the permanent slot, at the same position.
+/// A start that finds the permanent slot has nothing left to hand over.
+extension OutboxConnector {
+    /// Rows fetched per round trip from the cursor over the pending rows.
+    private static let pendingRowsPerFetch = 1000
+
+    func handOverPendingRows(producer: KafkaProducer, records: RecordWriter) throws(StreamingError) {
+        let format = configuration.tableFormat
+        let temporarySlot = String(configuration.slot.prefix(54)) + "_handover"
+        let replication: PostgresConnection
+        let exported: ExportedSnapshotSlot
+        let reader: PostgresConnection
+        do {
+            replication = try PostgresConnection.connect(configuration.database, replication: true)
+            exported = try replication.createTemporarySlotExportingSnapshot(temporarySlot)
+            reader = try PostgresConnection.connect(configuration.database)
+            try reader.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            try reader.query("SET TRANSACTION SNAPSHOT \(try reader.literal(exported.snapshotName))")
+        } catch {
+            throw StreamingError(error)
+        }
+        defer { replication.close() }
+        logger.info("taking over from a polling relay: publishing the rows it left pending", metadata: [
+            "cdc.table_format": "\(format.name)", "cdc.table": "\(configuration.table)",
+            "cdc.pending_condition": "\(format.pendingCondition ?? "(every row)")", "cdc.lsn": "\(exported.consistentPoint)",
+        ])
+
+        let ticket = state.withLock { $0.tracker.beginTransaction() }
+        var published = 0
+        do {
+            var mapper = OutboxEventMapper(table: configuration.table, format: format)
+            try mapper.register(try pendingRowsRelation(reader))
+            try reader.query(try pendingRowsCursor(reader))
+            while true {
+                let batch = try reader.query("FETCH \(Self.pendingRowsPerFetch) FROM outbox_cdc_pending")
+                for row in batch.rows {
+                    let columns = row.map { value in
+                        value.map { PgOutputMessage.TupleData.Column.text(Array($0.utf8)[...]) } ?? .null
+                    }
+                    let insert = PgOutputMessage.Insert(transactionID: nil, relationID: 0, newTuple: .init(columns: columns))
+                    guard let event = try mapper.event(for: insert) else { continue }
+                    state.withLock { $0.tracker.eventProduced(in: ticket) }
+                    try produce(try records.record(for: event), of: event, ticket: ticket, producer: producer) {}
+                    published += 1
+                }
+                if batch.rows.count < Self.pendingRowsPerFetch { break }
+            }
+            try reader.query("COMMIT")
+        } catch let error as StreamingError {
+            throw error
+        } catch let error as OutboxMappingError {
+            throw StreamingError(.mapping(error, lsn: exported.consistentPoint))
+        } catch let error as PostgresError {
+            throw StreamingError(error)
+        } catch {
+            throw StreamingError(reason: .transient("\(error)"))
+        }
+        reader.close()
+        _ = state.withLock { $0.tracker.commitTransaction(ticket, endLSN: exported.consistentPoint) }
+
+        // Every pending row acknowledged, or nothing permanent happens.
+        while !producer.flush(timeout: .milliseconds(200)) || !state.withLock({ $0.tracker.isIdle }) {
+            let (stop, fatal) = state.withLock { ($0.stopRequested, $0.fatalError) }
+            if let fatal { throw StreamingError(fatal) }
+            if stop { throw StreamingError.stopped }
+        }
+        if let fatal = state.withLock({ $0.fatalError }) { throw StreamingError(fatal) }
+        do {
+            let control = try PostgresConnection.connect(configuration.database)
+            try control.copyLogicalSlot(temporarySlot, to: configuration.slot)
+            control.close()
+        } catch {
+            throw StreamingError(error)
+        }
+        logger.info("handed over: pending rows published, slot created where they were read", metadata: [
+            "cdc.events": "\(published)", "cdc.slot": "\(configuration.slot)", "cdc.lsn": "\(exported.consistentPoint)",
+        ])
+    }
+
+    /// The outbox table's columns the format reads, as a Relation for the mapper, in the cursor's order.
+    private func pendingRowsRelation(_ reader: PostgresConnection) throws -> PgOutputMessage.Relation {
+        let table = configuration.table
+        let types = try reader.query("""
+            SELECT a.attname, a.atttypid::int8 FROM pg_attribute a
+            JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE n.nspname = \(try reader.literal(table.schema)) AND c.relname = \(try reader.literal(table.name))
+              AND a.attnum > 0 AND NOT a.attisdropped
+            """)
+        var typeOIDs: [String: UInt32] = [:]
+        for row in types.rows where row.count == 2 {
+            if let name = row[0], let oid = row[1].flatMap({ UInt32($0) }) { typeOIDs[name] = oid }
+        }
+        return PgOutputMessage.Relation(
+            transactionID: nil, relationID: 0, namespace: table.schema, name: table.name, replicaIdentity: .default,
+            columns: configuration.tableFormat.columns.map { name in
+                .init(flags: 0, name: name, typeOID: typeOIDs[name] ?? 0, typeModifier: -1)
+            }
+        )
+    }
+
+    private func pendingRowsCursor(_ reader: PostgresConnection) throws -> String {
+        let format = configuration.tableFormat
+        let table = configuration.table
+        let columns = try format.columns.map { name in try reader.identifier(name) }.joined(separator: ", ")
+        var sql = "DECLARE outbox_cdc_pending NO SCROLL CURSOR FOR SELECT \(columns) FROM "
+            + "\(try reader.identifier(table.schema)).\(try reader.identifier(table.name))"
+        if let condition = format.pendingCondition { sql += " WHERE \(condition)" }
+        if let order = format.pendingOrder { sql += " ORDER BY \(order)" }
+        return sql
+    }
+}
