@@ -27,6 +27,12 @@ public struct ConnectorConfiguration: Sendable {
     /// When the slot is created: first publish the rows a polling relay left pending (`tableFormat`'s
     /// pending condition), read in the snapshot the slot starts from, so that each is published once.
     public var publishPendingRows: Bool
+    /// Whether an outbox table is read at all; false for the table-less outbox, where only logical
+    /// decoding messages are published.
+    public var readsTable: Bool
+    /// Publish `pg_logical_emit_message` messages whose prefix is `<messagePrefix>:<topic>` or
+    /// `<messagePrefix>-envelope:<topic>` (see `LogicalMessageRouter`); nil publishes none.
+    public var messagePrefix: String?
     /// outbox-cdc's own records, or Debezium's.
     public var recordFormat: RecordFormat
 
@@ -45,6 +51,8 @@ public struct ConnectorConfiguration: Sendable {
         standbyPollInterval: Duration = .seconds(1),
         tableFormat: OutboxTableFormat = .eventRouter,
         publishPendingRows: Bool = false,
+        readsTable: Bool = true,
+        messagePrefix: String? = "outbox",
         recordFormat: RecordFormat = .native
     ) {
         self.database = database
@@ -61,6 +69,8 @@ public struct ConnectorConfiguration: Sendable {
         self.standbyPollInterval = standbyPollInterval
         self.tableFormat = tableFormat
         self.publishPendingRows = publishPendingRows
+        self.readsTable = readsTable
+        self.messagePrefix = messagePrefix
         self.recordFormat = recordFormat
     }
 

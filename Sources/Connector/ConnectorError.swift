@@ -16,6 +16,8 @@ public enum ConnectorError: Error, Sendable, CustomStringConvertible {
     case deliveryFailed(eventID: String, topic: String, error: KafkaError, confirmed: LSN)
     /// The configured converter cannot write this row (as Kafka Connect could not either).
     case recordEncoding(eventID: String, error: ConnectSerializationError)
+    /// A logical decoding message with the outbox prefix that names no topic or has a broken envelope.
+    case message(LogicalMessageError)
 
     public var description: String {
         switch self {
@@ -42,6 +44,8 @@ public enum ConnectorError: Error, Sendable, CustomStringConvertible {
             return "Kafka refused event \(eventID) for topic \(topic): \(error); the slot stays confirmed at \(confirmed), so a restart publishes it again"
         case .recordEncoding(let eventID, let error):
             return "cannot write event \(eventID) with the configured converter: \(error)"
+        case .message(let error):
+            return "cannot publish a logical decoding message: \(error)"
         }
     }
 }

@@ -128,9 +128,9 @@ public final class OutboxConnector: Sendable {
     /// The record writer for a session. Debezium's needs the table's NOT NULL columns, read per session.
     private func recordWriter(notNullColumns: Set<String>) -> RecordWriter {
         guard case .debezium(let settings) = configuration.recordFormat else {
-            return RecordWriter(idHeader: configuration.tableFormat.idHeader, debeziumEncoder: nil)
+            return RecordWriter(debeziumEncoder: nil)
         }
-        return RecordWriter(idHeader: true, debeziumEncoder: DebeziumRecordEncoder(
+        return RecordWriter(debeziumEncoder: DebeziumRecordEncoder(
             settings: settings, format: configuration.tableFormat, notNullColumns: notNullColumns
         ))
     }
@@ -139,7 +139,8 @@ public final class OutboxConnector: Sendable {
     private func stream(to producer: KafkaProducer, onStreaming: () -> Void) throws(StreamingError) {
         let source = ReplicationSource(
             slot: configuration.slot, publication: configuration.publication, table: configuration.table,
-            requiredColumns: configuration.tableFormat.columns, createMissing: configuration.createMissing
+            requiredColumns: configuration.tableFormat.columns, createMissing: configuration.createMissing,
+            readsTable: configuration.readsTable
         )
         let connection: PostgresConnection
         let preparedSource: PreparedSource
@@ -150,7 +151,7 @@ public final class OutboxConnector: Sendable {
             let control = try PostgresConnection.connect(configuration.database)
             preparedSource = try control.prepareSource(for: source)
             let slotExists = try control.slotExists(configuration.slot)
-            let handOver = configuration.publishPendingRows && configuration.createMissing && !slotExists
+            let handOver = configuration.publishPendingRows && configuration.readsTable && configuration.createMissing && !slotExists
             control.close()
             if handOver {
                 try handOverPendingRows(producer: producer, records: recordWriter(notNullColumns: preparedSource.notNullColumns))
@@ -203,7 +204,8 @@ public final class OutboxConnector: Sendable {
             connector: self, producer: producer, replication: replication,
             decoder: PgOutputDecoder(protocolVersion: protocolVersion),
             mapper: OutboxEventMapper(table: configuration.table, format: configuration.tableFormat),
-            records: recordWriter(notNullColumns: preparedSource.notNullColumns)
+            records: recordWriter(notNullColumns: preparedSource.notNullColumns),
+            messageRouter: configuration.messagePrefix.map(LogicalMessageRouter.init(prefix:))
         )
         defer { replication.finish() }
         do {
@@ -294,6 +296,8 @@ public final class OutboxConnector: Sendable {
         var decoder: PgOutputDecoder
         var mapper: OutboxEventMapper
         let records: RecordWriter
+        /// Publishes `pg_logical_emit_message` records; nil when messages are not published.
+        let messageRouter: LogicalMessageRouter?
         /// The ticket of the transaction being received.
         var ticket: CheckpointTracker.Ticket?
         /// Its commit time on the server, Unix microseconds (0 when unknown).
@@ -306,13 +310,15 @@ public final class OutboxConnector: Sendable {
         var logger: Logger { connector.logger }
 
         init(connector: OutboxConnector, producer: KafkaProducer, replication: ReplicationStream,
-             decoder: PgOutputDecoder, mapper: OutboxEventMapper, records: RecordWriter) {
+             decoder: PgOutputDecoder, mapper: OutboxEventMapper, records: RecordWriter,
+             messageRouter: LogicalMessageRouter?) {
             self.connector = connector
             self.producer = producer
             self.replication = replication
             self.decoder = decoder
             self.mapper = mapper
             self.records = records
+            self.messageRouter = messageRouter
         }
 
         mutating func run() throws(StreamingError) {
@@ -402,10 +408,34 @@ public final class OutboxConnector: Sendable {
                     connector.state.withLock { _ = $0.tracker.commitTransaction(ticket, endLSN: commit.endLSN) }
                 }
                 ticket = nil
+            case .message(let message):
+                try handle(message)
             default:
-                // Updates, deletes, truncates, messages and the rest publish nothing.
+                // Updates, deletes, truncates and the rest publish nothing.
                 break
             }
+        }
+
+        /// A `pg_logical_emit_message` with the outbox prefix. A transactional one belongs to the transaction
+        /// being received; a non-transactional one arrives on its own and is confirmed at its own position.
+        private mutating func handle(_ message: PgOutputMessage.LogicalMessage) throws(StreamingError) {
+            guard let router = messageRouter else { return }
+            let event: OutboxEvent?
+            do { event = try router.event(for: message) } catch { throw StreamingError(.message(error)) }
+            guard let event else { return }
+            if message.isTransactional, let ticket {
+                connector.state.withLock { $0.tracker.eventProduced(in: ticket) }
+                try publish(event, ticket: ticket)
+                return
+            }
+            let own = connector.state.withLock { tracker in
+                let own = tracker.tracker.beginTransaction()
+                tracker.tracker.eventProduced(in: own)
+                return own
+            }
+            try publish(event, ticket: own)
+            // Confirming the message's own position (not past it) may repeat it after a restart; never skip it.
+            connector.state.withLock { _ = $0.tracker.commitTransaction(own, endLSN: message.lsn) }
         }
 
         /// Hands one event to librdkafka; a full queue pauses reading until deliveries make room.
@@ -461,7 +491,6 @@ struct KafkaRecordParts {
 
 /// Writes records in outbox-cdc's own format or Debezium's.
 struct RecordWriter: Sendable {
-    let idHeader: Bool
     /// Debezium's key, value and headers; nil for outbox-cdc's own records.
     let debeziumEncoder: DebeziumRecordEncoder?
 
@@ -474,7 +503,7 @@ struct RecordWriter: Sendable {
                 throw StreamingError(.recordEncoding(eventID: event.eventIDText, error: error))
             }
         }
-        let headers = idHeader ? [KafkaHeader(name: "id", value: event.eventID.map(Array.init))] + event.headers : event.headers
+        let headers = event.idHeader ? [KafkaHeader(name: "id", value: event.eventID.map(Array.init))] + event.headers : event.headers
         return KafkaRecordParts(key: event.key, value: event.value, headers: headers)
     }
 }

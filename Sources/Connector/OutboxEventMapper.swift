@@ -20,6 +20,8 @@ public struct OutboxEvent: Sendable {
     public var timestamp: Int64?
     /// Headers the row carries, after the `id` header when the format writes one.
     public var headers: [KafkaHeader] = []
+    /// Whether outbox-cdc's own records carry the `id` header (the Event Router's format does).
+    public var idHeader = true
 
     public enum PayloadKind: Sendable {
         /// json or jsonb: the value is the JSON text.
@@ -182,6 +184,7 @@ public struct OutboxEventMapper: Sendable {
             topic: topic(for: routing), key: layout.key.flatMap { values[$0].bytes }, value: value, eventID: eventID,
             payloadKind: layout.valueKind
         )
+        event.idHeader = format.idHeader
         if let column = layout.partition, let text = values[column].bytes {
             guard let partition = Int32(String(decoding: text, as: UTF8.self)), partition >= 0 else {
                 throw .badPartition(column: format.partition ?? "", eventID: Self.text(eventID))

@@ -137,7 +137,7 @@ enum RowHeaders {
 
 /// A forward-only reader over JSON text, enough to pull header names and values out of one column without
 /// building a tree. Strict RFC 8259; nesting is capped so that a hostile row cannot exhaust the stack.
-private struct JSONScanner {
+struct JSONScanner {
     enum Scalar {
         case string(String)
         case null
@@ -156,7 +156,7 @@ private struct JSONScanner {
         self.index = bytes.startIndex
     }
 
-    private func fail(_ reason: String) -> RowHeadersError {
+    func fail(_ reason: String) -> RowHeadersError {
         .notJSON(column: column, offset: index - bytes.startIndex, reason: reason)
     }
 

@@ -35,13 +35,17 @@ public struct ReplicationSource: Sendable {
     public var requiredColumns: [String]
     /// Create the publication and the slot when they are missing.
     public var createMissing: Bool
+    /// False for the table-less outbox: no table is checked, and a missing publication is created empty
+    /// (pgoutput needs one; logical decoding messages pass whatever it publishes).
+    public var readsTable: Bool
 
-    public init(slot: String, publication: String, table: QualifiedTableName, requiredColumns: [String], createMissing: Bool) {
+    public init(slot: String, publication: String, table: QualifiedTableName, requiredColumns: [String], createMissing: Bool, readsTable: Bool = true) {
         self.slot = slot
         self.publication = publication
         self.table = table
         self.requiredColumns = requiredColumns
         self.createMissing = createMissing
+        self.readsTable = readsTable
     }
 }
 
@@ -170,6 +174,9 @@ extension PostgresConnection {
             throw ReplicationSetupError.roleLacksReplication(role: identity[0, "role"] ?? "")
         }
         let database = identity[0, "database"] ?? ""
+        guard source.readsTable else {
+            return PreparedSource(database: database, publicationCreated: try prepareEmptyPublication(source), notNullColumns: [])
+        }
         let columnRows = try query("""
             SELECT a.attname, a.attnotnull FROM pg_attribute a
             JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -228,6 +235,20 @@ extension PostgresConnection {
             timeline: system[0, "timeline"].flatMap { Int($0) } ?? 0,
             serverWALPosition: system[0, "xlogpos"].flatMap(LSN.init) ?? .zero
         )
+    }
+
+    /// For the table-less outbox: any publication will do; a missing one is created with no tables.
+    private func prepareEmptyPublication(_ source: ReplicationSource) throws -> Bool {
+        let exists = try query("SELECT 1 FROM pg_publication WHERE pubname = \(try literal(source.publication))")
+        guard exists.rows.isEmpty else { return false }
+        guard source.createMissing else { throw ReplicationSetupError.publicationMissing(source.publication) }
+        do {
+            try query("CREATE PUBLICATION \(try identifier(source.publication))")
+            return true
+        } catch {
+            guard error.sqlState == SQLState.duplicateObject else { throw error }
+            return false
+        }
     }
 
     /// Returns whether the publication was created.

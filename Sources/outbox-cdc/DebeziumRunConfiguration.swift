@@ -66,6 +66,9 @@ struct DebeziumRunConfiguration {
             // Debezium's initial snapshot: the rows already in the table when the slot is created are
             // published first, read in the snapshot the slot starts from, routed like inserts.
             publishPendingRows: settings.replication.snapshotMode == .initial,
+            // Debezium publishes logical decoding messages its own way (`<topic.prefix>.message`), not as
+            // outbox-cdc's table-less records.
+            messagePrefix: nil,
             recordFormat: .debezium(DebeziumRecordSettings(
                 keyConverter: key, valueConverter: value, topicPrefix: settings.topicPrefix,
                 contextHeaders: settings.extendedHeadersEnabled, runID: Self.uuidV7()

@@ -31,8 +31,13 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Publication of the outbox table. [env: OUTBOX_CDC_PUBLICATION] (default: outbox_pub)")
     var publication: String?
 
-    @Option(help: "The outbox table, schema.table. [env: OUTBOX_CDC_TABLE] (default: public.outbox)")
+    @Option(help: "The outbox table, schema.table, or none for the table-less outbox (logical decoding messages only). [env: OUTBOX_CDC_TABLE] (default: public.outbox)")
     var table: String?
+
+    @Option(name: .customLong("message-prefix"), help: ArgumentHelp(
+        "Publish pg_logical_emit_message messages whose prefix is <prefix>:<topic> (content = value) or <prefix>-envelope:<topic> (a JSON envelope with key, headers and value); none publishes no messages. [env: OUTBOX_CDC_MESSAGE_PREFIX] (default: outbox)",
+        valueName: "prefix"))
+    var messagePrefix: String?
 
     @OptionGroup var tableFormat: TableFormatOptions
 
@@ -92,7 +97,7 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     func debeziumConfiguration(path: String, _ environment: Environment) throws -> DebeziumRunConfiguration {
-        let replaced = ([("--db", db), ("--slot", slot), ("--publication", publication), ("--table", table)] + tableFormat.flagsGiven)
+        let replaced = ([("--db", db), ("--slot", slot), ("--publication", publication), ("--table", table), ("--message-prefix", messagePrefix)] + tableFormat.flagsGiven)
             .filter { $0.1 != nil }.map(\.0)
         guard replaced.isEmpty else {
             throw UsageError("\(replaced.joined(separator: ", ")) cannot be combined with --debezium-config, which sets them from the file")
@@ -110,8 +115,17 @@ struct RunCommand: AsyncParsableCommand {
             throw UsageError("--brokers is required (or set OUTBOX_CDC_BROKERS): Kafka bootstrap servers, e.g. kafka:9092")
         }
         let tableText = environment.resolve(table, "OUTBOX_CDC_TABLE") ?? "public.outbox"
-        guard let table = QualifiedTableName(tableText) else {
-            throw UsageError("--table must be schema.table or table, not '\(tableText)'")
+        let readsTable = tableText != "none"
+        guard let table = readsTable ? QualifiedTableName(tableText) : QualifiedTableName(schema: "public", name: "outbox") else {
+            throw UsageError("--table must be schema.table, table, or none, not '\(tableText)'")
+        }
+        let messagePrefixText = environment.resolve(messagePrefix, "OUTBOX_CDC_MESSAGE_PREFIX") ?? "outbox"
+        let messagePrefix = messagePrefixText == "none" ? nil : messagePrefixText
+        guard messagePrefix != nil || readsTable else {
+            throw UsageError("--table none with --message-prefix none would publish nothing: give the messages' prefix")
+        }
+        guard messagePrefix.map({ !$0.isEmpty && !$0.contains(":") }) ?? true else {
+            throw UsageError("--message-prefix must be a non-empty word without ':', not '\(messagePrefixText)'")
         }
         let properties = try parseKafkaProperties(kafkaProperties.isEmpty
             ? (environment["OUTBOX_CDC_KAFKA_PROPERTIES"].map { $0.split(separator: ",").map(String.init) } ?? [])
@@ -135,7 +149,9 @@ struct RunCommand: AsyncParsableCommand {
             shutdownTimeout: .seconds(shutdownTimeout),
             protocolVersion: protocolVersion,
             tableFormat: format,
-            publishPendingRows: publishPending
+            publishPendingRows: publishPending,
+            readsTable: readsTable,
+            messagePrefix: messagePrefix
         )
     }
 
