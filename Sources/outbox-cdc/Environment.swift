@@ -4,6 +4,8 @@ import WALReader
 /// Reads `OUTBOX_CDC_*` variables: each option falls back to its variable, then to its default.
 struct Environment {
     var values: [String: String]
+    /// `kafka-property` from the configuration file, applied before the flags' and the variable's.
+    var configKafkaProperties: [String] = []
 
     static var current: Environment {
         var values: [String: String] = [:]

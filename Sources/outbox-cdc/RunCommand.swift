@@ -14,6 +14,11 @@ struct RunCommand: AsyncParsableCommand {
         abstract: "Stream outbox INSERTs from a pgoutput slot to Kafka (the default command)."
     )
 
+    @Option(help: ArgumentHelp(
+        "A YAML file holding any of these settings under the flags' long names (db: …, table-format: gox, kafka-property: {linger.ms: 5}); flags and OUTBOX_CDC_* variables override it. [env: OUTBOX_CDC_CONFIG]",
+        valueName: "file"))
+    var config: String?
+
     @Option(help: "PostgreSQL connection URL or key=value string; the role needs REPLICATION. [env: OUTBOX_CDC_DB]")
     var db: String?
 
@@ -61,10 +66,13 @@ struct RunCommand: AsyncParsableCommand {
     @OptionGroup var logging: LoggingOptions
 
     func run() async throws {
-        let environment = Environment.current
+        var environment = Environment.current
         let logger: Logger
         let configuration: ConnectorConfiguration
         do {
+            if let path = environment.resolve(config, "OUTBOX_CDC_CONFIG") {
+                environment.layer(try ConfigFile(path: path))
+            }
             logger = try logging.bootstrap(environment: environment)
             if let path = environment.resolve(debeziumConfig, "OUTBOX_CDC_DEBEZIUM_CONFIG") {
                 let debezium = try debeziumConfiguration(path: path, environment)
@@ -102,7 +110,7 @@ struct RunCommand: AsyncParsableCommand {
         guard replaced.isEmpty else {
             throw UsageError("\(replaced.joined(separator: ", ")) cannot be combined with --debezium-config, which sets them from the file")
         }
-        let overrides = try parseKafkaProperties(kafkaProperties)
+        let overrides = try parseKafkaProperties(environment.configKafkaProperties + kafkaProperties)
         return try DebeziumRunConfiguration(
             path: path, brokersFlag: environment.resolve(brokers, "OUTBOX_CDC_BROKERS"), kafkaOverrides: overrides,
             environment: ProcessInfo.processInfo.environment
@@ -127,9 +135,9 @@ struct RunCommand: AsyncParsableCommand {
         guard messagePrefix.map({ !$0.isEmpty && !$0.contains(":") }) ?? true else {
             throw UsageError("--message-prefix must be a non-empty word without ':', not '\(messagePrefixText)'")
         }
-        let properties = try parseKafkaProperties(kafkaProperties.isEmpty
+        let properties = try parseKafkaProperties(environment.configKafkaProperties + (kafkaProperties.isEmpty
             ? (environment["OUTBOX_CDC_KAFKA_PROPERTIES"].map { $0.split(separator: ",").map(String.init) } ?? [])
-            : kafkaProperties)
+            : kafkaProperties))
         let statusInterval = try integer(statusIntervalMilliseconds, "OUTBOX_CDC_STATUS_INTERVAL_MS", "--status-interval-ms", environment, range: 10...600_000) ?? 1000
         let shutdownTimeout = try integer(shutdownTimeoutSeconds, "OUTBOX_CDC_SHUTDOWN_TIMEOUT_S", "--shutdown-timeout-s", environment, range: 0...3600) ?? 30
         let protocolVersion = try integer(self.protocolVersion, "OUTBOX_CDC_PROTOCOL_VERSION", "--protocol-version", environment, range: 1...4)
