@@ -33,6 +33,12 @@ public struct ConnectorConfiguration: Sendable {
     /// Publish `pg_logical_emit_message` messages whose prefix is `<messagePrefix>:<topic>` or
     /// `<messagePrefix>-envelope:<topic>` (see `LogicalMessageRouter`); nil publishes none.
     public var messagePrefix: String?
+    /// More pgoutput options for START_REPLICATION (Debezium's `slot.stream.params`, e.g. `origin=none` on
+    /// PostgreSQL 16+); those outbox-cdc sets or decodes by (`OutboxConnector.ownPluginOptions`) are left out.
+    public var extraPluginOptions: [(name: String, value: String)] = []
+    /// Drop the slot after an orderly stop (Debezium's `slot.drop.on.stop`, for tests and throwaway setups:
+    /// the WAL since the last confirmation is gone with it).
+    public var dropSlotOnStop = false
     /// outbox-cdc's own records, or Debezium's.
     public var recordFormat: RecordFormat
 

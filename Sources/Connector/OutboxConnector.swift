@@ -188,7 +188,7 @@ public final class OutboxConnector: Sendable {
                     ("proto_version", "\(protocolVersion)"),
                     ("publication_names", try connection.identifier(configuration.publication)),
                     ("messages", "true"),
-                ],
+                ] + configuration.extraPluginOptions.filter { !Self.ownPluginOptions.contains($0.name) },
                 wakeup: wakeup
             )
         } catch {
@@ -223,6 +223,31 @@ public final class OutboxConnector: Sendable {
         drain(producer)
         try session.sendStatus()
         logger.info("stopped", metadata: ["cdc.lsn": "\(confirmedPosition)"])
+        if configuration.dropSlotOnStop {
+            replication.finish()
+            dropSlot()
+        }
+    }
+
+    /// `slot.drop.on.stop`: after the stop, the slot goes (a failure to drop it is only logged).
+    private func dropSlot() {
+        var lastError: (any Error)?
+        // The walsender may take a moment to release the slot after the copy ends.
+        for _ in 0..<50 {
+            do {
+                let control = try PostgresConnection.connect(configuration.database)
+                defer { control.close() }
+                try control.query("SELECT pg_drop_replication_slot(\(try control.literal(configuration.slot)))")
+                logger.info("dropped replication slot", metadata: ["cdc.slot": "\(configuration.slot)"])
+                return
+            } catch {
+                lastError = error
+                usleep(100_000)
+            }
+        }
+        logger.warning("could not drop the replication slot", metadata: [
+            "cdc.slot": "\(configuration.slot)", "error": "\(lastError.map { "\($0)" } ?? "")",
+        ])
     }
 
     /// Waits (bounded) for Kafka to acknowledge what is in flight.
@@ -241,6 +266,10 @@ public final class OutboxConnector: Sendable {
             _ = wakeup.wait(timeout: ContinuousClock.now.duration(to: deadline))
         }
     }
+
+    /// The pgoutput options outbox-cdc sets itself, or whose other values would change what it decodes
+    /// (binary tuples, in-progress streaming, two-phase): a configuration does not replace them.
+    static let ownPluginOptions: Set<String> = ["proto_version", "publication_names", "messages", "binary", "streaming", "two_phase"]
 
     /// pgoutput 1 (PostgreSQL 10+), 2 (14+, streaming), 3 (15+, two-phase), 4 (16+, parallel streaming).
     static func highestProtocolVersion(serverVersion: Int) -> Int {

@@ -53,6 +53,7 @@ struct DebeziumRunConfiguration {
         }
         kafkaProperties.merge(kafkaOverrides) { _, override in override }
 
+        try Self.refuseUnsupported(settings.replication, database: settings.database, file: file)
         configuration = ConnectorConfiguration(
             database: try Self.connectionSettings(settings.database),
             brokers: brokers,
@@ -74,7 +75,24 @@ struct DebeziumRunConfiguration {
                 contextHeaders: settings.extendedHeadersEnabled, runID: Self.uuidV7()
             ))
         )
+        configuration.extraPluginOptions = settings.replication.streamParameters.map { ($0.name, $0.value) }
+        configuration.dropSlotOnStop = settings.replication.dropSlotOnStop
         self.warnings = warnings
+    }
+
+    /// Connector settings whose effect outbox-cdc does not reproduce: refused by key.
+    private static func refuseUnsupported(_ replication: ReplicationSettings, database: DatabaseSettings, file: DebeziumConfigFile) throws {
+        var unsupported: [String] = []
+        // Debezium would then publish nothing from the outbox: surely not what is meant.
+        if replication.skippedOperations.contains(.create) { unsupported.append("skipped.operations") }
+        // Heartbeats are records on __debezium-heartbeat.<prefix> that outbox-cdc does not write.
+        if replication.heartbeatInterval > .zero { unsupported.append("heartbeat.interval.ms") }
+        if replication.heartbeatActionQuery != nil { unsupported.append("heartbeat.action.query") }
+        if database.initialStatements != nil { unsupported.append("database.initial.statements") }
+        guard unsupported.isEmpty else {
+            let keys = unsupported.map { file.fileKey(forConnectorKey: $0) }
+            throw UsageError("outbox-cdc does not reproduce \(keys.joined(separator: ", ")) yet; remove \(keys.count == 1 ? "it" : "them") or keep Debezium for this connector")
+        }
     }
 
     /// Router settings whose records outbox-cdc does not write yet: refused by key rather than ignored,

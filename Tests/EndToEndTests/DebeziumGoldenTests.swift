@@ -79,6 +79,9 @@ struct DebeziumGoldenTests {
         ("transforms.outbox.table.fields.additional.placement=type:header:eventType", "transforms.outbox.table.fields.additional.placement"),
         ("plugin.name=decoderbufs", "plugin.name"),
         ("table.include.list=public.outbox,public.other", "table.include.list"),
+        ("heartbeat.interval.ms=1000", "heartbeat.interval.ms"),
+        ("skipped.operations=c,t", "skipped.operations"),
+        ("database.initial.statements=SET search_path TO app", "database.initial.statements"),
     ])
     func settingsNotReproducedAreRefusedByKey(line: String, key: String) throws {
         let golden = try GoldenFixture("json-schemas")
@@ -92,6 +95,24 @@ struct DebeziumGoldenTests {
         #expect(status != nil && status != 0, "outbox-cdc refuses to start")
         #expect(connector.log.contains(key), "the error names \(key):\n\(connector.log)")
         #expect(!connector.log.contains(try #require(URLComponents(string: try TestStack.databaseURL())?.password)), "no password in the output")
+    }
+
+    /// `slot.drop.on.stop=true`: after an orderly stop the slot is gone. `slot.stream.params` options that
+    /// would change what outbox-cdc decodes (`binary`) are left out, so streaming works.
+    @Test func slotDropOnStopIsHonoured() throws {
+        let golden = try GoldenFixture("string-string")
+        let database = try GoldenDatabase(setupSQL: golden.setupSQL)
+        defer { database.drop() }
+        let configURL = FileManager.default.temporaryDirectory.appendingPathComponent("dbz-\(database.suffix).properties")
+        try (golden.connectorProperties(database: database) + "slot.drop.on.stop=true\nslot.stream.params=binary=true\n")
+            .write(to: configURL, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: configURL) }
+        let connector = try ConnectorProcess(["--debezium-config", configURL.path, "--brokers", try TestStack.brokers()])
+        try database.waitUntilActive(slot: database.slot)
+        connector.terminate()
+        #expect(connector.waitForExit(timeout: .seconds(30)) == 0, "\(connector.log)")
+        #expect(connector.log.contains("dropped replication slot"), "\(connector.log)")
+        #expect(try database.sql("SELECT 1 FROM pg_replication_slots WHERE slot_name = '\(database.slot)'").rows.isEmpty)
     }
 
     private func runIDLogged(by connector: ConnectorProcess) throws -> String? {
