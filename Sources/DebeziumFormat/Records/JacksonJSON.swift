@@ -1,6 +1,6 @@
 /// JSON text the way Kafka Connect's `JsonConverter` writes it: Jackson's `ObjectMapper` with its default
 /// generator settings, no whitespace. Only the pieces the outbox records need: strings, null, booleans,
-/// integers and objects with fields in a fixed order.
+/// integers, doubles (as Java's `Double.toString`), objects and arrays.
 ///
 /// Jackson's string escaping, as the golden records show it (Tests/DebeziumFormatTests/Fixtures/goldens):
 /// - `"` and `\` are escaped with a backslash;
@@ -30,6 +30,29 @@ struct JacksonJSONWriter {
 
     mutating func integer(_ value: Int) {
         bytes.append(contentsOf: String(value).utf8)
+    }
+
+    /// Jackson's `writeNumber(double)`: Java's `Double.toString`; NaN and the infinities, which JSON has no
+    /// number for, as strings (`QUOTE_NON_NUMERIC_NUMBERS`, on by default).
+    mutating func double(_ value: Double) {
+        if value.isFinite {
+            bytes.append(contentsOf: JavaDouble.string(value).utf8)
+        } else {
+            string(JavaDouble.string(value))
+        }
+    }
+
+    // Structure for writers that decide the members at run time; the caller places the commas.
+    mutating func openObject() { bytes.append(UInt8(ascii: "{")) }
+    mutating func closeObject() { bytes.append(UInt8(ascii: "}")) }
+    mutating func openArray() { bytes.append(UInt8(ascii: "[")) }
+    mutating func closeArray() { bytes.append(UInt8(ascii: "]")) }
+    mutating func comma() { bytes.append(UInt8(ascii: ",")) }
+
+    /// A member name and its colon.
+    mutating func key(_ name: String) {
+        string(name)
+        bytes.append(UInt8(ascii: ":"))
     }
 
     /// A JSON string of `text`'s Unicode scalars.
