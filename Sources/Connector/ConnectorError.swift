@@ -1,4 +1,3 @@
-public import DebeziumFormat
 public import KafkaClient
 public import PgOutputDecoder
 public import PostgresLSN
@@ -15,9 +14,18 @@ public enum ConnectorError: Error, Sendable, CustomStringConvertible {
     /// Kafka refused an event for good; the slot stays before it.
     case deliveryFailed(eventID: String, topic: String, error: KafkaError, confirmed: LSN)
     /// The configured converter cannot write this row (as Kafka Connect could not either).
-    case recordEncoding(eventID: String, error: ConnectSerializationError)
+    /// A row or message Debezium's Event Router would have failed on (its task dies there too).
+    case debeziumRecord(DebeziumRecordError, lsn: LSN)
     /// A logical decoding message with the outbox prefix that names no topic or has a broken envelope.
     case message(LogicalMessageError)
+
+    /// The error is about one row or message (its mapping or encoding), not about Kafka or PostgreSQL.
+    var isAboutOneRow: Bool {
+        switch self {
+        case .mapping, .debeziumRecord, .message: return true
+        default: return false
+        }
+    }
 
     public var description: String {
         switch self {
@@ -42,8 +50,8 @@ public enum ConnectorError: Error, Sendable, CustomStringConvertible {
             return "Kafka: \(error)"
         case .deliveryFailed(let eventID, let topic, let error, let confirmed):
             return "Kafka refused event \(eventID) for topic \(topic): \(error); the slot stays confirmed at \(confirmed), so a restart publishes it again"
-        case .recordEncoding(let eventID, let error):
-            return "cannot write event \(eventID) with the configured converter: \(error)"
+        case .debeziumRecord(let error, let lsn):
+            return "cannot write Debezium's record at \(lsn): \(error)"
         case .message(let error):
             return "cannot publish a logical decoding message: \(error)"
         }

@@ -125,14 +125,21 @@ public final class OutboxConnector: Sendable {
         drain(producer)
     }
 
-    /// The record writer for a session. Debezium's needs the table's NOT NULL columns, read per session.
-    private func recordWriter(notNullColumns: Set<String>) -> RecordWriter {
+    /// The row mapper for a session. Debezium's needs the table's NOT NULL columns, read per session, and
+    /// starts its value-schema cache afresh, as a restarted Debezium task does.
+    func rowMapper(for source: PreparedSource) throws(StreamingError) -> RowMapper {
         guard case .debezium(let settings) = configuration.recordFormat else {
-            return RecordWriter(debeziumEncoder: nil)
+            return .native(
+                OutboxEventMapper(table: configuration.table, format: configuration.tableFormat),
+                messages: configuration.messagePrefix.map(LogicalMessageRouter.init(prefix:))
+            )
         }
-        return RecordWriter(debeziumEncoder: DebeziumRecordEncoder(
-            settings: settings, format: configuration.tableFormat, notNullColumns: notNullColumns
-        ))
+        do {
+            let mapper = try DebeziumOutboxMapper(settings: settings, table: configuration.table, notNullColumns: source.notNullColumns)
+            return .debezium(mapper, databaseName: source.database)
+        } catch {
+            throw StreamingError(.debeziumRecord(error, lsn: .zero))
+        }
     }
 
     /// One replication session: connect, check, stream until stopped. Returns normally only on stop.
@@ -154,7 +161,7 @@ public final class OutboxConnector: Sendable {
             let handOver = configuration.publishPendingRows && configuration.readsTable && configuration.createMissing && !slotExists
             control.close()
             if handOver {
-                try handOverPendingRows(producer: producer, records: recordWriter(notNullColumns: preparedSource.notNullColumns))
+                try handOverPendingRows(producer: producer, mapper: rowMapper(for: preparedSource))
             }
             connection = try PostgresConnection.connect(configuration.database, replication: true)
             prepared = try connection.prepareSlot(for: source)
@@ -203,9 +210,7 @@ public final class OutboxConnector: Sendable {
         var session = StreamingSession(
             connector: self, producer: producer, replication: replication,
             decoder: PgOutputDecoder(protocolVersion: protocolVersion),
-            mapper: OutboxEventMapper(table: configuration.table, format: configuration.tableFormat),
-            records: recordWriter(notNullColumns: preparedSource.notNullColumns),
-            messageRouter: configuration.messagePrefix.map(LogicalMessageRouter.init(prefix:))
+            mapper: try rowMapper(for: preparedSource)
         )
         defer { replication.finish() }
         do {
@@ -214,6 +219,9 @@ public final class OutboxConnector: Sendable {
             if case .stopped = error.reason {
                 // Stopped while the producer queue was full: fall through to the orderly stop.
             } else {
+                // A row that cannot be published leaves Kafka working: let what came before it be
+                // acknowledged (as Debezium's task had sent it before dying), so that less is repeated.
+                if case .fatal(let fatal) = error.reason, fatal.isAboutOneRow { drain(producer) }
                 // Whatever broke, what Kafka did acknowledge is still worth confirming.
                 try? session.sendStatus()
                 throw error
@@ -323,10 +331,9 @@ public final class OutboxConnector: Sendable {
         let producer: KafkaProducer
         let replication: ReplicationStream
         var decoder: PgOutputDecoder
-        var mapper: OutboxEventMapper
-        let records: RecordWriter
-        /// Publishes `pg_logical_emit_message` records; nil when messages are not published.
-        let messageRouter: LogicalMessageRouter?
+        var mapper: RowMapper
+        /// What Debezium's message records say of the transaction around them.
+        var transaction = DebeziumOutboxMapper.TransactionContext(transactionID: nil, commitTime: 0, lastCommitLSN: nil)
         /// The ticket of the transaction being received.
         var ticket: CheckpointTracker.Ticket?
         /// Its commit time on the server, Unix microseconds (0 when unknown).
@@ -339,15 +346,12 @@ public final class OutboxConnector: Sendable {
         var logger: Logger { connector.logger }
 
         init(connector: OutboxConnector, producer: KafkaProducer, replication: ReplicationStream,
-             decoder: PgOutputDecoder, mapper: OutboxEventMapper, records: RecordWriter,
-             messageRouter: LogicalMessageRouter?) {
+             decoder: PgOutputDecoder, mapper: RowMapper) {
             self.connector = connector
             self.producer = producer
             self.replication = replication
             self.decoder = decoder
             self.mapper = mapper
-            self.records = records
-            self.messageRouter = messageRouter
         }
 
         mutating func run() throws(StreamingError) {
@@ -418,18 +422,20 @@ public final class OutboxConnector: Sendable {
             case .begin(let begin):
                 let commitTime = begin.commitTimestamp.unixEpochMicroseconds ?? 0
                 self.commitTime = commitTime
+                transaction.transactionID = begin.transactionID
+                transaction.commitTime = commitTime
                 ticket = connector.state.withLock { $0.tracker.beginTransaction(commitTime: commitTime) }
             case .relation(let relation):
-                let isOutbox: Bool
-                do { isOutbox = try mapper.register(relation) } catch { throw StreamingError(.mapping(error, lsn: position)) }
+                let isOutbox = try mapper.register(relation, at: position)
                 logger.debug("relation described", metadata: [
                     "pg.relation": "\(relation.namespace).\(relation.name)", "pg.relation_id": "\(relation.relationID)",
                     "cdc.is_outbox": "\(isOutbox)",
                 ])
             case .insert(let insert):
-                let event: OutboxEvent?
-                do { event = try mapper.event(for: insert) } catch { throw StreamingError(.mapping(error, lsn: position)) }
-                guard let event, let ticket else { return }
+                guard let (event, warning) = try mapper.event(for: insert, at: position), let ticket else { return }
+                if let warning {
+                    logger.warning("\(warning)", metadata: ["event.id": "\(event.eventIDText)", "cdc.lsn": "\(position)"])
+                }
                 connector.state.withLock { $0.tracker.eventProduced(in: ticket) }
                 try publish(event, ticket: ticket)
             case .commit(let commit):
@@ -437,6 +443,8 @@ public final class OutboxConnector: Sendable {
                     connector.state.withLock { _ = $0.tracker.commitTransaction(ticket, endLSN: commit.endLSN) }
                 }
                 ticket = nil
+                transaction.transactionID = nil
+                transaction.lastCommitLSN = commit.commitLSN
             case .message(let message):
                 try handle(message)
             default:
@@ -448,10 +456,8 @@ public final class OutboxConnector: Sendable {
         /// A `pg_logical_emit_message` with the outbox prefix. A transactional one belongs to the transaction
         /// being received; a non-transactional one arrives on its own and is confirmed at its own position.
         private mutating func handle(_ message: PgOutputMessage.LogicalMessage) throws(StreamingError) {
-            guard let router = messageRouter else { return }
-            let event: OutboxEvent?
-            do { event = try router.event(for: message) } catch { throw StreamingError(.message(error)) }
-            guard let event else { return }
+            guard let event = try mapper.event(for: message, transaction: transaction) else { return }
+            if !message.isTransactional { transaction.lastCommitLSN = message.lsn }
             if message.isTransactional, let ticket {
                 connector.state.withLock { $0.tracker.eventProduced(in: ticket) }
                 try publish(event, ticket: ticket)
@@ -469,8 +475,7 @@ public final class OutboxConnector: Sendable {
 
         /// Hands one event to librdkafka; a full queue pauses reading until deliveries make room.
         private mutating func publish(_ event: OutboxEvent, ticket: CheckpointTracker.Ticket) throws(StreamingError) {
-            let record = try records.record(for: event)
-            try connector.produce(record, of: event, ticket: ticket, producer: producer) { () throws(StreamingError) in
+            try connector.produce(event, ticket: ticket, producer: producer) { () throws(StreamingError) in
                 // The server must keep hearing from us while we are not reading.
                 if lastStatus.duration(to: .now) >= connector.configuration.statusInterval {
                     try sendStatus()
@@ -486,12 +491,12 @@ public final class OutboxConnector: Sendable {
     /// Hands one record to librdkafka, waiting while its queue is full (calling `whileWaiting` between
     /// tries) unless a stop or a fatal error comes first.
     func produce(
-        _ record: KafkaRecordParts, of event: OutboxEvent, ticket: CheckpointTracker.Ticket, producer: KafkaProducer,
+        _ event: OutboxEvent, ticket: CheckpointTracker.Ticket, producer: KafkaProducer,
         whileWaiting: () throws(StreamingError) -> Void
     ) throws(StreamingError) {
         while true {
             switch producer.produce(
-                topic: event.topic, key: record.key, value: record.value, headers: record.headers,
+                topic: event.topic, key: event.key, value: event.value, headers: event.headers,
                 partition: event.partition, timestamp: event.timestamp, correlation: ticket
             ) {
             case .enqueued:
@@ -508,32 +513,6 @@ public final class OutboxConnector: Sendable {
                 throw StreamingError(.deliveryFailed(eventID: event.eventIDText, topic: event.topic, error: error, confirmed: confirmedPosition))
             }
         }
-    }
-}
-
-/// A record's key, value and headers, as the configured format writes them.
-struct KafkaRecordParts {
-    var key: ArraySlice<UInt8>?
-    var value: ArraySlice<UInt8>?
-    var headers: [KafkaHeader]
-}
-
-/// Writes records in outbox-cdc's own format or Debezium's.
-struct RecordWriter: Sendable {
-    /// Debezium's key, value and headers; nil for outbox-cdc's own records.
-    let debeziumEncoder: DebeziumRecordEncoder?
-
-    func record(for event: OutboxEvent) throws(StreamingError) -> KafkaRecordParts {
-        if let debeziumEncoder {
-            do {
-                let record = try debeziumEncoder.encode(event)
-                return KafkaRecordParts(key: record.key?[...], value: record.value?[...], headers: record.headers)
-            } catch {
-                throw StreamingError(.recordEncoding(eventID: event.eventIDText, error: error))
-            }
-        }
-        let headers = event.idHeader ? [KafkaHeader(name: "id", value: event.eventID.map(Array.init))] + event.headers : event.headers
-        return KafkaRecordParts(key: event.key, value: event.value, headers: headers)
     }
 }
 

@@ -14,7 +14,7 @@ extension OutboxConnector {
     /// Rows fetched per round trip from the cursor over the pending rows.
     private static let pendingRowsPerFetch = 1000
 
-    func handOverPendingRows(producer: KafkaProducer, records: RecordWriter) throws(StreamingError) {
+    func handOverPendingRows(producer: KafkaProducer, mapper: RowMapper) throws(StreamingError) {
         let format = configuration.tableFormat
         let temporarySlot = String(configuration.slot.prefix(54)) + "_handover"
         let replication: PostgresConnection
@@ -38,9 +38,10 @@ extension OutboxConnector {
         let ticket = state.withLock { $0.tracker.beginTransaction() }
         var published = 0
         do {
-            var mapper = OutboxEventMapper(table: configuration.table, format: format)
-            try mapper.register(try pendingRowsRelation(reader))
-            try reader.query(try pendingRowsCursor(reader))
+            var mapper = mapper
+            let relation = try pendingRowsRelation(reader)
+            _ = try mapper.register(relation, at: exported.consistentPoint)
+            try reader.query(try pendingRowsCursor(reader, columns: relation.columns.map(\.name)))
             while true {
                 let batch = try reader.query("FETCH \(Self.pendingRowsPerFetch) FROM outbox_cdc_pending")
                 for row in batch.rows {
@@ -48,9 +49,10 @@ extension OutboxConnector {
                         value.map { PgOutputMessage.TupleData.Column.text(Array($0.utf8)[...]) } ?? .null
                     }
                     let insert = PgOutputMessage.Insert(transactionID: nil, relationID: 0, newTuple: .init(columns: columns))
-                    guard let event = try mapper.event(for: insert) else { continue }
+                    guard let (event, warning) = try mapper.event(for: insert, at: exported.consistentPoint) else { continue }
+                    if let warning { logger.warning("\(warning)", metadata: ["event.id": "\(event.eventIDText)"]) }
                     state.withLock { $0.tracker.eventProduced(in: ticket) }
-                    try produce(try records.record(for: event), of: event, ticket: ticket, producer: producer) {}
+                    try produce(event, ticket: ticket, producer: producer) {}
                     published += 1
                 }
                 if batch.rows.count < Self.pendingRowsPerFetch { break }
@@ -58,8 +60,6 @@ extension OutboxConnector {
             try reader.query("COMMIT")
         } catch let error as StreamingError {
             throw error
-        } catch let error as OutboxMappingError {
-            throw StreamingError(.mapping(error, lsn: exported.consistentPoint))
         } catch let error as PostgresError {
             throw StreamingError(error)
         } catch {
@@ -87,32 +87,31 @@ extension OutboxConnector {
         ])
     }
 
-    /// The outbox table's columns the format reads, as a Relation for the mapper, in the cursor's order.
+    /// The outbox table's columns, in the table's order, as a Relation for the mapper: the cursor reads them
+    /// all, as pgoutput sends them all.
     private func pendingRowsRelation(_ reader: PostgresConnection) throws -> PgOutputMessage.Relation {
         let table = configuration.table
-        let types = try reader.query("""
-            SELECT a.attname, a.atttypid::int8 FROM pg_attribute a
+        let columns = try reader.query("""
+            SELECT a.attname, a.atttypid::int8, a.atttypmod FROM pg_attribute a
             JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
             WHERE n.nspname = \(try reader.literal(table.schema)) AND c.relname = \(try reader.literal(table.name))
               AND a.attnum > 0 AND NOT a.attisdropped
+            ORDER BY a.attnum
             """)
-        var typeOIDs: [String: UInt32] = [:]
-        for row in types.rows where row.count == 2 {
-            if let name = row[0], let oid = row[1].flatMap({ UInt32($0) }) { typeOIDs[name] = oid }
-        }
         return PgOutputMessage.Relation(
             transactionID: nil, relationID: 0, namespace: table.schema, name: table.name, replicaIdentity: .default,
-            columns: configuration.tableFormat.columns.map { name in
-                .init(flags: 0, name: name, typeOID: typeOIDs[name] ?? 0, typeModifier: -1)
+            columns: columns.rows.compactMap { row in
+                guard row.count == 3, let name = row[0], let oid = row[1].flatMap({ UInt32($0) }) else { return nil }
+                return .init(flags: 0, name: name, typeOID: oid, typeModifier: row[2].flatMap { Int32($0) } ?? -1)
             }
         )
     }
 
-    private func pendingRowsCursor(_ reader: PostgresConnection) throws -> String {
+    private func pendingRowsCursor(_ reader: PostgresConnection, columns: [String]) throws -> String {
         let format = configuration.tableFormat
         let table = configuration.table
-        let columns = try format.columns.map { name in try reader.identifier(name) }.joined(separator: ", ")
-        var sql = "DECLARE outbox_cdc_pending NO SCROLL CURSOR FOR SELECT \(columns) FROM "
+        let list = try columns.map { name in try reader.identifier(name) }.joined(separator: ", ")
+        var sql = "DECLARE outbox_cdc_pending NO SCROLL CURSOR FOR SELECT \(list) FROM "
             + "\(try reader.identifier(table.schema)).\(try reader.identifier(table.name))"
         if let condition = format.pendingCondition { sql += " WHERE \(condition)" }
         if let order = format.pendingOrder { sql += " ORDER BY \(order)" }

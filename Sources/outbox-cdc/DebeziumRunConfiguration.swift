@@ -72,7 +72,9 @@ struct DebeziumRunConfiguration {
             messagePrefix: nil,
             recordFormat: .debezium(DebeziumRecordSettings(
                 keyConverter: key, valueConverter: value, topicPrefix: settings.topicPrefix,
-                contextHeaders: settings.extendedHeadersEnabled, runID: Self.uuidV7()
+                contextHeaders: settings.extendedHeadersEnabled, runID: Self.uuidV7(), eventRouter: router,
+                messagePrefixIncludeList: settings.replication.messagePrefixIncludeList,
+                messagePrefixExcludeList: settings.replication.messagePrefixExcludeList
             ))
         )
         configuration.extraPluginOptions = settings.replication.streamParameters.map { ($0.name, $0.value) }
@@ -95,18 +97,21 @@ struct DebeziumRunConfiguration {
         }
     }
 
-    /// Router settings whose records outbox-cdc does not write yet: refused by key rather than ignored,
+    /// Router settings whose effect outbox-cdc does not reproduce: refused by key rather than ignored,
     /// because ignoring them would change the records consumers get.
     private static func refuseUnsupported(_ router: EventRouterSettings, file: DebeziumConfigFile) throws {
-        let defaults = EventRouterSettings(alias: router.alias)
         var unsupported: [String] = []
-        if router.routeTopicRegex != defaults.routeTopicRegex { unsupported.append("route.topic.regex") }
-        if router.routeTopicReplacement != defaults.routeTopicReplacement { unsupported.append("route.topic.replacement") }
-        if router.timestampColumn != nil { unsupported.append("table.field.event.timestamp") }
-        if router.schemaVersionColumn != nil { unsupported.append("table.field.event.schema.version") }
-        if !router.additionalFields.isEmpty { unsupported.append("table.fields.additional.placement") }
-        if router.tombstoneOnEmptyPayload { unsupported.append("route.tombstone.on.empty.payload") }
-        if router.expandJSONPayload { unsupported.append("table.expand.json.payload") }
+        // outbox-cdc's publication carries inserts only, so it never sees the update that would stop Debezium.
+        if router.invalidOperationBehavior == .fatal { unsupported.append("table.op.invalid.behavior") }
+        if router.predicate != nil { unsupported.append("predicate") }
+        // The routing and value settings are checked now, before anything connects: Debezium would find
+        // most of these only at the first row.
+        do {
+            _ = try OutboxTopicRouter(settings: router)
+            _ = try OutboxValueBuilder(settings: router)
+        } catch {
+            throw UsageError("\(file.fileKey(forConnectorKey: "transforms.\(router.alias).x").dropLast(1))\(error)")
+        }
         guard unsupported.isEmpty else {
             let keys = unsupported.map { file.fileKey(forConnectorKey: "transforms.\(router.alias).\($0)") }
             throw UsageError("outbox-cdc does not reproduce \(keys.joined(separator: ", ")) yet; remove \(keys.count == 1 ? "it" : "them") or keep Debezium for this connector")

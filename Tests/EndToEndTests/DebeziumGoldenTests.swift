@@ -21,6 +21,12 @@ struct DebeziumGoldenTests {
         "json-schemas-notnull",
         // Rows in the table before the start: snapshot.mode=initial publishes them like inserts.
         "snapshot",
+        // The Event Router's options: routing by regex, tombstones, header/envelope/partition placements,
+        // the event timestamp, schema versions, JSON expansion; the context headers off.
+        "routing", "tombstone-text", "additional-placement", "additional-placement-noschemas", "envelope-unversioned",
+        "expand-json", "expand-json-noschemas", "expand-json-optional-bytes", "extended-headers-off",
+        // Outbox rows beside logical decoding messages (the messages: see logicalDecodingMessages…).
+        "logical-message",
         // payload-types streams three outbox tables at once, which outbox-cdc does not do yet; its
         // records are checked by DebeziumFormatTests' GoldenRecordTests.
     ]
@@ -31,9 +37,14 @@ struct DebeziumGoldenTests {
         let database = try GoldenDatabase(setupSQL: golden.setupSQL)
         defer { database.drop() }
 
-        let configURL = FileManager.default.temporaryDirectory.appendingPathComponent("dbz-\(database.suffix).properties")
-        try golden.connectorProperties(database: database).write(to: configURL, atomically: true, encoding: .utf8)
-        defer { try? FileManager.default.removeItem(at: configURL) }
+        let configURL = try database.configFile(for: golden)
+
+        // The topics are shared with earlier runs: this run's records are those after what is there now.
+        let expected = try golden.expectedRecords()
+        let expectedMessages = try golden.expectedMessageRecords()
+        let reader = try TopicReader(topics: try golden.recordTopics())
+        try reader.drain(for: .seconds(2))
+        let earlier = reader.records.count
 
         let connector = try ConnectorProcess([
             "--debezium-config", configURL.path, "--brokers", try TestStack.brokers(), "--log-format", "json",
@@ -44,21 +55,24 @@ struct DebeziumGoldenTests {
         }
         try database.waitUntilActive(slot: database.slot)
         let runID = try #require(try runIDLogged(by: connector), "outbox-cdc logs its Debezium run id:\n\(connector.log)")
-        let consumer = try KafkaConsumer(brokers: TestStack.brokers(), logger: TestStack.logger)
-        defer { consumer.close() }
-        for topic in golden.topics { try consumer.assign(topic: topic, from: .beginning) }
         try database.sql(golden.rowsSQL)
-
-        // The topics are shared with earlier runs: this start's records are the ones with its run id.
-        let expected = try golden.expectedRecords()
+        try reader.read(until: earlier + expected.count + expectedMessages.count, log: connector)
+        try reader.drain(for: .seconds(1))
+        let fresh = reader.records[earlier...]
         var ours: [String: KafkaRecord] = [:]
-        let deadline = ContinuousClock.now + .seconds(60)
-        while ours.count < expected.count, ContinuousClock.now < deadline {
-            guard let record = try consumer.poll(timeout: .milliseconds(100)),
-                  record.headerText("__debezium.context.runId") == runID, let id = record.headerText("id") else { continue }
-            ours[id] = record
+        for record in fresh {
+            if let id = record.headerText("id") { ours[id] = record }
         }
+        #expect(fresh.count == expected.count + expectedMessages.count, "no record twice, none extra: \(fresh.count)\n\(connector.log)")
         #expect(ours.count == expected.count, "records of this run: \(ours.keys.sorted())\n\(connector.log)")
+        // Messages: topic, partition, key and no headers exactly; the value but for its run-dependent fields.
+        let messages = try fresh.filter { $0.headerText("id") == nil }.map { got in
+            "\(got.topic)/\(got.partition) \(text(got.key)) headers:\(got.headers.count) \(try Self.runIndependent(got.value))"
+        }
+        let wantedMessages = try expectedMessages.map { want in
+            "\(want.topic)/\(want.partition) \(text(want.key)) headers:\(want.headers.count) \(try Self.runIndependent(want.value))"
+        }
+        #expect(messages.sorted() == wantedMessages.sorted(), "\(caseName) messages")
         for (id, want) in expected {
             let got = try #require(ours[id], "event \(id) arrived")
             #expect(got.topic == want.topic, "\(caseName) \(id) topic")
@@ -68,6 +82,7 @@ struct DebeziumGoldenTests {
             }
             #expect(text(got.key) == text(want.key) && got.key == want.key, "\(caseName) \(id) key: \(text(got.key)) vs \(text(want.key))")
             #expect(text(got.value) == text(want.value) && got.value == want.value, "\(caseName) \(id) value: \(text(got.value)) vs \(text(want.value))")
+            // The run id is one per start: the one this start logged.
             let wantHeaders = want.headers.map { $0.name == "__debezium.context.runId" ? KafkaHeader(name: $0.name, value: Array(runID.utf8)) : $0 }
             #expect(got.headers == wantHeaders, "\(caseName) \(id) headers: \(got.headers.map(\.name))")
         }
@@ -75,8 +90,8 @@ struct DebeziumGoldenTests {
 
     /// What outbox-cdc cannot reproduce yet is refused at start, naming the key, before anything is read.
     @Test(arguments: [
-        ("transforms.outbox.route.topic.regex=(?<routedByValue>.*)Created", "transforms.outbox.route.topic.regex"),
-        ("transforms.outbox.table.fields.additional.placement=type:header:eventType", "transforms.outbox.table.fields.additional.placement"),
+        ("transforms.outbox.table.op.invalid.behavior=fatal", "transforms.outbox.table.op.invalid.behavior"),
+        ("transforms.outbox.route.topic.regex=(?<routedByValue", "transforms.outbox.route.topic.regex"),
         ("plugin.name=decoderbufs", "plugin.name"),
         ("table.include.list=public.outbox,public.other", "table.include.list"),
         ("heartbeat.interval.ms=1000", "heartbeat.interval.ms"),
@@ -87,14 +102,48 @@ struct DebeziumGoldenTests {
         let golden = try GoldenFixture("json-schemas")
         let database = try GoldenDatabase(setupSQL: golden.setupSQL)
         defer { database.drop() }
-        let configURL = FileManager.default.temporaryDirectory.appendingPathComponent("dbz-\(database.suffix).properties")
-        try (golden.connectorProperties(database: database) + line + "\n").write(to: configURL, atomically: true, encoding: .utf8)
-        defer { try? FileManager.default.removeItem(at: configURL) }
+        let configURL = try database.configFile(for: golden, extra: line + "\n")
         let connector = try ConnectorProcess(["--debezium-config", configURL.path, "--brokers", try TestStack.brokers()])
         let status = connector.waitForExit(timeout: .seconds(30))
         #expect(status != nil && status != 0, "outbox-cdc refuses to start")
         #expect(connector.log.contains(key), "the error names \(key):\n\(connector.log)")
-        #expect(!connector.log.contains(try #require(URLComponents(string: try TestStack.databaseURL())?.password)), "no password in the output")
+        #expect(!connector.log.contains("password="), "no password in the output")
+        #expect(!connector.log.contains("outbox-cdc starting"), "refused before anything connects")
+    }
+
+    /// Where Debezium's task dies on a row, outbox-cdc stops too, having published what Debezium published
+    /// before it, naming the setting, and without confirming past the row.
+    @Test(arguments: [
+        ("event-timestamp-timestamptz", "table.field.event.timestamp"),
+        ("expand-json-fatal", "Invalid type for ARRAY"),
+    ])
+    func whereDebeziumsTaskDiesOutboxCDCStops(caseName: String, message: String) throws {
+        let golden = try GoldenFixture(caseName)
+        let database = try GoldenDatabase(setupSQL: golden.setupSQL)
+        defer { database.drop() }
+        let configURL = try database.configFile(for: golden)
+        let expected = try golden.expectedRecords()
+        let reader = try TopicReader(topics: try golden.recordTopics().isEmpty ? golden.topics : golden.recordTopics())
+        try reader.drain(for: .seconds(2))
+        let earlier = reader.records.count
+
+        let connector = try ConnectorProcess(["--debezium-config", configURL.path, "--brokers", try TestStack.brokers()])
+        defer {
+            connector.terminate()
+            _ = connector.waitForExit(timeout: .seconds(30))
+        }
+        if caseName == "event-timestamp-timestamptz" {
+            // The column's type is known from the first Relation message, so no row is needed: at the start.
+            #expect(connector.waitForExit(timeout: .seconds(30)) == 1, "\(connector.log)")
+        } else {
+            try database.waitUntilActive(slot: database.slot)
+            try database.sql(golden.rowsSQL)
+            #expect(connector.waitForExit(timeout: .seconds(30)) == 1, "\(connector.log)")
+        }
+        #expect(connector.log.contains(message), "\(connector.log)")
+        try reader.drain(for: .seconds(2))
+        let fresh = reader.records[earlier...].compactMap { $0.headerText("id") }
+        #expect(Set(fresh) == Set(expected.keys), "what Debezium published before its task died, and no more")
     }
 
     /// `slot.drop.on.stop=true`: after an orderly stop the slot is gone. `slot.stream.params` options that
@@ -103,16 +152,27 @@ struct DebeziumGoldenTests {
         let golden = try GoldenFixture("string-string")
         let database = try GoldenDatabase(setupSQL: golden.setupSQL)
         defer { database.drop() }
-        let configURL = FileManager.default.temporaryDirectory.appendingPathComponent("dbz-\(database.suffix).properties")
-        try (golden.connectorProperties(database: database) + "slot.drop.on.stop=true\nslot.stream.params=binary=true\n")
-            .write(to: configURL, atomically: true, encoding: .utf8)
-        defer { try? FileManager.default.removeItem(at: configURL) }
+        let configURL = try database.configFile(for: golden, extra: "slot.drop.on.stop=true\nslot.stream.params=binary=true\n")
         let connector = try ConnectorProcess(["--debezium-config", configURL.path, "--brokers", try TestStack.brokers()])
         try database.waitUntilActive(slot: database.slot)
         connector.terminate()
         #expect(connector.waitForExit(timeout: .seconds(30)) == 0, "\(connector.log)")
         #expect(connector.log.contains("dropped replication slot"), "\(connector.log)")
         #expect(try database.sql("SELECT 1 FROM pg_replication_slots WHERE slot_name = '\(database.slot)'").rows.isEmpty)
+    }
+
+    /// A message record's value with what differs from run to run (Debezium's processing time, the
+    /// commit's time, LSNs and transaction id, and the database, whose name is the test's) left out; member order kept, as the text's keys in order.
+    private static func runIndependent(_ value: [UInt8]?) throws -> String {
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(value ?? [])) as? [String: Any])
+        var source = try #require(object["source"] as? [String: Any])
+        for field in ["ts_ms", "ts_us", "ts_ns", "sequence", "txId", "lsn", "db"] { source[field] = source[field] is NSNull ? "null" : "set" }
+        var rest = object
+        rest["ts_ms"] = "set"
+        rest["source"] = source
+        let keys = String(decoding: value ?? [], as: UTF8.self).matches(of: /"([a-z_]+)":/).map { String($0.output.1) }
+        let normalized = try JSONSerialization.data(withJSONObject: rest, options: [.sortedKeys])
+        return keys.joined(separator: ",") + " " + String(decoding: normalized, as: UTF8.self)
     }
 
     private func runIDLogged(by connector: ConnectorProcess) throws -> String? {
@@ -148,6 +208,17 @@ final class GoldenDatabase: @unchecked Sendable {
     var slot: String { "golden_\(suffix)" }
     var publication: String { "golden_pub_\(suffix)" }
 
+    /// Files written for this database's runs, removed with it.
+    private var files: [URL] = []
+
+    /// Debezium's connector configuration for this database (plus `extra` properties lines), as a file.
+    func configFile(for golden: GoldenFixture, extra: String = "") throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("dbz-\(suffix)-\(files.count).properties")
+        try (golden.connectorProperties(database: self) + extra).write(to: url, atomically: true, encoding: .utf8)
+        files.append(url)
+        return url
+    }
+
     init(setupSQL: String) throws {
         name = "golden_\(suffix)"
         let admin = try PostgresConnection.connect(ConnectionSettings(TestStack.databaseURL()))
@@ -172,6 +243,7 @@ final class GoldenDatabase: @unchecked Sendable {
     }
 
     func drop() {
+        files.forEach { try? FileManager.default.removeItem(at: $0) }
         guard let admin = try? PostgresConnection.connect(ConnectionSettings(TestStack.databaseURL())) else { return }
         defer { admin.close() }
         for _ in 0 ..< 100 {
@@ -238,8 +310,28 @@ struct GoldenFixture {
     }
 
     /// Debezium's records by event id.
+    /// Every topic the captured records went to (a routing case's unmatched values name topics of their own).
+    func recordTopics() throws -> [String] {
+        var topics: [String] = []
+        for record in try allRecords() where !topics.contains(record.topic) { topics.append(record.topic) }
+        return topics
+    }
+
+    /// The captured records without an `id` header (logical decoding messages), in capture order.
+    func expectedMessageRecords() throws -> [Record] {
+        try allRecords().filter { record in !record.headers.contains { $0.name == "id" } }
+    }
+
     func expectedRecords() throws -> [String: Record] {
         var byID: [String: Record] = [:]
+        for record in try allRecords() {
+            if let id = record.headers.first(where: { $0.name == "id" })?.value { byID[String(decoding: id, as: UTF8.self)] = record }
+        }
+        return byID
+    }
+
+    private func allRecords() throws -> [Record] {
+        var records: [Record] = []
         for line in try String(contentsOf: directory.appendingPathComponent("records.jsonl"), encoding: .utf8).split(separator: "\n") {
             let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
             let headers = try #require(object["headers"] as? [[Any]]).map { pair in
@@ -250,8 +342,8 @@ struct GoldenFixture {
                 key: (object["key_hex"] as? String).flatMap(bytes(hex:)), value: (object["value_hex"] as? String).flatMap(bytes(hex:)),
                 headers: headers
             )
-            if let id = headers.first(where: { $0.name == "id" })?.value { byID[String(decoding: id, as: UTF8.self)] = record }
+            records.append(record)
         }
-        return byID
+        return records
     }
 }

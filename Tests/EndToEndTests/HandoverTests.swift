@@ -142,9 +142,7 @@ struct HandoverTests {
         try database.sql("SELECT pg_replication_slot_advance('\(database.slot)', pg_current_wal_lsn())")
         try insert(2)
 
-        let configURL = FileManager.default.temporaryDirectory.appendingPathComponent("dbz-\(database.suffix).properties")
-        try golden.connectorProperties(database: database).write(to: configURL, atomically: true, encoding: .utf8)
-        defer { try? FileManager.default.removeItem(at: configURL) }
+        let configURL = try database.configFile(for: golden)
         let connector = try ConnectorProcess(["--debezium-config", configURL.path, "--brokers", try TestStack.brokers()])
         defer {
             connector.terminate()

@@ -1,0 +1,318 @@
+public import DebeziumFormat
+import Foundation
+import KafkaClient
+import PgOutputDecoder
+import PostgresLSN
+public import WALReader
+
+/// How records are written to Kafka.
+public enum RecordFormat: Sendable {
+    /// outbox-cdc's own: the value column's bytes as the value, the key column's bytes as the key, an `id`
+    /// header for the Event Router's table.
+    case native
+    /// Byte for byte what a Debezium PostgreSQL connector with the Outbox Event Router writes under the
+    /// same configuration.
+    case debezium(DebeziumRecordSettings)
+}
+
+/// What a Debezium deployment's configuration decides about its records.
+public struct DebeziumRecordSettings: Sendable {
+    public var keyConverter: ConverterSetting
+    public var valueConverter: ConverterSetting
+    /// `topic.prefix`: the `__debezium.context.connectorLogicalName` header, the envelope schema names and
+    /// the logical decoding messages' topic `<topic.prefix>.message`.
+    public var topicPrefix: String
+    /// `extended.headers.enabled`: the `__debezium.context.*` headers (Debezium 3.3 and later).
+    public var contextHeaders: Bool
+    /// A new one per start, as Debezium draws a UUID v7 per task start.
+    public var runID: String
+    /// Every Event Router option: routing, placements, tombstones, JSON expansion.
+    public var eventRouter: EventRouterSettings
+    /// `message.prefix.include.list` / `exclude.list`: comma-separated regular expressions, each matching a
+    /// whole prefix. Nil publishes every logical decoding message (Debezium's default).
+    public var messagePrefixIncludeList: String?
+    public var messagePrefixExcludeList: String?
+
+    public init(
+        keyConverter: ConverterSetting, valueConverter: ConverterSetting, topicPrefix: String, contextHeaders: Bool,
+        runID: String, eventRouter: EventRouterSettings, messagePrefixIncludeList: String? = nil,
+        messagePrefixExcludeList: String? = nil
+    ) {
+        self.keyConverter = keyConverter
+        self.valueConverter = valueConverter
+        self.topicPrefix = topicPrefix
+        self.contextHeaders = contextHeaders
+        self.runID = runID
+        self.eventRouter = eventRouter
+        self.messagePrefixIncludeList = messagePrefixIncludeList
+        self.messagePrefixExcludeList = messagePrefixExcludeList
+    }
+}
+
+/// Why an outbox row or a message cannot become Debezium's record. Where Debezium's task would die on the
+/// row, outbox-cdc stops too, without confirming past it.
+public enum DebeziumRecordError: Error, Sendable, CustomStringConvertible {
+    case configuration(EventRouterConfigurationError)
+    case columnsMissing([String], table: QualifiedTableName)
+    case columnType(PostgresValueError, column: String)
+    case record(OutboxRecordError, eventID: String)
+    case serialization(ConnectSerializationError, eventID: String)
+    case message(LogicalDecodingMessageRecord.ValueError, prefix: String)
+    case messagePrefixList(key: String, pattern: String)
+
+    public var description: String {
+        switch self {
+        case .configuration(let error): return "\(error)"
+        case .columnsMissing(let columns, let table):
+            return "the outbox table \(table) lacks the column(s) \(columns.joined(separator: ", ")) the Event Router settings name"
+        case .columnType(let error, let column): return "column \(column): \(error)"
+        case .record(let error, let eventID): return "event \(eventID): \(error)"
+        case .serialization(let error, let eventID): return "event \(eventID): \(error)"
+        case .message(let error, let prefix): return "logical decoding message with prefix '\(prefix)': \(error)"
+        case .messagePrefixList(let key, let pattern): return "\(key): '\(pattern)' is not a regular expression"
+        }
+    }
+}
+
+/// Turns outbox rows into the records Debezium's Outbox Event Router writes: topic, key, value, headers,
+/// partition and timestamp, final bytes all. Holds the relation cache, the column types Debezium's schemas
+/// follow, and the Event Router's value-schema cache, so it lives as long as a replication session.
+struct DebeziumOutboxMapper: Sendable {
+    private struct Column: Sendable {
+        var name: String
+        var type: PostgresColumnType
+        var optional: Bool
+    }
+
+    /// The outbox table's columns by name, and the placements that need their types.
+    private struct Layout: Sendable {
+        var columnCount: Int
+        var positions: [String: Int]
+        var columns: [Column]
+        var partition: OutboxPartitionPlacement?
+        var timestamp: EventTimestampField?
+    }
+
+    private let settings: DebeziumRecordSettings
+    private let table: QualifiedTableName
+    private let notNullColumns: Set<String>
+    private let router: OutboxTopicRouter
+    private var values: OutboxValueBuilder
+    private let headerPlacements: OutboxHeaderPlacements
+    private let keySerializer: ConnectRecordSerializer
+    private let valueSerializer: ConnectRecordSerializer
+    private let leadingHeaders: [KafkaHeader]
+    private let rowSchemaName: String
+    private let messageFilter: MessagePrefixFilter
+    private var relations: [UInt32: Layout?] = [:]
+
+    init(settings: DebeziumRecordSettings, table: QualifiedTableName, notNullColumns: Set<String>) throws(DebeziumRecordError) {
+        self.settings = settings
+        self.table = table
+        self.notNullColumns = notNullColumns
+        do {
+            router = try OutboxTopicRouter(settings: settings.eventRouter)
+            values = try OutboxValueBuilder(settings: settings.eventRouter)
+        } catch {
+            throw .configuration(error)
+        }
+        headerPlacements = OutboxHeaderPlacements(settings: settings.eventRouter)
+        keySerializer = ConnectRecordSerializer(converter: settings.keyConverter)
+        valueSerializer = ConnectRecordSerializer(converter: settings.valueConverter)
+        rowSchemaName = OutboxValueBuilder.rowSchemaName(topicPrefix: settings.topicPrefix, schema: table.schema, table: table.name)
+        messageFilter = try MessagePrefixFilter(include: settings.messagePrefixIncludeList, exclude: settings.messagePrefixExcludeList)
+        // Debezium's order: logical name, task id, connector type, run id; the Event Router's `id` follows.
+        leadingHeaders = settings.contextHeaders ? [
+            KafkaHeader(name: "__debezium.context.connectorLogicalName", value: Array(settings.topicPrefix.utf8)),
+            KafkaHeader(name: "__debezium.context.taskId", value: Array("0".utf8)),
+            KafkaHeader(name: "__debezium.context.connectorName", value: Array("postgresql".utf8)),
+            KafkaHeader(name: "__debezium.context.runId", value: Array(settings.runID.utf8)),
+        ] : []
+    }
+
+    /// Every column the Event Router settings read.
+    private var namedColumns: [String] {
+        let router = settings.eventRouter
+        var names = [router.eventIDColumn, router.eventKeyColumn, router.payloadColumn, router.routeByField]
+        names += [router.timestampColumn, router.schemaVersionColumn].compactMap { $0 }
+        names += router.additionalFields.map(\.column)
+        var unique: [String] = []
+        for name in names where !unique.contains(name) { unique.append(name) }
+        return unique
+    }
+
+    /// Takes a Relation message into the cache; returns whether it describes the outbox table.
+    @discardableResult
+    mutating func register(_ relation: PgOutputMessage.Relation) throws(DebeziumRecordError) -> Bool {
+        guard relation.namespace == table.schema, relation.name == table.name else {
+            relations[relation.relationID] = .some(nil)
+            return false
+        }
+        let columns = relation.columns.map { column in
+            Column(name: column.name, type: PostgresColumnType(oid: column.typeOID, typmod: column.typeModifier),
+                   optional: !notNullColumns.contains(column.name))
+        }
+        var positions: [String: Int] = [:]
+        for (index, column) in columns.enumerated() where positions[column.name] == nil { positions[column.name] = index }
+        let missing = namedColumns.filter { positions[$0] == nil }
+        guard missing.isEmpty else { throw .columnsMissing(missing, table: table) }
+        func schema(_ name: String) -> ConnectSchema? {
+            positions[name].flatMap { try? columns[$0].type.connectSchema(optional: columns[$0].optional) }
+        }
+        do {
+            let partition = try OutboxPartitionPlacement(settings: settings.eventRouter, columnSchema: schema)
+            let timestamp = try settings.eventRouter.timestampColumn.map { column throws(EventRouterConfigurationError) in
+                try EventTimestampField(column: column, schema: schema(column))
+            }
+            relations[relation.relationID] = Layout(
+                columnCount: columns.count, positions: positions, columns: columns, partition: partition, timestamp: timestamp
+            )
+        } catch {
+            throw .configuration(error)
+        }
+        return true
+    }
+
+    /// The record for an INSERT into the outbox table, or nil for a row of another table; with the warning
+    /// Debezium would log for it (a payload left unexpanded).
+    mutating func event(for insert: PgOutputMessage.Insert) throws(DebeziumRecordError) -> (OutboxEvent, warning: String?)? {
+        guard let cached = relations[insert.relationID], let layout = cached else { return nil }
+        let row = insert.newTuple.columns
+        guard row.count == layout.columnCount else {
+            throw .columnType(.malformed(oid: 0, text: "a row of \(row.count) columns"), column: "\(table)")
+        }
+        let router = settings.eventRouter
+        func value(_ name: String) throws(DebeziumRecordError) -> ConnectValue {
+            // Every named column was found at registration.
+            let index = layout.positions[name] ?? 0
+            let column = layout.columns[index]
+            do {
+                return try column.type.connectValue(text: row[index].bytes.map { String(decoding: $0, as: UTF8.self) }, optional: column.optional)
+            } catch {
+                throw .columnType(error, column: name)
+            }
+        }
+        let idData = try value(router.eventIDColumn).data
+        let eventID: String = if case .string(let text) = idData { text } else { "(null)" }
+        /// The Event Router's own failures on this row, named by the event.
+        func routed<T>(_ body: () throws(OutboxRecordError) -> T) throws(DebeziumRecordError) -> T {
+            do { return try body() } catch { throw .record(error, eventID: eventID) }
+        }
+        let routeBy = try value(router.routeByField)
+        let routedBy: String? = if case .string(let text) = routeBy.data { text } else { nil }
+        let topic = try routed { () throws(OutboxRecordError) in try self.router.topic(forRoutedByValue: routedBy, column: router.routeByField) }
+        var version: Int32?
+        if let column = router.schemaVersionColumn, case .int32(let number) = try value(column).data { version = number }
+        var envelope: [ConnectValue] = []
+        for column in values.envelopeColumns { envelope.append(try value(column)) }
+        let valueRow = OutboxValueBuilder.Row(
+            payload: try value(router.payloadColumn), envelopeValues: envelope, schemaVersion: version,
+            routedByValue: routedBy ?? "", rowSchemaName: rowSchemaName
+        )
+        let output = try routed { () throws(OutboxRecordError) in try values.value(for: valueRow) }
+        var placed: [ConnectData] = []
+        for column in headerPlacements.columns { placed.append(try value(column).data) }
+        let idHeader = try routed { () throws(OutboxRecordError) in try SimpleHeaderConverter.headerValue(idData, name: "id") }
+        let placedHeaders = try routed { () throws(OutboxRecordError) in try headerPlacements.headers(values: placed) }
+        let key = try serialize(try value(router.eventKeyColumn), with: keySerializer, eventID: eventID)
+        var recordValue: [UInt8]?
+        if let built = output.value { recordValue = try serialize(built, with: valueSerializer, eventID: eventID) }
+        var event = OutboxEvent(topic: topic, key: key?[...], value: recordValue?[...], eventID: Array(eventID.utf8)[...])
+        event.headers = leadingHeaders + [KafkaHeader(name: "id", value: idHeader)]
+            + placedHeaders.map { KafkaHeader(name: $0.name, value: $0.value) }
+        event.idHeader = false
+        if let placement = layout.partition {
+            let data = try value(placement.column).data
+            event.partition = try routed { () throws(OutboxRecordError) in try placement.partition(data) }
+        }
+        if let field = layout.timestamp {
+            let data = try value(field.column).data
+            event.timestamp = try routed { () throws(OutboxRecordError) in try field.milliseconds(data) }
+        }
+        return (event, output.warning)
+    }
+
+    private func serialize(_ value: ConnectValue, with serializer: ConnectRecordSerializer, eventID: String) throws(DebeziumRecordError) -> [UInt8]? {
+        do {
+            return try serializer.serialize(value)
+        } catch {
+            throw .serialization(error, eventID: eventID)
+        }
+    }
+
+    /// A logical decoding message as Debezium publishes it (`<topic.prefix>.message`, no headers), or nil
+    /// when `message.prefix.include/exclude.list` leaves it out.
+    func event(for message: PgOutputMessage.LogicalMessage, transaction: TransactionContext, databaseName: String) throws(DebeziumRecordError) -> OutboxEvent? {
+        guard messageFilter.includes(message.prefix) else { return nil }
+        let record = LogicalDecodingMessageRecord(
+            prefix: message.prefix, content: Array(message.content),
+            transactionID: message.isTransactional ? transaction.transactionID.map(Int64.init) : nil,
+            lsn: message.lsn.rawValue,
+            // A non-transactional message stands for its own commit in Debezium's position.
+            lastCommitLSN: message.isTransactional ? transaction.lastCommitLSN?.rawValue : message.lsn.rawValue,
+            commitTimeMicroseconds: transaction.commitTime,
+            processingTimeMilliseconds: Int64(Date().timeIntervalSince1970 * 1000)
+        )
+        do {
+            let key = try record.key(converter: settings.keyConverter)
+            let value = try record.value(converter: settings.valueConverter, topicPrefix: settings.topicPrefix, databaseName: databaseName)
+            var event = OutboxEvent(
+                topic: LogicalDecodingMessageRecord.topic(topicPrefix: settings.topicPrefix), key: key?[...], value: value[...],
+                eventID: Array("\(message.lsn)".utf8)[...]
+            )
+            event.idHeader = false
+            return event
+        } catch let error as ConnectSerializationError {
+            throw .serialization(error, eventID: "message at \(message.lsn)")
+        } catch let error as LogicalDecodingMessageRecord.ValueError {
+            throw .message(error, prefix: message.prefix)
+        } catch {
+            throw .message(.unsupportedConverter(settings.valueConverter.kind, schemasEnabled: nil), prefix: message.prefix)
+        }
+    }
+
+    /// What Debezium's message records say about the transaction around them.
+    struct TransactionContext: Sendable {
+        var transactionID: UInt32?
+        /// The commit time of the transaction being received, or of the last one (Unix microseconds).
+        var commitTime: Int64
+        /// The commit LSN of the last transaction received in full (or of the last non-transactional message).
+        var lastCommitLSN: LSN?
+    }
+}
+
+/// `message.prefix.include.list` / `exclude.list`: comma-separated regular expressions, each matched
+/// against the whole prefix (Debezium's `Strings.setOfRegex` and `matches()`).
+struct MessagePrefixFilter: Sendable {
+    private let include: [NSRegularExpressionBox]?
+    private let exclude: [NSRegularExpressionBox]
+
+    init(include: String?, exclude: String?) throws(DebeziumRecordError) {
+        func compile(_ list: String, key: String) throws(DebeziumRecordError) -> [NSRegularExpressionBox] {
+            var compiled: [NSRegularExpressionBox] = []
+            for pattern in list.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !pattern.isEmpty {
+                guard let regex = try? NSRegularExpression(pattern: "^(?:" + pattern + ")$") else {
+                    throw .messagePrefixList(key: key, pattern: pattern)
+                }
+                compiled.append(NSRegularExpressionBox(regex: regex))
+            }
+            return compiled
+        }
+        self.include = try include.map { list throws(DebeziumRecordError) in try compile(list, key: "message.prefix.include.list") }
+        self.exclude = try exclude.map { list throws(DebeziumRecordError) in try compile(list, key: "message.prefix.exclude.list") } ?? []
+    }
+
+    func includes(_ prefix: String) -> Bool {
+        if let include { return include.contains { $0.matches(prefix) } }
+        return !exclude.contains { $0.matches(prefix) }
+    }
+}
+
+/// NSRegularExpression is immutable and documented thread-safe, but not marked Sendable.
+struct NSRegularExpressionBox: @unchecked Sendable {
+    let regex: NSRegularExpression
+
+    func matches(_ text: String) -> Bool {
+        regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil
+    }
+}
