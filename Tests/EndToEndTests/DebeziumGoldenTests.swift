@@ -19,6 +19,8 @@ struct DebeziumGoldenTests {
         "bytea-bytearray", "bytea-binarydata", "bytea-json-schemas",
         // NOT NULL aggregateid and payload: the schemas say optional=false.
         "json-schemas-notnull",
+        // uuid key and payload: io.debezium.data.Uuid.
+        "uuid-json-schemas",
         // Rows in the table before the start: snapshot.mode=initial publishes them like inserts.
         "snapshot",
         // The Event Router's options: routing by regex, tombstones, header/envelope/partition placements,
