@@ -39,6 +39,8 @@ public struct ConnectorConfiguration: Sendable {
     /// Drop the slot after an orderly stop (Debezium's `slot.drop.on.stop`, for tests and throwaway setups:
     /// the WAL since the last confirmation is gone with it).
     public var dropSlotOnStop = false
+    /// What to do with an event that can never be published as it is.
+    public var onError = ErrorPolicy.fail
     /// outbox-cdc's own records, or Debezium's.
     public var recordFormat: RecordFormat
 

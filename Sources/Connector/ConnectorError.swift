@@ -19,6 +19,16 @@ public enum ConnectorError: Error, Sendable, CustomStringConvertible {
     /// A logical decoding message with the outbox prefix that names no topic or has a broken envelope.
     case message(LogicalMessageError)
 
+    /// What is wrong with the row or message, without the advice about the slot.
+    var rowProblem: String {
+        switch self {
+        case .mapping(let error, _): return "\(error)"
+        case .debeziumRecord(let error, _): return "\(error)"
+        case .message(let error): return "\(error)"
+        default: return description
+        }
+    }
+
     /// The error is about one row or message (its mapping or encoding), not about Kafka or PostgreSQL.
     var isAboutOneRow: Bool {
         switch self {

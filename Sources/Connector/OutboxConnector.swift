@@ -18,13 +18,17 @@ public final class OutboxConnector: Sendable {
     private let timingObserver: EventTimingObserver?
     let state: Mutex<SharedState>
     /// Interrupts the reading thread's waits on the socket (stop, fatal delivery error).
-    private let wakeup = Wakeup()
+    let wakeup = Wakeup()
 
     /// What the reading thread and the delivery-report thread share.
     struct SharedState: Sendable {
         var tracker = CheckpointTracker(confirmed: .zero)
         var stopRequested = false
         var fatalError: ConnectorError?
+        /// Records Kafka refused, for the reading thread to dead-letter (`ErrorPolicy.deadLetter`).
+        var deadLetters: [PendingDeadLetter] = []
+        var skippedEvents = 0
+        var deadLetteredEvents = 0
     }
 
     public init(configuration: ConnectorConfiguration, logger: Logger, timingObserver: EventTimingObserver? = nil) {
@@ -230,7 +234,10 @@ public final class OutboxConnector: Sendable {
         // Stopping: give Kafka its bounded time, then tell the server exactly what was acknowledged.
         drain(producer)
         try session.sendStatus()
-        logger.info("stopped", metadata: ["cdc.lsn": "\(confirmedPosition)"])
+        let (skipped, deadLettered) = state.withLock { ($0.skippedEvents, $0.deadLetteredEvents) }
+        logger.info("stopped", metadata: [
+            "cdc.lsn": "\(confirmedPosition)", "cdc.events_skipped": "\(skipped)", "cdc.events_dead_lettered": "\(deadLettered)",
+        ])
         if configuration.dropSlotOnStop {
             replication.finish()
             dropSlot()
@@ -302,6 +309,7 @@ public final class OutboxConnector: Sendable {
     /// A delivery report, on the producer's poll thread.
     private func delivered(_ report: DeliveryReport) {
         if let error = report.error {
+            if takeRefusedDelivery(report, error: error) { return }
             let fatal = state.withLock { shared -> Bool in
                 guard shared.fatalError == nil else { return false }
                 shared.fatalError = .deliveryFailed(
@@ -334,6 +342,8 @@ public final class OutboxConnector: Sendable {
         var mapper: RowMapper
         /// What Debezium's message records say of the transaction around them.
         var transaction = DebeziumOutboxMapper.TransactionContext(transactionID: nil, commitTime: 0, lastCommitLSN: nil)
+        /// Column names by relation id, to describe a row that cannot be mapped.
+        var relationColumns: [UInt32: [String]] = [:]
         /// The ticket of the transaction being received.
         var ticket: CheckpointTracker.Ticket?
         /// Its commit time on the server, Unix microseconds (0 when unknown).
@@ -357,9 +367,12 @@ public final class OutboxConnector: Sendable {
         mutating func run() throws(StreamingError) {
             let interval = connector.configuration.statusInterval
             while true {
-                let (stop, fatal) = connector.state.withLock { ($0.stopRequested, $0.fatalError) }
+                let (stop, fatal, deadLetters) = connector.state.withLock { ($0.stopRequested, $0.fatalError, !$0.deadLetters.isEmpty) }
                 if let fatal { throw StreamingError(fatal) }
                 if stop { return }
+                if deadLetters {
+                    try connector.sendPendingDeadLetters(producer: producer) { () throws(StreamingError) in try keepServerInformed() }
+                }
                 let untilStatus = interval - lastStatus.duration(to: .now)
                 let read: ReplicationStream.ReadResult
                 do {
@@ -426,13 +439,26 @@ public final class OutboxConnector: Sendable {
                 transaction.commitTime = commitTime
                 ticket = connector.state.withLock { $0.tracker.beginTransaction(commitTime: commitTime) }
             case .relation(let relation):
+                relationColumns[relation.relationID] = relation.columns.map(\.name)
                 let isOutbox = try mapper.register(relation, at: position)
                 logger.debug("relation described", metadata: [
                     "pg.relation": "\(relation.namespace).\(relation.name)", "pg.relation_id": "\(relation.relationID)",
                     "cdc.is_outbox": "\(isOutbox)",
                 ])
             case .insert(let insert):
-                guard let (event, warning) = try mapper.event(for: insert, at: position), let ticket else { return }
+                guard let ticket else { return }
+                let mapped: (OutboxEvent, warning: String?)?
+                do {
+                    mapped = try mapper.event(for: insert, at: position)
+                } catch {
+                    connector.state.withLock { $0.tracker.eventProduced(in: ticket) }
+                    try connector.poisonedRow(
+                        error, insert: insert, columnNames: relationColumns[insert.relationID], lsn: position, ticket: ticket,
+                        producer: producer
+                    ) { () throws(StreamingError) in try keepServerInformed() }
+                    return
+                }
+                guard let (event, warning) = mapped else { return }
                 if let warning {
                     logger.warning("\(warning)", metadata: ["event.id": "\(event.eventIDText)", "cdc.lsn": "\(position)"])
                 }
@@ -456,30 +482,42 @@ public final class OutboxConnector: Sendable {
         /// A `pg_logical_emit_message` with the outbox prefix. A transactional one belongs to the transaction
         /// being received; a non-transactional one arrives on its own and is confirmed at its own position.
         private mutating func handle(_ message: PgOutputMessage.LogicalMessage) throws(StreamingError) {
-            guard let event = try mapper.event(for: message, transaction: transaction) else { return }
+            let mapped: OutboxEvent?
+            var failure: StreamingError?
+            do { mapped = try mapper.event(for: message, transaction: transaction) } catch {
+                mapped = nil
+                failure = error
+            }
             if !message.isTransactional { transaction.lastCommitLSN = message.lsn }
-            if message.isTransactional, let ticket {
-                connector.state.withLock { $0.tracker.eventProduced(in: ticket) }
-                try publish(event, ticket: ticket)
-                return
+            guard mapped != nil || failure != nil else { return }
+            // A transactional message rides its transaction's ticket; another gets one of its own, confirmed at
+            // the message's own position (not past it: it may repeat after a restart, never be skipped).
+            let ownTicket = message.isTransactional ? nil : connector.state.withLock { $0.tracker.beginTransaction() }
+            guard let ticket = ownTicket ?? ticket else { return }
+            connector.state.withLock { $0.tracker.eventProduced(in: ticket) }
+            if let failure {
+                try connector.poisonedMessage(failure, message: message, ticket: ticket, producer: producer) { () throws(StreamingError) in
+                    try keepServerInformed()
+                }
+            } else if let mapped {
+                try publish(mapped, ticket: ticket)
             }
-            let own = connector.state.withLock { tracker in
-                let own = tracker.tracker.beginTransaction()
-                tracker.tracker.eventProduced(in: own)
-                return own
+            if let ownTicket {
+                connector.state.withLock { _ = $0.tracker.commitTransaction(ownTicket, endLSN: message.lsn) }
             }
-            try publish(event, ticket: own)
-            // Confirming the message's own position (not past it) may repeat it after a restart; never skip it.
-            connector.state.withLock { _ = $0.tracker.commitTransaction(own, endLSN: message.lsn) }
+        }
+
+        /// The server must keep hearing from us while we are not reading.
+        private mutating func keepServerInformed() throws(StreamingError) {
+            if lastStatus.duration(to: .now) >= connector.configuration.statusInterval {
+                try sendStatus()
+            }
         }
 
         /// Hands one event to librdkafka; a full queue pauses reading until deliveries make room.
         private mutating func publish(_ event: OutboxEvent, ticket: CheckpointTracker.Ticket) throws(StreamingError) {
-            try connector.produce(event, ticket: ticket, producer: producer) { () throws(StreamingError) in
-                // The server must keep hearing from us while we are not reading.
-                if lastStatus.duration(to: .now) >= connector.configuration.statusInterval {
-                    try sendStatus()
-                }
+            try connector.produce(event, ticket: ticket, producer: producer, lsn: position) { () throws(StreamingError) in
+                try keepServerInformed()
             }
             if let observer = connector.timingObserver, commitTime != 0 {
                 observer.produced(commitTime, UnixTime.nowMicroseconds())
@@ -491,8 +529,8 @@ public final class OutboxConnector: Sendable {
     /// Hands one record to librdkafka, waiting while its queue is full (calling `whileWaiting` between
     /// tries) unless a stop or a fatal error comes first.
     func produce(
-        _ event: OutboxEvent, ticket: CheckpointTracker.Ticket, producer: KafkaProducer,
-        whileWaiting: () throws(StreamingError) -> Void
+        _ event: OutboxEvent, ticket: CheckpointTracker.Ticket, producer: KafkaProducer, lsn: LSN? = nil,
+        refusal: ErrorPolicy? = nil, whileWaiting: () throws(StreamingError) -> Void
     ) throws(StreamingError) {
         while true {
             switch producer.produce(
@@ -510,7 +548,11 @@ public final class OutboxConnector: Sendable {
                 producer.waitForQueueSpace(timeout: .milliseconds(100))
                 try whileWaiting()
             case .failed(let error):
-                throw StreamingError(.deliveryFailed(eventID: event.eventIDText, topic: event.topic, error: error, confirmed: confirmedPosition))
+                if refusal == .fail {
+                    throw StreamingError(.deliveryFailed(eventID: event.eventIDText, topic: event.topic, error: error, confirmed: confirmedPosition))
+                }
+                try refusedRecord(event, error: error, lsn: lsn ?? confirmedPosition, ticket: ticket, producer: producer, whileWaiting: whileWaiting)
+                return
             }
         }
     }

@@ -49,7 +49,18 @@ extension OutboxConnector {
                         value.map { PgOutputMessage.TupleData.Column.text(Array($0.utf8)[...]) } ?? .null
                     }
                     let insert = PgOutputMessage.Insert(transactionID: nil, relationID: 0, newTuple: .init(columns: columns))
-                    guard let (event, warning) = try mapper.event(for: insert, at: exported.consistentPoint) else { continue }
+                    let mapped: (OutboxEvent, warning: String?)?
+                    do {
+                        mapped = try mapper.event(for: insert, at: exported.consistentPoint)
+                    } catch {
+                        state.withLock { $0.tracker.eventProduced(in: ticket) }
+                        try poisonedRow(
+                            error, insert: insert, columnNames: relation.columns.map(\.name), lsn: exported.consistentPoint,
+                            ticket: ticket, producer: producer
+                        ) {}
+                        continue
+                    }
+                    guard let (event, warning) = mapped else { continue }
                     if let warning { logger.warning("\(warning)", metadata: ["event.id": "\(event.eventIDText)"]) }
                     state.withLock { $0.tracker.eventProduced(in: ticket) }
                     try produce(event, ticket: ticket, producer: producer) {}

@@ -225,26 +225,7 @@ public final class KafkaConsumer: @unchecked Sendable {
     /// Copies a consumed message out of librdkafka's buffers.
     private static func record(from message: UnsafeMutablePointer<rd_kafka_message_t>) -> KafkaRecord {
         let fields = message.pointee
-        let key = fields.key.map { Array(UnsafeRawBufferPointer(start: $0, count: fields.key_len)) }
-        let value = fields.payload.map { Array(UnsafeRawBufferPointer(start: $0, count: fields.len)) }
-
-        var headers: [KafkaHeader] = []
-        var headerList: OpaquePointer?
-        // The header list stays owned by the message.
-        if rd_kafka_message_headers(message, &headerList) == RD_KAFKA_RESP_ERR_NO_ERROR, let headerList {
-            var index = 0
-            var name: UnsafePointer<CChar>?
-            var headerValue: UnsafeRawPointer?
-            var size = 0
-            while rd_kafka_header_get_all(headerList, index, &name, &headerValue, &size) == RD_KAFKA_RESP_ERR_NO_ERROR {
-                headers.append(KafkaHeader(
-                    name: name.map { String(cString: $0) } ?? "",
-                    value: headerValue.map { Array(UnsafeRawBufferPointer(start: $0, count: size)) }
-                ))
-                index += 1
-            }
-        }
-
+        let content = KafkaMessageContent(copying: message)
         var rawTimestampType = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
         let timestamp = rd_kafka_message_timestamp(message, &rawTimestampType)
         let timestampType: KafkaTimestampType = switch rawTimestampType {
@@ -256,9 +237,9 @@ public final class KafkaConsumer: @unchecked Sendable {
             topic: fields.rkt.map { String(cString: rd_kafka_topic_name($0)) } ?? "",
             partition: fields.partition,
             offset: fields.offset,
-            key: key,
-            value: value,
-            headers: headers,
+            key: content.key,
+            value: content.value,
+            headers: content.headers,
             timestamp: timestamp,
             timestampType: timestampType
         )

@@ -62,6 +62,24 @@ public struct KafkaError: Error, Sendable, Hashable, CustomStringConvertible {
         KafkaError(code: RD_KAFKA_RESP_ERR__DESTROY.rawValue, message: "the consumer has been closed")
     }
 
+    /// The broker (or librdkafka before it) refuses this one record for what it is: too large, an invalid
+    /// topic name, a topic this client may not write, a record the broker calls invalid. Other records can
+    /// still be delivered, so a dead-letter or skip policy may apply; no retry helps this one.
+    public var refusesThisRecord: Bool {
+        Self.recordRefusalCodes.contains(code)
+    }
+
+    /// Refused for its size: the same bytes would be refused on any topic.
+    public var refusesForSize: Bool {
+        code == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE.rawValue || code == RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE.rawValue
+    }
+
+    private static let recordRefusalCodes: Set<Int32> = [
+        RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE, RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE,
+        RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION, RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED,
+        RD_KAFKA_RESP_ERR_INVALID_RECORD, RD_KAFKA_RESP_ERR_POLICY_VIOLATION,
+    ].map(\.rawValue).reduce(into: []) { $0.insert($1) }
+
     /// Codes for which re-sending the same message can succeed: transient broker or network states, and
     /// messages that were dropped locally (purged, timed out) without a broker ever rejecting them.
     private static let retriableCodes: Set<Int32> = Set(retriableErrors.map(\.rawValue))

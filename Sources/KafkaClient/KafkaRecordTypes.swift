@@ -1,3 +1,5 @@
+import CLibRdKafka
+
 /// One Kafka record header. Kafka headers are ordered, names may repeat, and a value may be null.
 public struct KafkaHeader: Sendable, Hashable {
     public var name: String
@@ -39,12 +41,50 @@ public struct DeliveryReport: Sendable {
     /// The value of the message's (last) `id` header, for naming the event in an error. Only extracted
     /// when `error` is set: copying it on every success would cost an allocation per message on the hot path.
     public let idHeader: [UInt8]?
+    /// The undelivered message's key, value and headers, copied only when `error` is set, so that it can be
+    /// sent elsewhere (a dead-letter topic).
+    public let undelivered: KafkaMessageContent?
 
     public var isDelivered: Bool { error == nil }
 
     /// `idHeader` decoded as UTF-8, when it is valid UTF-8.
     public var idHeaderString: String? {
         idHeader.flatMap { String(validating: $0, as: UTF8.self) }
+    }
+}
+
+/// A message's key, value and headers.
+public struct KafkaMessageContent: Sendable, Equatable {
+    public var key: [UInt8]?
+    public var value: [UInt8]?
+    public var headers: [KafkaHeader]
+
+    public init(key: [UInt8]?, value: [UInt8]?, headers: [KafkaHeader]) {
+        self.key = key
+        self.value = value
+        self.headers = headers
+    }
+
+    /// Copies a message's key, value and headers out of librdkafka's buffers (the header list stays owned
+    /// by the message).
+    init(copying message: UnsafePointer<rd_kafka_message_t>) {
+        let fields = message.pointee
+        key = fields.key.map { Array(UnsafeRawBufferPointer(start: $0, count: fields.key_len)) }
+        value = fields.payload.map { Array(UnsafeRawBufferPointer(start: $0, count: fields.len)) }
+        headers = []
+        var list: OpaquePointer?
+        guard rd_kafka_message_headers(message, &list) == RD_KAFKA_RESP_ERR_NO_ERROR, let list else { return }
+        var index = 0
+        var name: UnsafePointer<CChar>?
+        var headerValue: UnsafeRawPointer?
+        var size = 0
+        while rd_kafka_header_get_all(list, index, &name, &headerValue, &size) == RD_KAFKA_RESP_ERR_NO_ERROR {
+            headers.append(KafkaHeader(
+                name: name.map { String(cString: $0) } ?? "",
+                value: headerValue.map { Array(UnsafeRawBufferPointer(start: $0, count: size)) }
+            ))
+            index += 1
+        }
     }
 }
 

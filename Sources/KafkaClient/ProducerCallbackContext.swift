@@ -56,11 +56,13 @@ final class ProducerCallbackContext: ClientCallbackContext, @unchecked Sendable 
         let code = message.pointee.err
         var error: KafkaError?
         var idHeader: [UInt8]?
+        var undelivered: KafkaMessageContent?
         if code != RD_KAFKA_RESP_ERR_NO_ERROR {
             // Not rd_kafka_message_errstr: for a produced message it returns the payload as if it were text.
             let failure = KafkaError(code: code)
             error = failure
             idHeader = Self.lastHeaderValue(named: "id", in: message)
+            undelivered = KafkaMessageContent(copying: message)
             logger.trace(
                 "message not delivered",
                 metadata: ["kafka.correlation": "\(correlation)", "kafka.error.name": "\(failure.name)"]
@@ -72,7 +74,8 @@ final class ProducerCallbackContext: ClientCallbackContext, @unchecked Sendable 
             partition: message.pointee.partition,
             offset: message.pointee.offset,
             error: error,
-            idHeader: idHeader
+            idHeader: idHeader,
+            undelivered: undelivered
         )
         deliveryHandler(report)
         let reported = reportedCount.wrappingAdd(1, ordering: .sequentiallyConsistent).newValue

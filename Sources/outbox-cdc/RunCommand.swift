@@ -54,6 +54,14 @@ struct RunCommand: AsyncParsableCommand {
         valueName: "key=value"))
     var kafkaProperties: [String] = []
 
+    @Option(name: .customLong("on-error"), help: ArgumentHelp(
+        "An event that can never be published (unmappable row, or a record Kafka refuses: too large, invalid or forbidden topic): fail (stop without confirming past it), dlq (publish it to --dead-letter-topic with error headers and go on) or skip (log, count, go on). [env: OUTBOX_CDC_ON_ERROR] (default: fail)",
+        valueName: "policy"))
+    var onError: String?
+
+    @Option(name: .customLong("dead-letter-topic"), help: "The dead-letter topic for --on-error dlq. [env: OUTBOX_CDC_DEAD_LETTER_TOPIC] (default: outbox-cdc.dlq)")
+    var deadLetterTopic: String?
+
     @Option(name: .customLong("status-interval-ms"), help: "How often to confirm the slot position, in milliseconds. [env: OUTBOX_CDC_STATUS_INTERVAL_MS] (default: 1000)")
     var statusIntervalMilliseconds: Int?
 
@@ -77,9 +85,13 @@ struct RunCommand: AsyncParsableCommand {
             if let path = environment.resolve(debeziumConfig, "OUTBOX_CDC_DEBEZIUM_CONFIG") {
                 let debezium = try debeziumConfiguration(path: path, environment)
                 debezium.warnings.forEach { logger.warning("\($0)", metadata: ["cdc.debezium_config": "\(path)"]) }
-                configuration = debezium.configuration
+                var settings = debezium.configuration
+                settings.onError = try errorPolicy(environment)
+                configuration = settings
             } else {
-                configuration = try connectorConfiguration(environment)
+                var settings = try connectorConfiguration(environment)
+                settings.onError = try errorPolicy(environment)
+                configuration = settings
             }
         } catch let error as UsageError {
             throw ValidationError(error.description)
@@ -161,6 +173,27 @@ struct RunCommand: AsyncParsableCommand {
             readsTable: readsTable,
             messagePrefix: messagePrefix
         )
+    }
+
+    /// `--on-error` and `--dead-letter-topic`.
+    func errorPolicy(_ environment: Environment) throws -> ErrorPolicy {
+        let topic = environment.resolve(deadLetterTopic, "OUTBOX_CDC_DEAD_LETTER_TOPIC")
+        switch environment.resolve(onError, "OUTBOX_CDC_ON_ERROR") ?? "fail" {
+        case "fail":
+            guard topic == nil else { throw UsageError("--dead-letter-topic is for --on-error dlq") }
+            return .fail
+        case "skip":
+            guard topic == nil else { throw UsageError("--dead-letter-topic is for --on-error dlq") }
+            return .skip
+        case "dlq":
+            let name = topic ?? "outbox-cdc.dlq"
+            guard !name.isEmpty, name.count <= 249, name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) }) else {
+                throw UsageError("--dead-letter-topic must be a Kafka topic name (letters, digits, '.', '_', '-'; at most 249), not '\(name)'")
+            }
+            return .deadLetter(topic: name)
+        case let other:
+            throw UsageError("--on-error must be fail, dlq or skip, not '\(other)'")
+        }
     }
 
     private func integer(_ flag: Int?, _ variable: String, _ name: String, _ environment: Environment, range: ClosedRange<Int>) throws -> Int? {

@@ -123,3 +123,19 @@ struct JacksonJSONWriter {
         }
     }
 }
+
+/// A flat JSON object of text members (`null` for nil), compact, escaped as Jackson escapes: for records
+/// that describe something (a dead-lettered row) rather than reproduce one.
+public enum CompactJSON {
+    public static func object(_ members: [(name: String, value: String?)]) -> [UInt8] {
+        var json = JacksonJSONWriter(reservingCapacity: 64 * members.count + 2)
+        json.openObject()
+        for (index, member) in members.enumerated() {
+            if index > 0 { json.comma() }
+            json.key(member.name)
+            if let value = member.value { json.string(value) } else { json.null() }
+        }
+        json.closeObject()
+        return json.bytes
+    }
+}
