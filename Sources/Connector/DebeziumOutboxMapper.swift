@@ -15,6 +15,25 @@ public enum RecordFormat: Sendable {
     case debezium(DebeziumRecordSettings)
 }
 
+/// Where Debezium's records come from, which decides their headers, partition and timestamp.
+public enum DebeziumSink: Sendable, Equatable {
+    /// A Kafka Connect worker: header values as SimpleHeaderConverter's text (a NULL column a null value);
+    /// the Event Router's placed partition and event timestamp.
+    case kafkaConnect
+    /// Debezium Server's Kafka sink: header values through its header format; the partition from the key's
+    /// hash and the producer's clock, whatever the Event Router placed (the sink sends neither).
+    case debeziumServer(headers: ServerHeaderFormat)
+}
+
+/// Debezium Server's header format (`debezium.format.header` and its options).
+public enum ServerHeaderFormat: Sendable, Equatable {
+    /// `json` / `jsonbytearray`: each value through JsonConverter, with or without its schema envelope.
+    case json(schemas: Bool)
+    /// `…header.class=…SimpleHeaderConverter`: text as Kafka Connect writes it, but a header whose value is
+    /// null is left out.
+    case simpleText
+}
+
 /// What a Debezium deployment's configuration decides about its records.
 public struct DebeziumRecordSettings: Sendable {
     public var keyConverter: ConverterSetting
@@ -32,12 +51,14 @@ public struct DebeziumRecordSettings: Sendable {
     /// whole prefix. Nil publishes every logical decoding message (Debezium's default).
     public var messagePrefixIncludeList: String?
     public var messagePrefixExcludeList: String?
+    public var sink: DebeziumSink
 
     public init(
         keyConverter: ConverterSetting, valueConverter: ConverterSetting, topicPrefix: String, contextHeaders: Bool,
         runID: String, eventRouter: EventRouterSettings, messagePrefixIncludeList: String? = nil,
-        messagePrefixExcludeList: String? = nil
+        messagePrefixExcludeList: String? = nil, sink: DebeziumSink = .kafkaConnect
     ) {
+        self.sink = sink
         self.keyConverter = keyConverter
         self.valueConverter = valueConverter
         self.topicPrefix = topicPrefix
@@ -210,17 +231,15 @@ struct DebeziumOutboxMapper: Sendable {
             routedByValue: routedBy ?? "", rowSchemaName: rowSchemaName
         )
         let output = try routed { () throws(OutboxRecordError) in try values.value(for: valueRow) }
-        var placed: [ConnectData] = []
-        for column in headerPlacements.columns { placed.append(try value(column).data) }
-        let idHeader = try routed { () throws(OutboxRecordError) in try SimpleHeaderConverter.headerValue(idData, name: "id") }
-        let placedHeaders = try routed { () throws(OutboxRecordError) in try headerPlacements.headers(values: placed) }
+        let headers = try headers(id: try value(router.eventIDColumn), placed: headerPlacements.columns.map(value), eventID: eventID)
         let key = try serialize(try value(router.eventKeyColumn), with: keySerializer, eventID: eventID)
         var recordValue: [UInt8]?
         if let built = output.value { recordValue = try serialize(built, with: valueSerializer, eventID: eventID) }
         var event = OutboxEvent(topic: topic, key: key?[...], value: recordValue?[...], eventID: Array(eventID.utf8)[...])
-        event.headers = leadingHeaders + [KafkaHeader(name: "id", value: idHeader)]
-            + placedHeaders.map { KafkaHeader(name: $0.name, value: $0.value) }
+        event.headers = headers
         event.idHeader = false
+        // Debezium Server's sink sends neither the placed partition nor the event timestamp.
+        guard settings.sink == .kafkaConnect else { return (event, output.warning) }
         if let placement = layout.partition {
             let data = try value(placement.column).data
             event.partition = try routed { () throws(OutboxRecordError) in try placement.partition(data) }
@@ -230,6 +249,35 @@ struct DebeziumOutboxMapper: Sendable {
             event.timestamp = try routed { () throws(OutboxRecordError) in try field.milliseconds(data) }
         }
         return (event, output.warning)
+    }
+
+    /// The `__debezium.context.*` headers, `id`, then the placed columns, as the sink writes header values.
+    private func headers(id: ConnectValue, placed: [ConnectValue], eventID: String) throws(DebeziumRecordError) -> [KafkaHeader] {
+        switch settings.sink {
+        case .kafkaConnect, .debeziumServer(headers: .simpleText):
+            let text: [KafkaHeader]
+            do {
+                let idHeader = try SimpleHeaderConverter.headerValue(id.data, name: "id")
+                let placedHeaders = try headerPlacements.headers(values: placed.map(\.data))
+                text = leadingHeaders + [KafkaHeader(name: "id", value: idHeader)]
+                    + placedHeaders.map { KafkaHeader(name: $0.name, value: $0.value) }
+            } catch {
+                throw .record(error, eventID: eventID)
+            }
+            // Debezium Server's engine leaves out a header whose converted value is null.
+            return settings.sink == .kafkaConnect ? text : text.filter { $0.value != nil }
+        case .debeziumServer(headers: .json(let schemas)):
+            let json = ConnectRecordSerializer(converter: ConverterSetting(kind: .json, options: ["schemas.enable": schemas ? "true" : "false"]))
+            // Debezium adds the context headers as required strings.
+            let context = leadingHeaders.map { header in
+                (header.name, ConnectValue(schema: ConnectSchema(type: .string, optional: false), data: .string(String(decoding: header.value ?? [], as: UTF8.self))))
+            }
+            var headers: [KafkaHeader] = []
+            for (name, value) in context + [("id", id)] + zip(headerPlacements.names, placed).map({ ($0, $1) }) {
+                headers.append(KafkaHeader(name: name, value: try serialize(value, with: json, eventID: eventID) ?? Array("null".utf8)))
+            }
+            return headers
+        }
     }
 
     private func serialize(_ value: ConnectValue, with serializer: ConnectRecordSerializer, eventID: String) throws(DebeziumRecordError) -> [UInt8]? {

@@ -46,7 +46,7 @@ struct DebeziumRunConfiguration {
         guard let brokers = brokersFlag ?? file.brokers else {
             throw UsageError("--brokers is required: \(path) names no bootstrap servers (producer.override.bootstrap.servers or debezium.sink.kafka.producer.bootstrap.servers)")
         }
-        let (key, value) = try Self.converters(settings, file: file)
+        let (key, value, sink) = try Self.converters(settings, file: file)
         var kafkaProperties: [String: String] = [:]
         for (name, propertyValue) in producer.properties where name != "bootstrap.servers" {
             kafkaProperties[name] = propertyValue
@@ -74,7 +74,7 @@ struct DebeziumRunConfiguration {
                 keyConverter: key, valueConverter: value, topicPrefix: settings.topicPrefix,
                 contextHeaders: settings.extendedHeadersEnabled, runID: Self.uuidV7(), eventRouter: router,
                 messagePrefixIncludeList: settings.replication.messagePrefixIncludeList,
-                messagePrefixExcludeList: settings.replication.messagePrefixExcludeList
+                messagePrefixExcludeList: settings.replication.messagePrefixExcludeList, sink: sink
             ))
         )
         configuration.extraPluginOptions = settings.replication.streamParameters.map { ($0.name, $0.value) }
@@ -120,24 +120,54 @@ struct DebeziumRunConfiguration {
 
     /// The converters of a Kafka Connect file (the stock worker's where the file sets none), or those a
     /// Debezium Server file's `debezium.format.*` names.
-    private static func converters(_ settings: DebeziumSettings, file: DebeziumConfigFile) throws -> (key: ConverterSetting, value: ConverterSetting) {
+    private static func converters(_ settings: DebeziumSettings, file: DebeziumConfigFile) throws -> (key: ConverterSetting, value: ConverterSetting, sink: DebeziumSink) {
         guard let format = file.serverFormat else {
             let resolved = settings.converters.resolved()
             guard let key = resolved.key, let value = resolved.value else {
                 throw UsageError("--debezium-config: no key or value converter could be resolved")
             }
-            return (key, value)
+            if let header = resolved.header, header.kind != .simpleHeader {
+                throw UsageError("header.converter=\(header.kind.rawValue) is not reproduced by outbox-cdc yet; it writes SimpleHeaderConverter's headers (Kafka Connect's default)")
+            }
+            return (key, value, .kafkaConnect)
         }
+        // Debezium Server's formats (DebeziumServer.getFormat, the engine's ConverterBuilder); `<part>.class`
+        // replaces the format's converter.
         func converter(_ name: String?, options: OrderedConfig, key: String) throws -> ConverterSetting {
-            switch name ?? "json" {
-            case "json": return ConverterSetting(kind: .json, options: options)
-            default:
-                throw UsageError("\(key)=\(name ?? "") is not reproduced by outbox-cdc yet; it writes json only for Debezium Server")
+            if let className = options["class"] {
+                guard let kind = ConverterKind(className: className), kind != .simpleHeader else {
+                    throw UsageError("\(key).class=\(className) is not reproduced by outbox-cdc yet")
+                }
+                return ConverterSetting(kind: kind, options: options)
+            }
+            switch name ?? ServerFormat.defaultFormat {
+            // jsonbytearray writes JsonConverter's bytes too; only the engine's Java type differs.
+            case "json", "jsonbytearray": return ConverterSetting(kind: .json, options: options)
+            case "simplestring": return ConverterSetting(kind: .string, options: options)
+            case "binary": return ConverterSetting(kind: .binaryData, options: options)
+            case let other:
+                throw UsageError("\(key)=\(other) is not reproduced by outbox-cdc yet; use json, jsonbytearray, simplestring or binary")
+            }
+        }
+        let headerKey = "debezium.format.header"
+        let headers: ServerHeaderFormat
+        if let className = format.headerOptions["class"] {
+            guard ConverterKind(className: className) == .simpleHeader else {
+                throw UsageError("\(headerKey).class=\(className) is not reproduced by outbox-cdc yet")
+            }
+            headers = .simpleText
+        } else {
+            switch format.header ?? ServerFormat.defaultFormat {
+            case "json", "jsonbytearray":
+                headers = .json(schemas: format.headerOptions["schemas.enable"].map { $0.lowercased() != "false" } ?? true)
+            case let other:
+                throw UsageError("\(headerKey)=\(other) is not reproduced by outbox-cdc yet; use json, jsonbytearray, or \(headerKey).class=org.apache.kafka.connect.storage.SimpleHeaderConverter")
             }
         }
         return (
             try converter(format.key, options: format.keyOptions, key: "debezium.format.key"),
-            try converter(format.value, options: format.valueOptions, key: "debezium.format.value")
+            try converter(format.value, options: format.valueOptions, key: "debezium.format.value"),
+            .debeziumServer(headers: headers)
         )
     }
 

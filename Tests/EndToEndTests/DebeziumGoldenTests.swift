@@ -263,9 +263,10 @@ struct GoldenFixture {
     let directory: URL
     let environment: [String: String]
 
-    init(_ name: String) throws {
+    /// A case of `goldens` (Kafka Connect) or, with `root: "goldens-server"`, of Debezium Server.
+    init(_ name: String, root: String = "goldens") throws {
         directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("DebeziumFormatTests/Fixtures/goldens/\(name)")
+            .appendingPathComponent("DebeziumFormatTests/Fixtures/\(root)/\(name)")
         let environment = caseEnvironment(try String(contentsOf: directory.appendingPathComponent("case.env"), encoding: .utf8))
         self.environment = environment
     }
@@ -312,6 +313,20 @@ struct GoldenFixture {
     }
 
     /// Debezium's records by event id.
+    /// A Debezium Server case's application.properties, pointed at `database`: its `${PGPORT}`-style
+    /// expressions are left for outbox-cdc to expand from the environment, as Debezium Server would.
+    func serverProperties(database: GoldenDatabase) throws -> String {
+        try String(contentsOf: directory.appendingPathComponent("application.properties"), encoding: .utf8)
+            .split(separator: "\n").map { line in
+                switch line.split(separator: "=", maxSplits: 1).first {
+                case "debezium.source.database.dbname": return "debezium.source.database.dbname=\(database.name)"
+                case "debezium.source.slot.name": return "debezium.source.slot.name=\(database.slot)"
+                case "debezium.source.publication.name": return "debezium.source.publication.name=\(database.publication)"
+                default: return String(line)
+                }
+            }.joined(separator: "\n") + "\n"
+    }
+
     /// Every topic the captured records went to (a routing case's unmatched values name topics of their own).
     func recordTopics() throws -> [String] {
         var topics: [String] = []

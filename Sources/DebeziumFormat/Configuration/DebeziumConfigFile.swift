@@ -267,6 +267,7 @@ enum DebeziumServerKeys {
     ) throws(DebeziumConfigError) -> DebeziumConfigFile {
         var file = DebeziumConfigFile(form: .debeziumServer)
         var format = ServerFormat()
+        var generalOptions = OrderedConfig()
         var unprofiled = OrderedConfig()
         for (key, value) in properties {
             if let (profile, profiledKey) = profileAndKey(key) {
@@ -299,7 +300,12 @@ enum DebeziumServerKeys {
             case .producer(let producerKey): file.producer[producerKey] = value
             case .format(let part): format[part] = value
             case .formatOption(let part, let option): format[part, option] = value
+            case .formatOptionForAll(let option): generalOptions[option] = value
             }
+        }
+        // Debezium Server copies `debezium.format.X` to each converter that does not set X itself.
+        for (option, value) in generalOptions {
+            for part in ServerFormat.Part.allCases where format[part, option] == nil { format[part, option] = value }
         }
         guard sinkTypeValue == "kafka" else {
             throw .unsupportedSink(key: sinkType, value: sinkTypeValue)
@@ -314,6 +320,8 @@ enum DebeziumServerKeys {
         case producer(String)
         case format(ServerFormat.Part)
         case formatOption(ServerFormat.Part, String)
+        /// `debezium.format.X` for no part: every part's `X` unless that part sets it itself.
+        case formatOptionForAll(String)
     }
 
     /// Where a `debezium.*` key goes; nil for one outbox-cdc does not read.
@@ -336,7 +344,7 @@ enum DebeziumServerKeys {
                 return .formatOption(part, String(rest.dropFirst(optionPrefix.count)))
             }
         }
-        return nil
+        return rest.isEmpty ? nil : .formatOptionForAll(String(rest))
     }
 }
 
