@@ -41,6 +41,10 @@ public struct ConnectorConfiguration: Sendable {
     public var dropSlotOnStop = false
     /// What to do with an event that can never be published as it is.
     public var onError = ErrorPolicy.fail
+    /// A statement run at an interval while streaming (Debezium's `heartbeat.action.query`, or outbox-cdc's
+    /// own heartbeat, a non-transactional logical message): it writes WAL, so the slot can move on in a
+    /// database where nothing else writes.
+    public var heartbeat: Heartbeat?
     /// outbox-cdc's own records, or Debezium's.
     public var recordFormat: RecordFormat
 
@@ -87,6 +91,22 @@ public struct ConnectorConfiguration: Sendable {
     /// properties.
     public var producerProperties: [String: String] {
         KafkaProducer.configuration(brokers: brokers, clientID: "outbox-cdc", overrides: kafkaProperties)
+    }
+}
+
+/// A statement run every `interval` on an ordinary connection while streaming.
+public struct Heartbeat: Sendable, Equatable {
+    public var interval: Duration
+    public var statement: String
+
+    public init(interval: Duration, statement: String) {
+        self.interval = interval
+        self.statement = statement
+    }
+
+    /// outbox-cdc's own: a non-transactional logical decoding message, which writes WAL and publishes nothing.
+    public static func walMessage(every interval: Duration) -> Heartbeat {
+        Heartbeat(interval: interval, statement: "SELECT pg_logical_emit_message(false, 'outbox-cdc.heartbeat', '')")
     }
 }
 

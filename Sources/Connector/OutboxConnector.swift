@@ -344,6 +344,9 @@ public final class OutboxConnector: Sendable {
         var transaction = DebeziumOutboxMapper.TransactionContext(transactionID: nil, commitTime: 0, lastCommitLSN: nil)
         /// Column names by relation id, to describe a row that cannot be mapped.
         var relationColumns: [UInt32: [String]] = [:]
+        /// The ordinary connection the heartbeat statement runs on, opened at the first beat.
+        var heartbeatConnection: PostgresConnection?
+        var lastHeartbeat = ContinuousClock.now
         /// The ticket of the transaction being received.
         var ticket: CheckpointTracker.Ticket?
         /// Its commit time on the server, Unix microseconds (0 when unknown).
@@ -373,7 +376,11 @@ public final class OutboxConnector: Sendable {
                 if deadLetters {
                     try connector.sendPendingDeadLetters(producer: producer) { () throws(StreamingError) in try keepServerInformed() }
                 }
-                let untilStatus = interval - lastStatus.duration(to: .now)
+                beatIfDue()
+                var untilStatus = interval - lastStatus.duration(to: .now)
+                if let heartbeat = connector.configuration.heartbeat {
+                    untilStatus = min(untilStatus, heartbeat.interval - lastHeartbeat.duration(to: .now))
+                }
                 let read: ReplicationStream.ReadResult
                 do {
                     read = try replication.read(timeout: max(untilStatus, .zero))
@@ -504,6 +511,22 @@ public final class OutboxConnector: Sendable {
             }
             if let ownTicket {
                 connector.state.withLock { _ = $0.tracker.commitTransaction(ownTicket, endLSN: message.lsn) }
+            }
+        }
+
+        /// Runs the heartbeat statement when its interval has passed. A failure is logged and retried at the
+        /// next interval on a new connection: a heartbeat helps the slot along, it never decides what is published.
+        private mutating func beatIfDue() {
+            guard let heartbeat = connector.configuration.heartbeat, lastHeartbeat.duration(to: .now) >= heartbeat.interval else { return }
+            lastHeartbeat = .now
+            do {
+                let connection = try heartbeatConnection ?? PostgresConnection.connect(connector.configuration.database)
+                heartbeatConnection = connection
+                try connection.query(heartbeat.statement)
+            } catch {
+                heartbeatConnection?.close()
+                heartbeatConnection = nil
+                logger.warning("the heartbeat statement failed", metadata: ["error": "\(error)"])
             }
         }
 

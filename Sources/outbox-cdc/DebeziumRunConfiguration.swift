@@ -79,6 +79,11 @@ struct DebeziumRunConfiguration {
         )
         configuration.extraPluginOptions = settings.replication.streamParameters.map { ($0.name, $0.value) }
         configuration.dropSlotOnStop = settings.replication.dropSlotOnStop
+        // Debezium with the Event Router runs the action query once an interval and publishes no heartbeat
+        // record (golden case heartbeat-action-query); without an action query a heartbeat shows nowhere.
+        if settings.replication.heartbeatInterval > .zero, let query = settings.replication.heartbeatActionQuery {
+            configuration.heartbeat = Heartbeat(interval: settings.replication.heartbeatInterval, statement: query)
+        }
         self.warnings = warnings
     }
 
@@ -87,9 +92,6 @@ struct DebeziumRunConfiguration {
         var unsupported: [String] = []
         // Debezium would then publish nothing from the outbox: surely not what is meant.
         if replication.skippedOperations.contains(.create) { unsupported.append("skipped.operations") }
-        // Heartbeats are records on __debezium-heartbeat.<prefix> that outbox-cdc does not write.
-        if replication.heartbeatInterval > .zero { unsupported.append("heartbeat.interval.ms") }
-        if replication.heartbeatActionQuery != nil { unsupported.append("heartbeat.action.query") }
         if database.initialStatements != nil { unsupported.append("database.initial.statements") }
         guard unsupported.isEmpty else {
             let keys = unsupported.map { file.fileKey(forConnectorKey: $0) }

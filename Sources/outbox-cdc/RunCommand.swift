@@ -62,6 +62,10 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("dead-letter-topic"), help: "The dead-letter topic for --on-error dlq. [env: OUTBOX_CDC_DEAD_LETTER_TOPIC] (default: outbox-cdc.dlq)")
     var deadLetterTopic: String?
 
+    @Option(name: .customLong("heartbeat-interval-ms"), help: ArgumentHelp(
+        "Write a non-transactional logical decoding message (prefix outbox-cdc.heartbeat, never published) at this interval, so that the slot moves on in a database where nothing else writes; 0 for none. [env: OUTBOX_CDC_HEARTBEAT_INTERVAL_MS] (default: 0)"))
+    var heartbeatIntervalMilliseconds: Int?
+
     @Option(name: .customLong("status-interval-ms"), help: "How often to confirm the slot position, in milliseconds. [env: OUTBOX_CDC_STATUS_INTERVAL_MS] (default: 1000)")
     var statusIntervalMilliseconds: Int?
 
@@ -91,6 +95,8 @@ struct RunCommand: AsyncParsableCommand {
             } else {
                 var settings = try connectorConfiguration(environment)
                 settings.onError = try errorPolicy(environment)
+                let heartbeat = try integer(heartbeatIntervalMilliseconds, "OUTBOX_CDC_HEARTBEAT_INTERVAL_MS", "--heartbeat-interval-ms", environment, range: 0...86_400_000) ?? 0
+                if heartbeat > 0 { settings.heartbeat = .walMessage(every: .milliseconds(heartbeat)) }
                 configuration = settings
             }
         } catch let error as UsageError {

@@ -27,6 +27,8 @@ struct DebeziumGoldenTests {
         // the event timestamp, schema versions, JSON expansion; the context headers off.
         "routing", "tombstone-text", "additional-placement", "additional-placement-noschemas", "envelope-unversioned",
         "expand-json", "expand-json-noschemas", "expand-json-optional-bytes", "extended-headers-off",
+        // heartbeat.action.query runs each interval; no heartbeat record reaches Kafka.
+        "heartbeat-action-query",
         // Outbox rows beside logical decoding messages (the messages: see logicalDecodingMessages…).
         "logical-message",
         // payload-types streams three outbox tables at once, which outbox-cdc does not do yet; its
@@ -96,7 +98,6 @@ struct DebeziumGoldenTests {
         ("transforms.outbox.route.topic.regex=(?<routedByValue", "transforms.outbox.route.topic.regex"),
         ("plugin.name=decoderbufs", "plugin.name"),
         ("table.include.list=public.outbox,public.other", "table.include.list"),
-        ("heartbeat.interval.ms=1000", "heartbeat.interval.ms"),
         ("skipped.operations=c,t", "skipped.operations"),
         ("database.initial.statements=SET search_path TO app", "database.initial.statements"),
     ])
@@ -146,6 +147,24 @@ struct DebeziumGoldenTests {
         try reader.drain(for: .seconds(2))
         let fresh = reader.records[earlier...].compactMap { $0.headerText("id") }
         #expect(Set(fresh) == Set(expected.keys), "what Debezium published before its task died, and no more")
+    }
+
+    /// `heartbeat.interval.ms` with `heartbeat.action.query`: the query runs once an interval, as in Debezium,
+    /// and no heartbeat record is published (heartbeat-action-query: Debezium publishes none either).
+    @Test func theHeartbeatActionQueryRunsEachInterval() throws {
+        let golden = try GoldenFixture("heartbeat-action-query")
+        let database = try GoldenDatabase(setupSQL: golden.setupSQL)
+        defer { database.drop() }
+        let connector = try ConnectorProcess(["--debezium-config", try database.configFile(for: golden).path, "--brokers", try TestStack.brokers()])
+        defer {
+            connector.terminate()
+            _ = connector.waitForExit(timeout: .seconds(30))
+        }
+        try database.waitUntilActive(slot: database.slot)
+        try waitFor("three heartbeats", timeout: .seconds(15)) {
+            let count = try database.sql("SELECT count(*) FROM public.heartbeat").rows.first?.first ?? nil
+            return Int(count ?? "0") ?? 0 >= 3
+        }
     }
 
     /// `slot.drop.on.stop=true`: after an orderly stop the slot is gone. `slot.stream.params` options that
