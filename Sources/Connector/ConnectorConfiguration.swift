@@ -9,6 +9,8 @@ public struct ConnectorConfiguration: Sendable {
     public var slot: String
     public var publication: String
     public var table: QualifiedTableName
+    /// Further outbox tables of the same layout (Debezium's `table.include.list` may name several).
+    public var additionalTables: [QualifiedTableName] = []
     /// Create the publication and the slot when missing.
     public var createMissing: Bool
     /// librdkafka properties given by the user; they override `KafkaProducer.defaultConfiguration`.
@@ -85,6 +87,9 @@ public struct ConnectorConfiguration: Sendable {
         self.messagePrefix = messagePrefix
         self.recordFormat = recordFormat
     }
+
+    /// Every outbox table, the first one first.
+    public var tables: [QualifiedTableName] { [table] + additionalTables }
 
     /// The full librdkafka configuration: `KafkaProducer.defaultConfiguration` (at-least-once, ordered per
     /// key, Java-compatible partitioning, bounded memory, low latency), then the brokers, then the user's

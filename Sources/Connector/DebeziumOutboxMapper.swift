@@ -112,24 +112,24 @@ struct DebeziumOutboxMapper: Sendable {
         var columns: [Column]
         var partition: OutboxPartitionPlacement?
         var timestamp: EventTimestampField?
+        /// `<topic.prefix>.<schema>.<table>.Value`, which envelope schema names derive from.
+        var rowSchemaName: String
     }
 
     private let settings: DebeziumRecordSettings
-    private let table: QualifiedTableName
-    private let notNullColumns: Set<String>
+    private let notNullColumns: [QualifiedTableName: Set<String>]
     private let router: OutboxTopicRouter
     private var values: OutboxValueBuilder
     private let headerPlacements: OutboxHeaderPlacements
     private let keySerializer: ConnectRecordSerializer
     private let valueSerializer: ConnectRecordSerializer
     private let leadingHeaders: [KafkaHeader]
-    private let rowSchemaName: String
     private let messageFilter: MessagePrefixFilter
     private var relations: [UInt32: Layout?] = [:]
 
-    init(settings: DebeziumRecordSettings, table: QualifiedTableName, notNullColumns: Set<String>) throws(DebeziumRecordError) {
+    /// `notNullColumns` has an entry for each outbox table: rows of other tables map to nothing.
+    init(settings: DebeziumRecordSettings, notNullColumns: [QualifiedTableName: Set<String>]) throws(DebeziumRecordError) {
         self.settings = settings
-        self.table = table
         self.notNullColumns = notNullColumns
         do {
             router = try OutboxTopicRouter(settings: settings.eventRouter)
@@ -140,7 +140,6 @@ struct DebeziumOutboxMapper: Sendable {
         headerPlacements = OutboxHeaderPlacements(settings: settings.eventRouter)
         keySerializer = ConnectRecordSerializer(converter: settings.keyConverter)
         valueSerializer = ConnectRecordSerializer(converter: settings.valueConverter)
-        rowSchemaName = OutboxValueBuilder.rowSchemaName(topicPrefix: settings.topicPrefix, schema: table.schema, table: table.name)
         messageFilter = try MessagePrefixFilter(include: settings.messagePrefixIncludeList, exclude: settings.messagePrefixExcludeList)
         // Debezium's order: logical name, task id, connector type, run id; the Event Router's `id` follows.
         leadingHeaders = settings.contextHeaders ? [
@@ -165,13 +164,14 @@ struct DebeziumOutboxMapper: Sendable {
     /// Takes a Relation message into the cache; returns whether it describes the outbox table.
     @discardableResult
     mutating func register(_ relation: PgOutputMessage.Relation) throws(DebeziumRecordError) -> Bool {
-        guard relation.namespace == table.schema, relation.name == table.name else {
+        let table = QualifiedTableName(schema: relation.namespace, name: relation.name)
+        guard let notNull = notNullColumns[table] else {
             relations[relation.relationID] = .some(nil)
             return false
         }
         let columns = relation.columns.map { column in
             Column(name: column.name, type: PostgresColumnType(oid: column.typeOID, typmod: column.typeModifier),
-                   optional: !notNullColumns.contains(column.name))
+                   optional: !notNull.contains(column.name))
         }
         var positions: [String: Int] = [:]
         for (index, column) in columns.enumerated() where positions[column.name] == nil { positions[column.name] = index }
@@ -186,7 +186,8 @@ struct DebeziumOutboxMapper: Sendable {
                 try EventTimestampField(column: column, schema: schema(column))
             }
             relations[relation.relationID] = Layout(
-                columnCount: columns.count, positions: positions, columns: columns, partition: partition, timestamp: timestamp
+                columnCount: columns.count, positions: positions, columns: columns, partition: partition, timestamp: timestamp,
+                rowSchemaName: OutboxValueBuilder.rowSchemaName(topicPrefix: settings.topicPrefix, schema: table.schema, table: table.name)
             )
         } catch {
             throw .configuration(error)
@@ -200,7 +201,7 @@ struct DebeziumOutboxMapper: Sendable {
         guard let cached = relations[insert.relationID], let layout = cached else { return nil }
         let row = insert.newTuple.columns
         guard row.count == layout.columnCount else {
-            throw .columnType(.malformed(oid: 0, text: "a row of \(row.count) columns"), column: "\(table)")
+            throw .columnType(.malformed(oid: 0, text: "a row of \(row.count) columns"), column: "(the row)")
         }
         let router = settings.eventRouter
         func value(_ name: String) throws(DebeziumRecordError) -> ConnectValue {
@@ -228,7 +229,7 @@ struct DebeziumOutboxMapper: Sendable {
         for column in values.envelopeColumns { envelope.append(try value(column)) }
         let valueRow = OutboxValueBuilder.Row(
             payload: try value(router.payloadColumn), envelopeValues: envelope, schemaVersion: version,
-            routedByValue: routedBy ?? "", rowSchemaName: rowSchemaName
+            routedByValue: routedBy ?? "", rowSchemaName: layout.rowSchemaName
         )
         let output = try routed { () throws(OutboxRecordError) in try values.value(for: valueRow) }
         let headers = try headers(id: try value(router.eventIDColumn), placed: headerPlacements.columns.map(value), eventID: eventID)

@@ -77,7 +77,7 @@ public final class OutboxConnector: Sendable {
         defer { producer.shutdown() }
         logger.info("outbox-cdc starting", metadata: [
             "cdc.slot": "\(configuration.slot)", "cdc.publication": "\(configuration.publication)",
-            "cdc.table": "\(configuration.table)", "pg.target": "\(configuration.database)",
+            "cdc.table": "\(configuration.tables.map(\.description).joined(separator: ","))", "pg.target": "\(configuration.database)",
             "kafka.brokers": "\(configuration.brokers)", "librdkafka.version": "\(KafkaProducer.librdkafkaVersion)",
             "libpq.version": "\(PostgresConnection.libpqVersion)",
         ])
@@ -134,12 +134,12 @@ public final class OutboxConnector: Sendable {
     func rowMapper(for source: PreparedSource) throws(StreamingError) -> RowMapper {
         guard case .debezium(let settings) = configuration.recordFormat else {
             return .native(
-                OutboxEventMapper(table: configuration.table, format: configuration.tableFormat),
+                OutboxEventMapper(tables: configuration.tables, format: configuration.tableFormat),
                 messages: configuration.messagePrefix.map(LogicalMessageRouter.init(prefix:))
             )
         }
         do {
-            let mapper = try DebeziumOutboxMapper(settings: settings, table: configuration.table, notNullColumns: source.notNullColumns)
+            let mapper = try DebeziumOutboxMapper(settings: settings, notNullColumns: source.notNullColumns)
             return .debezium(mapper, databaseName: source.database)
         } catch {
             throw StreamingError(.debeziumRecord(error, lsn: .zero))
@@ -150,6 +150,7 @@ public final class OutboxConnector: Sendable {
     private func stream(to producer: KafkaProducer, onStreaming: () -> Void) throws(StreamingError) {
         let source = ReplicationSource(
             slot: configuration.slot, publication: configuration.publication, table: configuration.table,
+            additionalTables: configuration.additionalTables,
             requiredColumns: configuration.tableFormat.columns, createMissing: configuration.createMissing,
             readsTable: configuration.readsTable
         )
@@ -342,8 +343,8 @@ public final class OutboxConnector: Sendable {
         var mapper: RowMapper
         /// What Debezium's message records say of the transaction around them.
         var transaction = DebeziumOutboxMapper.TransactionContext(transactionID: nil, commitTime: 0, lastCommitLSN: nil)
-        /// Column names by relation id, to describe a row that cannot be mapped.
-        var relationColumns: [UInt32: [String]] = [:]
+        /// Table and column names by relation id, to describe a row that cannot be mapped.
+        var relationColumns: [UInt32: (table: QualifiedTableName, columns: [String])] = [:]
         /// The ordinary connection the heartbeat statement runs on, opened at the first beat.
         var heartbeatConnection: PostgresConnection?
         var lastHeartbeat = ContinuousClock.now
@@ -446,7 +447,7 @@ public final class OutboxConnector: Sendable {
                 transaction.commitTime = commitTime
                 ticket = connector.state.withLock { $0.tracker.beginTransaction(commitTime: commitTime) }
             case .relation(let relation):
-                relationColumns[relation.relationID] = relation.columns.map(\.name)
+                relationColumns[relation.relationID] = (QualifiedTableName(schema: relation.namespace, name: relation.name), relation.columns.map(\.name))
                 let isOutbox = try mapper.register(relation, at: position)
                 logger.debug("relation described", metadata: [
                     "pg.relation": "\(relation.namespace).\(relation.name)", "pg.relation_id": "\(relation.relationID)",
@@ -460,7 +461,8 @@ public final class OutboxConnector: Sendable {
                 } catch {
                     connector.state.withLock { $0.tracker.eventProduced(in: ticket) }
                     try connector.poisonedRow(
-                        error, insert: insert, columnNames: relationColumns[insert.relationID], lsn: position, ticket: ticket,
+                        error, insert: insert, table: relationColumns[insert.relationID]?.table,
+                        columnNames: relationColumns[insert.relationID]?.columns, lsn: position, ticket: ticket,
                         producer: producer
                     ) { () throws(StreamingError) in try keepServerInformed() }
                     return

@@ -103,7 +103,8 @@ public struct OutboxEventMapper: Sendable {
         case textArrays(names: Int, values: Int)
     }
 
-    public let table: QualifiedTableName
+    /// The outbox tables; rows of other tables map to nothing.
+    public let tables: Set<QualifiedTableName>
     public let format: OutboxTableFormat
     /// Layouts of the outbox table by relation id; other relations map to nil (ignored).
     private var relations: [UInt32: OutboxLayout?] = [:]
@@ -116,7 +117,11 @@ public struct OutboxEventMapper: Sendable {
     private static let jsonbTypeOID: UInt32 = 3802
 
     public init(table: QualifiedTableName, format: OutboxTableFormat = .eventRouter) {
-        self.table = table
+        self.init(tables: [table], format: format)
+    }
+
+    public init(tables: [QualifiedTableName], format: OutboxTableFormat = .eventRouter) {
+        self.tables = Set(tables)
         self.format = format
         if case .prefixed(_, let prefix) = format.topic {
             topicPrefix = prefix
@@ -128,7 +133,8 @@ public struct OutboxEventMapper: Sendable {
     /// Takes a Relation message into the cache; returns whether it describes the outbox table.
     @discardableResult
     public mutating func register(_ relation: PgOutputMessage.Relation) throws(OutboxMappingError) -> Bool {
-        guard relation.namespace == table.schema, relation.name == table.name else {
+        let table = QualifiedTableName(schema: relation.namespace, name: relation.name)
+        guard tables.contains(table) else {
             relations[relation.relationID] = .some(nil)
             return false
         }

@@ -31,7 +31,7 @@ extension OutboxConnector {
         }
         defer { replication.close() }
         logger.info("taking over from a polling relay: publishing the rows it left pending", metadata: [
-            "cdc.table_format": "\(format.name)", "cdc.table": "\(configuration.table)",
+            "cdc.table_format": "\(format.name)", "cdc.table": "\(configuration.tables.map(\.description).joined(separator: ","))",
             "cdc.pending_condition": "\(format.pendingCondition ?? "(every row)")", "cdc.lsn": "\(exported.consistentPoint)",
         ])
 
@@ -39,34 +39,38 @@ extension OutboxConnector {
         var published = 0
         do {
             var mapper = mapper
-            let relation = try pendingRowsRelation(reader)
-            _ = try mapper.register(relation, at: exported.consistentPoint)
-            try reader.query(try pendingRowsCursor(reader, columns: relation.columns.map(\.name)))
-            while true {
-                let batch = try reader.query("FETCH \(Self.pendingRowsPerFetch) FROM outbox_cdc_pending")
-                for row in batch.rows {
-                    let columns = row.map { value in
-                        value.map { PgOutputMessage.TupleData.Column.text(Array($0.utf8)[...]) } ?? .null
-                    }
-                    let insert = PgOutputMessage.Insert(transactionID: nil, relationID: 0, newTuple: .init(columns: columns))
-                    let mapped: (OutboxEvent, warning: String?)?
-                    do {
-                        mapped = try mapper.event(for: insert, at: exported.consistentPoint)
-                    } catch {
+            // One table after the other, all in the one snapshot.
+            for (index, table) in configuration.tables.enumerated() {
+                let relation = try pendingRowsRelation(reader, table: table, relationID: UInt32(index))
+                _ = try mapper.register(relation, at: exported.consistentPoint)
+                try reader.query(try pendingRowsCursor(reader, table: table, columns: relation.columns.map(\.name)))
+                while true {
+                    let batch = try reader.query("FETCH \(Self.pendingRowsPerFetch) FROM outbox_cdc_pending")
+                    for row in batch.rows {
+                        let columns = row.map { value in
+                            value.map { PgOutputMessage.TupleData.Column.text(Array($0.utf8)[...]) } ?? .null
+                        }
+                        let insert = PgOutputMessage.Insert(transactionID: nil, relationID: relation.relationID, newTuple: .init(columns: columns))
+                        let mapped: (OutboxEvent, warning: String?)?
+                        do {
+                            mapped = try mapper.event(for: insert, at: exported.consistentPoint)
+                        } catch {
+                            state.withLock { $0.tracker.eventProduced(in: ticket) }
+                            try poisonedRow(
+                                error, insert: insert, table: table, columnNames: relation.columns.map(\.name),
+                                lsn: exported.consistentPoint, ticket: ticket, producer: producer
+                            ) {}
+                            continue
+                        }
+                        guard let (event, warning) = mapped else { continue }
+                        if let warning { logger.warning("\(warning)", metadata: ["event.id": "\(event.eventIDText)"]) }
                         state.withLock { $0.tracker.eventProduced(in: ticket) }
-                        try poisonedRow(
-                            error, insert: insert, columnNames: relation.columns.map(\.name), lsn: exported.consistentPoint,
-                            ticket: ticket, producer: producer
-                        ) {}
-                        continue
+                        try produce(event, ticket: ticket, producer: producer) {}
+                        published += 1
                     }
-                    guard let (event, warning) = mapped else { continue }
-                    if let warning { logger.warning("\(warning)", metadata: ["event.id": "\(event.eventIDText)"]) }
-                    state.withLock { $0.tracker.eventProduced(in: ticket) }
-                    try produce(event, ticket: ticket, producer: producer) {}
-                    published += 1
+                    if batch.rows.count < Self.pendingRowsPerFetch { break }
                 }
-                if batch.rows.count < Self.pendingRowsPerFetch { break }
+                try reader.query("CLOSE outbox_cdc_pending")
             }
             try reader.query("COMMIT")
         } catch let error as StreamingError {
@@ -100,8 +104,7 @@ extension OutboxConnector {
 
     /// The outbox table's columns, in the table's order, as a Relation for the mapper: the cursor reads them
     /// all, as pgoutput sends them all.
-    private func pendingRowsRelation(_ reader: PostgresConnection) throws -> PgOutputMessage.Relation {
-        let table = configuration.table
+    private func pendingRowsRelation(_ reader: PostgresConnection, table: QualifiedTableName, relationID: UInt32) throws -> PgOutputMessage.Relation {
         let columns = try reader.query("""
             SELECT a.attname, a.atttypid::int8, a.atttypmod FROM pg_attribute a
             JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -110,7 +113,7 @@ extension OutboxConnector {
             ORDER BY a.attnum
             """)
         return PgOutputMessage.Relation(
-            transactionID: nil, relationID: 0, namespace: table.schema, name: table.name, replicaIdentity: .default,
+            transactionID: nil, relationID: relationID, namespace: table.schema, name: table.name, replicaIdentity: .default,
             columns: columns.rows.compactMap { row in
                 guard row.count == 3, let name = row[0], let oid = row[1].flatMap({ UInt32($0) }) else { return nil }
                 return .init(flags: 0, name: name, typeOID: oid, typeModifier: row[2].flatMap { Int32($0) } ?? -1)
@@ -118,9 +121,8 @@ extension OutboxConnector {
         )
     }
 
-    private func pendingRowsCursor(_ reader: PostgresConnection, columns: [String]) throws -> String {
+    private func pendingRowsCursor(_ reader: PostgresConnection, table: QualifiedTableName, columns: [String]) throws -> String {
         let format = configuration.tableFormat
-        let table = configuration.table
         let list = try columns.map { name in try reader.identifier(name) }.joined(separator: ", ")
         var sql = "DECLARE outbox_cdc_pending NO SCROLL CURSOR FOR SELECT \(list) FROM "
             + "\(try reader.identifier(table.schema)).\(try reader.identifier(table.name))"

@@ -2,6 +2,7 @@ import DebeziumFormat
 import KafkaClient
 import PgOutputDecoder
 import PostgresLSN
+import WALReader
 
 /// What to do with an event that can never be published as it is: a row that cannot be mapped (no topic,
 /// malformed headers, a bytea that is not hex…), or a record Kafka refuses for what it is (too large, an
@@ -57,7 +58,7 @@ extension OutboxConnector {
     /// A row the mapper refused: fail (rethrow), skip, or dead-letter the row itself, as a JSON object of
     /// its columns' text (`{"id": "…", "payload": "…", "other": null}`), under `ticket`.
     func poisonedRow(
-        _ error: StreamingError, insert: PgOutputMessage.Insert, columnNames: [String]?, lsn: LSN,
+        _ error: StreamingError, insert: PgOutputMessage.Insert, table: QualifiedTableName?, columnNames: [String]?, lsn: LSN,
         ticket: CheckpointTracker.Ticket, producer: KafkaProducer, whileWaiting: () throws(StreamingError) -> Void
     ) throws(StreamingError) {
         guard case .fatal(let fatal) = error.reason, fatal.isAboutOneRow else { throw error }
@@ -67,7 +68,7 @@ extension OutboxConnector {
             (name: name, value: value.bytes.map { String(decoding: $0, as: UTF8.self) })
         }
         let eventID = row.first { $0.name == configuration.tableFormat.eventID }?.value ?? "(unknown)"
-        try handlePoison(fatal, reason: fatal.rowProblem, eventID: eventID, lsn: lsn, ticket: ticket, producer: producer, whileWaiting: whileWaiting) {
+        try handlePoison(fatal, reason: fatal.rowProblem, eventID: eventID, lsn: lsn, table: table, ticket: ticket, producer: producer, whileWaiting: whileWaiting) {
             KafkaMessageContent(key: nil, value: CompactJSON.object(row), headers: [])
         }
     }
@@ -97,7 +98,8 @@ extension OutboxConnector {
 
     /// Applies the error policy to one event whose ticket already counts it as produced.
     private func handlePoison(
-        _ error: ConnectorError, reason: String, eventID: String, lsn: LSN, originalTopic: String? = nil, ticket: CheckpointTracker.Ticket,
+        _ error: ConnectorError, reason: String, eventID: String, lsn: LSN, originalTopic: String? = nil,
+        table: QualifiedTableName? = nil, ticket: CheckpointTracker.Ticket,
         producer: KafkaProducer, whileWaiting: () throws(StreamingError) -> Void, deadLetter: () -> KafkaMessageContent
     ) throws(StreamingError) {
         switch configuration.onError {
@@ -114,7 +116,7 @@ extension OutboxConnector {
         case .deadLetter(let topic):
             var content = deadLetter()
             content.headers += DeadLetterHeaders.make(
-                reason: reason, eventID: eventID, lsn: lsn, topic: originalTopic, table: "\(configuration.table)"
+                reason: reason, eventID: eventID, lsn: lsn, topic: originalTopic, table: table.map(\.description)
             )
             logger.error("sent an event that cannot be published to the dead-letter topic", metadata: [
                 "event.id": "\(eventID)", "cdc.lsn": "\(lsn)", "error": "\(error)", "kafka.topic": "\(topic)",
@@ -143,7 +145,7 @@ extension OutboxConnector {
         for letter in letters {
             var content = letter.content
             content.headers += DeadLetterHeaders.make(
-                reason: letter.reason, eventID: letter.eventID, lsn: nil, topic: letter.originalTopic, table: "\(configuration.table)"
+                reason: letter.reason, eventID: letter.eventID, lsn: nil, topic: letter.originalTopic, table: nil
             )
             logger.error("Kafka refused an event; sent it to the dead-letter topic", metadata: [
                 "event.id": "\(letter.eventID)", "error": "\(letter.reason)", "kafka.topic": "\(topic)",

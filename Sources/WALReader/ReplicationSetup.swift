@@ -31,6 +31,8 @@ public struct ReplicationSource: Sendable {
     public var slot: String
     public var publication: String
     public var table: QualifiedTableName
+    /// Further outbox tables (Debezium's `table.include.list` may name several), same columns required.
+    public var additionalTables: [QualifiedTableName]
     /// Columns the table must have; checked before streaming so a wrong table fails at start.
     public var requiredColumns: [String]
     /// Create the publication and the slot when they are missing.
@@ -39,14 +41,21 @@ public struct ReplicationSource: Sendable {
     /// (pgoutput needs one; logical decoding messages pass whatever it publishes).
     public var readsTable: Bool
 
-    public init(slot: String, publication: String, table: QualifiedTableName, requiredColumns: [String], createMissing: Bool, readsTable: Bool = true) {
+    public init(
+        slot: String, publication: String, table: QualifiedTableName, additionalTables: [QualifiedTableName] = [],
+        requiredColumns: [String], createMissing: Bool, readsTable: Bool = true
+    ) {
         self.slot = slot
         self.publication = publication
         self.table = table
+        self.additionalTables = additionalTables
         self.requiredColumns = requiredColumns
         self.createMissing = createMissing
         self.readsTable = readsTable
     }
+
+    /// Every outbox table, the first one first.
+    public var tables: [QualifiedTableName] { [table] + additionalTables }
 }
 
 /// Why streaming cannot start. Each description names the thing to fix.
@@ -134,9 +143,9 @@ public enum ReplicationStartError: Error, Sendable, CustomStringConvertible {
 public struct PreparedSource: Sendable {
     public var database: String
     public var publicationCreated: Bool
-    /// The table's columns declared NOT NULL. pgoutput's Relation message does not say; Debezium's record
+    /// Each table's columns declared NOT NULL. pgoutput's Relation message does not say; Debezium's record
     /// schemas do (a nullable column's schema is optional).
-    public var notNullColumns: Set<String>
+    public var notNullColumns: [QualifiedTableName: Set<String>]
 }
 
 extension PostgresConnection {
@@ -175,22 +184,25 @@ extension PostgresConnection {
         }
         let database = identity[0, "database"] ?? ""
         guard source.readsTable else {
-            return PreparedSource(database: database, publicationCreated: try prepareEmptyPublication(source), notNullColumns: [])
+            return PreparedSource(database: database, publicationCreated: try prepareEmptyPublication(source), notNullColumns: [:])
         }
-        let columnRows = try query("""
-            SELECT a.attname, a.attnotnull FROM pg_attribute a
-            JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-            WHERE n.nspname = \(try literal(source.table.schema)) AND c.relname = \(try literal(source.table.name))
-              AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped
-            """).rows
-        let columns = columnRows.compactMap { $0.first ?? nil }
-        let notNullColumns = Set(columnRows.compactMap { row in row.count == 2 && row[1] == "t" ? row[0] : nil })
-        guard !columns.isEmpty else {
-            throw ReplicationSetupError.tableMissing(source.table, database: database)
-        }
-        let missingColumns = source.requiredColumns.filter { !columns.contains($0) }
-        guard missingColumns.isEmpty else {
-            throw ReplicationSetupError.columnsMissing(missingColumns, table: source.table)
+        var notNullColumns: [QualifiedTableName: Set<String>] = [:]
+        for table in source.tables {
+            let columnRows = try query("""
+                SELECT a.attname, a.attnotnull FROM pg_attribute a
+                JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+                WHERE n.nspname = \(try literal(table.schema)) AND c.relname = \(try literal(table.name))
+                  AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped
+                """).rows
+            let columns = columnRows.compactMap { $0.first ?? nil }
+            guard !columns.isEmpty else {
+                throw ReplicationSetupError.tableMissing(table, database: database)
+            }
+            let missingColumns = source.requiredColumns.filter { !columns.contains($0) }
+            guard missingColumns.isEmpty else {
+                throw ReplicationSetupError.columnsMissing(missingColumns, table: table)
+            }
+            notNullColumns[table] = Set(columnRows.compactMap { row in row.count == 2 && row[1] == "t" ? row[0] : nil })
         }
         return PreparedSource(
             database: database, publicationCreated: try preparePublication(source), notNullColumns: notNullColumns
@@ -261,7 +273,7 @@ extension PostgresConnection {
             // decode and send them.
             let create = """
                 CREATE PUBLICATION \(try identifier(source.publication))
-                FOR TABLE \(try identifier(source.table.schema)).\(try identifier(source.table.name))
+                FOR TABLE \(try source.tables.map { table in "\(try identifier(table.schema)).\(try identifier(table.name))" }.joined(separator: ", "))
                 WITH (publish = 'insert')
                 """
             do {
@@ -276,14 +288,14 @@ extension PostgresConnection {
         guard publication[0, "pubinsert"] == "t" else {
             throw ReplicationSetupError.publicationSkipsInserts(source.publication)
         }
-        let schemaLiteral = try literal(source.table.schema)
-        let tableLiteral = try literal(source.table.name)
-        let included = try query("""
-            SELECT 1 FROM pg_publication_tables WHERE pubname = \(publicationLiteral)
-              AND schemaname = \(schemaLiteral) AND tablename = \(tableLiteral)
-            """)
-        guard !included.rows.isEmpty else {
-            throw ReplicationSetupError.publicationLacksTable(publication: source.publication, table: source.table)
+        for table in source.tables {
+            let included = try query("""
+                SELECT 1 FROM pg_publication_tables WHERE pubname = \(publicationLiteral)
+                  AND schemaname = \(try literal(table.schema)) AND tablename = \(try literal(table.name))
+                """)
+            guard !included.rows.isEmpty else {
+                throw ReplicationSetupError.publicationLacksTable(publication: source.publication, table: table)
+            }
         }
         return false
     }

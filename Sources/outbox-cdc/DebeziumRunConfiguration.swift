@@ -47,6 +47,7 @@ struct DebeziumRunConfiguration {
             throw UsageError("--brokers is required: \(path) names no bootstrap servers (producer.override.bootstrap.servers or debezium.sink.kafka.producer.bootstrap.servers)")
         }
         let (key, value, sink) = try Self.converters(settings, file: file)
+        let tables = try Self.outboxTables(settings.replication, file: file)
         var kafkaProperties: [String: String] = [:]
         for (name, propertyValue) in producer.properties where name != "bootstrap.servers" {
             kafkaProperties[name] = propertyValue
@@ -59,7 +60,7 @@ struct DebeziumRunConfiguration {
             brokers: brokers,
             slot: settings.replication.slotName,
             publication: settings.replication.publicationName,
-            table: try Self.outboxTable(settings.replication, file: file),
+            table: tables[0],
             createMissing: settings.replication.publicationAutocreateMode != .disabled,
             kafkaProperties: kafkaProperties,
             statusInterval: settings.replication.statusUpdateInterval,
@@ -78,6 +79,7 @@ struct DebeziumRunConfiguration {
             ))
         )
         configuration.extraPluginOptions = settings.replication.streamParameters.map { ($0.name, $0.value) }
+        configuration.additionalTables = Array(tables.dropFirst())
         configuration.dropSlotOnStop = settings.replication.dropSlotOnStop
         // Debezium with the Event Router runs the action query once an interval and publishes no heartbeat
         // record (golden case heartbeat-action-query); without an action query a heartbeat shows nowhere.
@@ -173,20 +175,25 @@ struct DebeziumRunConfiguration {
         )
     }
 
-    /// `table.include.list` must name exactly the outbox table, `schema.table` (a regular expression that
-    /// matches one table only: letters, digits and underscores, the dot escaped or not).
-    private static func outboxTable(_ replication: ReplicationSettings, file: DebeziumConfigFile) throws -> QualifiedTableName {
+    /// `table.include.list` names the outbox tables, `schema.table` each, comma-separated (Debezium reads each
+    /// entry as a regular expression; plain names, the dot escaped or not, are what outbox-cdc takes).
+    private static func outboxTables(_ replication: ReplicationSettings, file: DebeziumConfigFile) throws -> [QualifiedTableName] {
         let key = file.fileKey(forConnectorKey: "table.include.list")
         guard let list = replication.tableIncludeList else {
-            throw UsageError("\(key) must name the outbox table (schema.table): outbox-cdc streams one table")
+            throw UsageError("\(key) must name the outbox table(s) (schema.table, comma-separated)")
         }
-        let entry = list.replacingOccurrences(of: "\\.", with: ".")
-        guard !entry.contains(","), let table = QualifiedTableName(entry),
-              entry.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "." })
-        else {
-            throw UsageError("\(key)=\(list): outbox-cdc streams one table; name it as schema.table, without other patterns")
+        var tables: [QualifiedTableName] = []
+        for rawEntry in list.split(separator: ",") {
+            let entry = rawEntry.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "\\.", with: ".")
+            guard let table = QualifiedTableName(entry), entry.contains("."),
+                  entry.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "." })
+            else {
+                throw UsageError("\(key)=\(list): '\(rawEntry)' is not a plain schema.table name; outbox-cdc takes names, not patterns")
+            }
+            if !tables.contains(table) { tables.append(table) }
         }
-        return table
+        guard !tables.isEmpty else { throw UsageError("\(key) must name the outbox table(s) (schema.table, comma-separated)") }
+        return tables
     }
 
     /// A libpq connection string from `database.*`, each value quoted as libpq requires.

@@ -36,7 +36,7 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Publication of the outbox table. [env: OUTBOX_CDC_PUBLICATION] (default: outbox_pub)")
     var publication: String?
 
-    @Option(help: "The outbox table, schema.table, or none for the table-less outbox (logical decoding messages only). [env: OUTBOX_CDC_TABLE] (default: public.outbox)")
+    @Option(help: "The outbox table, schema.table (several of one layout comma-separated), or none for the table-less outbox (logical decoding messages only). [env: OUTBOX_CDC_TABLE] (default: public.outbox)")
     var table: String?
 
     @Option(name: .customLong("message-prefix"), help: ArgumentHelp(
@@ -142,8 +142,9 @@ struct RunCommand: AsyncParsableCommand {
         }
         let tableText = environment.resolve(table, "OUTBOX_CDC_TABLE") ?? "public.outbox"
         let readsTable = tableText != "none"
-        guard let table = readsTable ? QualifiedTableName(tableText) : QualifiedTableName(schema: "public", name: "outbox") else {
-            throw UsageError("--table must be schema.table, table, or none, not '\(tableText)'")
+        let tables = readsTable ? tableText.split(separator: ",").map { QualifiedTableName(String($0).trimmingSpaces) } : [QualifiedTableName(schema: "public", name: "outbox")]
+        guard let table = tables.first ?? nil, !tables.contains(where: { $0 == nil }) else {
+            throw UsageError("--table must be schema.table, table (several comma-separated, of one layout), or none, not '\(tableText)'")
         }
         let messagePrefixText = environment.resolve(messagePrefix, "OUTBOX_CDC_MESSAGE_PREFIX") ?? "outbox"
         let messagePrefix = messagePrefixText == "none" ? nil : messagePrefixText
@@ -163,7 +164,7 @@ struct RunCommand: AsyncParsableCommand {
         let publication = environment.resolve(publication, "OUTBOX_CDC_PUBLICATION") ?? "outbox_pub"
         let noCreate = try self.noCreate || (environment.bool("OUTBOX_CDC_NO_CREATE") ?? false)
         let (format, publishPending) = try tableFormat.resolve(environment)
-        return ConnectorConfiguration(
+        var configuration = ConnectorConfiguration(
             database: database,
             brokers: brokers,
             slot: slot,
@@ -179,6 +180,8 @@ struct RunCommand: AsyncParsableCommand {
             readsTable: readsTable,
             messagePrefix: messagePrefix
         )
+        configuration.additionalTables = tables.dropFirst().compactMap { $0 }
+        return configuration
     }
 
     /// `--on-error` and `--dead-letter-topic`.
