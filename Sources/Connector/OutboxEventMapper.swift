@@ -138,22 +138,27 @@ public struct OutboxEventMapper: Sendable {
             relations[relation.relationID] = .some(nil)
             return false
         }
-        let missing = format.columns.filter { name in !relation.columns.contains { $0.name == name } }
-        guard missing.isEmpty else { throw .columnsMissing(missing, table: table) }
         func position(_ name: String?) -> Int? {
             name.flatMap { name in relation.columns.firstIndex { $0.name == name } }
         }
-        // Every name was just found, so each lookup below succeeds.
-        guard let topic = position(format.topic.column), let value = position(format.value) else { return false }
+        /// A column the format needs; a missing one names every missing column.
+        func required(_ name: String) throws(OutboxMappingError) -> Int {
+            guard let index = position(name) else {
+                throw .columnsMissing(format.columns.filter { position($0) == nil }, table: table)
+            }
+            return index
+        }
+        let topic = try required(format.topic.column)
+        let value = try required(format.value)
         let headers: HeaderLayout
         switch format.headers {
         case .none: headers = .none
-        case .jsonObject(let column): headers = position(column).map(HeaderLayout.jsonObject) ?? .none
-        case .jsonPairs(let column): headers = position(column).map(HeaderLayout.jsonPairs) ?? .none
-        case .textArrays(let names, let values):
-            guard let names = position(names), let values = position(values) else { return false }
-            headers = .textArrays(names: names, values: values)
+        case .jsonObject(let column): headers = .jsonObject(try required(column))
+        case .jsonPairs(let column): headers = .jsonPairs(try required(column))
+        case .textArrays(let names, let values): headers = .textArrays(names: try required(names), values: try required(values))
         }
+        // The optional columns are named by the format too: missing, they are missing.
+        for name in [format.eventID, format.key, format.partition, format.timestamp].compactMap({ $0 }) { _ = try required(name) }
         let valueKind: OutboxEvent.PayloadKind = switch relation.columns[value].typeOID {
         case Self.byteaTypeOID: .bytes
         case Self.jsonTypeOID, Self.jsonbTypeOID: .json
