@@ -345,6 +345,8 @@ public final class OutboxConnector: Sendable {
         var transaction = DebeziumOutboxMapper.TransactionContext(transactionID: nil, commitTime: 0, lastCommitLSN: nil)
         /// Table and column names by relation id, to describe a row that cannot be mapped.
         var relationColumns: [UInt32: (table: QualifiedTableName, columns: [String])] = [:]
+        /// The relation ids of the outbox tables, as their Relation messages said.
+        var outboxRelations: Set<UInt32> = []
         /// The ordinary connection the heartbeat statement runs on, opened at the first beat.
         var heartbeatConnection: PostgresConnection?
         var lastHeartbeat = ContinuousClock.now
@@ -449,6 +451,7 @@ public final class OutboxConnector: Sendable {
             case .relation(let relation):
                 relationColumns[relation.relationID] = (QualifiedTableName(schema: relation.namespace, name: relation.name), relation.columns.map(\.name))
                 let isOutbox = try mapper.register(relation, at: position)
+                if isOutbox { outboxRelations.insert(relation.relationID) } else { outboxRelations.remove(relation.relationID) }
                 logger.debug("relation described", metadata: [
                     "pg.relation": "\(relation.namespace).\(relation.name)", "pg.relation_id": "\(relation.relationID)",
                     "cdc.is_outbox": "\(isOutbox)",
@@ -482,6 +485,9 @@ public final class OutboxConnector: Sendable {
                 transaction.lastCommitLSN = commit.commitLSN
             case .message(let message):
                 try handle(message)
+            case .truncate(let truncate) where !outboxRelations.isDisjoint(with: truncate.relationIDs):
+                // Emptying the outbox publishes nothing (Debezium publishes nothing for it either), but say so.
+                logger.info("TRUNCATE of the outbox table ignored", metadata: ["cdc.lsn": "\(position)"])
             default:
                 // Updates, deletes, truncates and the rest publish nothing.
                 break

@@ -41,6 +41,8 @@ public struct OutboxEvent: Sendable {
 public enum OutboxMappingError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The Relation message of the outbox table lacks columns the mapping reads (a schema change).
     case columnsMissing([String], table: QualifiedTableName)
+    /// A column the mapping reads changed its type while streaming (ALTER TABLE … TYPE).
+    case columnRetyped(String, table: QualifiedTableName, from: UInt32, to: UInt32)
     /// An Insert names a relation whose Relation message never came.
     case unknownRelation(UInt32)
     /// The row's column count differs from its Relation message.
@@ -59,6 +61,8 @@ public enum OutboxMappingError: Error, Sendable, Equatable, CustomStringConverti
         switch self {
         case .columnsMissing(let columns, let table):
             return "the outbox table \(table) has no column(s) \(columns.joined(separator: ", ")) any more"
+        case .columnRetyped(let column, let table, let from, let to):
+            return "the column \(column) of the outbox table \(table) changed its type (OID \(from) to \(to)) while streaming; outbox-cdc stops rather than change the records it writes: restart it to accept the new type"
         case .unknownRelation(let id):
             return "a row refers to relation \(id), which the server never described"
         case .columnCountMismatch(let expected, let actual):
@@ -94,6 +98,8 @@ public struct OutboxEventMapper: Sendable {
         var partition: Int?
         var timestamp: Int?
         var headers: HeaderLayout
+        /// The type of each column the format reads, by name: a later Relation message must keep them.
+        var mappedTypes: [String: UInt32]
     }
 
     private enum HeaderLayout: Sendable {
@@ -164,10 +170,23 @@ public struct OutboxEventMapper: Sendable {
         case Self.jsonTypeOID, Self.jsonbTypeOID: .json
         default: .text
         }
+        var mappedTypes: [String: UInt32] = [:]
+        for name in format.columns {
+            if let index = position(name) { mappedTypes[name] = relation.columns[index].typeOID }
+        }
+        // A new Relation message for the table (after ALTER TABLE) replaces the layout, but not the types of
+        // the mapped columns: their records would change shape in mid-stream.
+        if case .some(.some(let previous)) = relations[relation.relationID] {
+            for (name, oid) in mappedTypes.sorted(by: { $0.key < $1.key }) {
+                if let old = previous.mappedTypes[name], old != oid {
+                    throw .columnRetyped(name, table: table, from: old, to: oid)
+                }
+            }
+        }
         relations[relation.relationID] = OutboxLayout(
             columnCount: relation.columns.count, id: position(format.eventID), topic: topic, key: position(format.key),
             value: value, valueKind: valueKind, partition: position(format.partition),
-            timestamp: position(format.timestamp), headers: headers
+            timestamp: position(format.timestamp), headers: headers, mappedTypes: mappedTypes
         )
         return true
     }

@@ -550,3 +550,34 @@ struct TimestampTextTests {
         #expect(TimestampText.unixMicroseconds(utf8(text)) == nil)
     }
 }
+
+@Suite("The outbox table changes while streaming")
+struct SchemaChangeMappingTests {
+    @Test func aMappedColumnRetypedIsAnErrorNamingItAndAnAddedColumnIsNot() throws {
+        var mapper = OutboxEventMapper(table: outboxTable)
+        try mapper.register(standardRelation())
+        // A column added: a new Relation message with one more column, mapped as before.
+        try mapper.register(relation([
+            ("id", OID.uuid), ("aggregatetype", OID.varchar), ("aggregateid", OID.varchar), ("type", OID.varchar),
+            ("payload", OID.jsonb), ("tenant", OID.text),
+        ]))
+        let event = try #require(try mapper.event(for: insert([
+            text("e1"), text("Order"), text("k"), text("t"), text("{}"), text("acme"),
+        ])))
+        #expect(event.topic == "outbox.event.Order")
+        // The payload retyped from jsonb to text.
+        #expect(throws: OutboxMappingError.columnRetyped("payload", table: outboxTable, from: OID.jsonb, to: OID.text)) {
+            try mapper.register(standardRelation(payloadType: OID.text))
+        }
+    }
+
+    @Test func aMappedColumnDroppedOrRenamedIsNamed() throws {
+        var mapper = OutboxEventMapper(table: outboxTable)
+        try mapper.register(standardRelation())
+        #expect(throws: OutboxMappingError.columnsMissing(["aggregateid"], table: outboxTable)) {
+            try mapper.register(relation([
+                ("id", OID.uuid), ("aggregatetype", OID.varchar), ("aggregate_id", OID.varchar), ("type", OID.varchar), ("payload", OID.jsonb),
+            ]))
+        }
+    }
+}
