@@ -47,6 +47,8 @@ public struct ConnectorConfiguration: Sendable {
     /// own heartbeat, a non-transactional logical message): it writes WAL, so the slot can move on in a
     /// database where nothing else writes.
     public var heartbeat: Heartbeat?
+    /// A slot that was dropped or invalidated: stop (the default) or create it anew.
+    public var onSlotLost = SlotLostPolicy.fail
     /// outbox-cdc's own records, or Debezium's.
     public var recordFormat: RecordFormat
 

@@ -29,6 +29,8 @@ public final class OutboxConnector: Sendable {
         var deadLetters: [PendingDeadLetter] = []
         var skippedEvents = 0
         var deadLetteredEvents = 0
+        /// A session of this process prepared the slot: if it is missing later, it was lost.
+        var slotSeen = false
     }
 
     public init(configuration: ConnectorConfiguration, logger: Logger, timingObserver: EventTimingObserver? = nil) {
@@ -148,12 +150,14 @@ public final class OutboxConnector: Sendable {
 
     /// One replication session: connect, check, stream until stopped. Returns normally only on stop.
     private func stream(to producer: KafkaProducer, onStreaming: () -> Void) throws(StreamingError) {
-        let source = ReplicationSource(
+        var source = ReplicationSource(
             slot: configuration.slot, publication: configuration.publication, table: configuration.table,
             additionalTables: configuration.additionalTables,
             requiredColumns: configuration.tableFormat.columns, createMissing: configuration.createMissing,
             readsTable: configuration.readsTable
         )
+        source.slotKnownToExist = state.withLock { $0.slotSeen }
+        source.onSlotLost = configuration.onSlotLost
         let connection: PostgresConnection
         let preparedSource: PreparedSource
         let prepared: PreparedSlot
@@ -181,7 +185,14 @@ public final class OutboxConnector: Sendable {
         if preparedSource.publicationCreated {
             logger.info("created publication", metadata: ["cdc.publication": "\(configuration.publication)"])
         }
-        if prepared.slotCreated {
+        state.withLock { $0.slotSeen = true }
+        if let loss = prepared.recreatedAfterLoss {
+            logger.error("the replication slot was lost and has been created anew (--on-slot-lost recreate): events committed between the lost slot's position and the new one may not have been published", metadata: [
+                "cdc.slot": "\(configuration.slot)", "cdc.slot_lost": "\(loss.reason)",
+                "cdc.lost_confirmed_lsn": "\(loss.lostConfirmed.map { "\($0)" } ?? "unknown")",
+                "cdc.tracker_confirmed_lsn": "\(confirmedPosition)", "cdc.lsn": "\(prepared.confirmedFlush)",
+            ])
+        } else if prepared.slotCreated {
             logger.info("created replication slot", metadata: ["cdc.slot": "\(configuration.slot)", "cdc.lsn": "\(prepared.confirmedFlush)"])
         }
         let start = state.withLock { shared in

@@ -40,6 +40,10 @@ public struct ReplicationSource: Sendable {
     /// False for the table-less outbox: no table is checked, and a missing publication is created empty
     /// (pgoutput needs one; logical decoding messages pass whatever it publishes).
     public var readsTable: Bool
+    /// This process has streamed from the slot before: if it is gone now, it was lost, not never made.
+    public var slotKnownToExist = false
+    /// What to do with a slot that was lost: dropped, or invalidated (`wal_status = lost`).
+    public var onSlotLost = SlotLostPolicy.fail
 
     public init(
         slot: String, publication: String, table: QualifiedTableName, additionalTables: [QualifiedTableName] = [],
@@ -58,6 +62,14 @@ public struct ReplicationSource: Sendable {
     public var tables: [QualifiedTableName] { [table] + additionalTables }
 }
 
+/// What to do when the slot is lost: events committed after its confirmed position may be gone with it.
+public enum SlotLostPolicy: String, Sendable, Equatable {
+    /// Stop, saying what may be lost and how to recover (the default).
+    case fail
+    /// Create the slot anew (logging the gap at error level) and stream from there.
+    case recreate
+}
+
 /// Why streaming cannot start. Each description names the thing to fix.
 public enum ReplicationSetupError: Error, Sendable, CustomStringConvertible {
     case walLevelNotLogical(current: String)
@@ -73,6 +85,8 @@ public enum ReplicationSetupError: Error, Sendable, CustomStringConvertible {
     case slotInOtherDatabase(slot: String, database: String)
     /// Another process streams from the slot: the hot-standby case, worth waiting for.
     case slotActive(slot: String, pid: Int?)
+    /// The slot this process streamed from is gone (dropped), or invalidated (`wal_status = lost`).
+    case slotLost(slot: String, reason: String, confirmed: LSN?)
 
     public var description: String {
         switch self {
@@ -100,6 +114,8 @@ public enum ReplicationSetupError: Error, Sendable, CustomStringConvertible {
             return "the replication slot '\(slot)' belongs to database '\(database)': connect to that database or name another slot with --slot"
         case .slotActive(let slot, let pid):
             return "the replication slot '\(slot)' is in use by another process\(pid.map { " (pid \($0))" } ?? "")"
+        case .slotLost(let slot, let reason, let confirmed):
+            return "the replication slot '\(slot)' was lost (\(reason)): events committed after \(confirmed.map { "its confirmed position \($0)" } ?? "its last confirmed position") may not have been published and can no longer be read from the WAL. Republish them from the outbox table if its rows are kept (e.g. --publish-pending with a --pending-condition on their time), then start with --on-slot-lost recreate to create the slot anew"
         }
     }
 }
@@ -114,6 +130,15 @@ public struct PreparedSlot: Sendable {
     public var timeline: Int
     /// The server's WAL insert position when it was asked.
     public var serverWALPosition: LSN
+    /// The slot was lost and, as `onSlotLost = .recreate` allows, created anew: a gap is possible.
+    public var recreatedAfterLoss: SlotLoss?
+}
+
+/// A lost slot that was created anew.
+public struct SlotLoss: Sendable {
+    public var reason: String
+    /// Where the lost slot was confirmed, when known.
+    public var lostConfirmed: LSN?
 }
 
 /// An error from either PostgreSQL itself or from checking what it holds.
@@ -214,13 +239,32 @@ extension PostgresConnection {
         let database = system[0, "dbname"] ?? ""
         var slotCreated = false
         var confirmedFlush = LSN.zero
+        var loss: SlotLoss?
         let slotQuery = """
-            SELECT plugin, slot_type, database, active_pid, confirmed_flush_lsn
+            SELECT plugin, slot_type, database, active_pid, confirmed_flush_lsn, wal_status
             FROM pg_replication_slots WHERE slot_name = \(try literal(source.slot))
             """
-        let slot = try query(slotQuery)
+        var slot = try query(slotQuery)
+        if !slot.rows.isEmpty, slot[0, "wal_status"] == "lost" {
+            // Invalidated: it passed max_slot_wal_keep_size, and the WAL it needs is gone.
+            let confirmed = slot[0, "confirmed_flush_lsn"].flatMap(LSN.init)
+            let reason = "invalidated: wal_status is lost, it fell further behind than max_slot_wal_keep_size"
+            guard source.onSlotLost == .recreate else {
+                throw ReplicationSetupError.slotLost(slot: source.slot, reason: reason, confirmed: confirmed)
+            }
+            try query("SELECT pg_drop_replication_slot(\(try literal(source.slot)))")
+            loss = SlotLoss(reason: reason, lostConfirmed: confirmed)
+            slot = try query(slotQuery)
+        }
         if slot.rows.isEmpty {
-            guard source.createMissing else { throw ReplicationSetupError.slotMissing(source.slot) }
+            if source.slotKnownToExist, loss == nil {
+                let reason = "dropped while outbox-cdc was streaming from it"
+                guard source.onSlotLost == .recreate else {
+                    throw ReplicationSetupError.slotLost(slot: source.slot, reason: reason, confirmed: nil)
+                }
+                loss = SlotLoss(reason: reason, lostConfirmed: nil)
+            }
+            guard source.createMissing || loss != nil else { throw ReplicationSetupError.slotMissing(source.slot) }
             // NOEXPORT-style creation: the snapshot is not needed; streaming starts at the slot's
             // consistent point. Two instances racing to create it: the loser sees duplicate_object.
             let created = try query("CREATE_REPLICATION_SLOT \(try identifier(source.slot)) LOGICAL pgoutput (SNAPSHOT 'nothing')")
@@ -245,7 +289,8 @@ extension PostgresConnection {
             database: database,
             systemIdentifier: system[0, "systemid"] ?? "",
             timeline: system[0, "timeline"].flatMap { Int($0) } ?? 0,
-            serverWALPosition: system[0, "xlogpos"].flatMap(LSN.init) ?? .zero
+            serverWALPosition: system[0, "xlogpos"].flatMap(LSN.init) ?? .zero,
+            recreatedAfterLoss: loss
         )
     }
 

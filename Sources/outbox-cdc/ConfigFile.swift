@@ -30,7 +30,8 @@ struct ConfigFile {
         "headers-column": "OUTBOX_CDC_HEADERS_COLUMN", "headers-format": "OUTBOX_CDC_HEADERS_FORMAT",
         "header-names-column": "OUTBOX_CDC_HEADER_NAMES_COLUMN", "header-values-column": "OUTBOX_CDC_HEADER_VALUES_COLUMN",
         "pending-condition": "OUTBOX_CDC_PENDING_CONDITION", "publish-pending": "OUTBOX_CDC_PUBLISH_PENDING",
-        "on-error": "OUTBOX_CDC_ON_ERROR", "heartbeat-interval-ms": "OUTBOX_CDC_HEARTBEAT_INTERVAL_MS", "dead-letter-topic": "OUTBOX_CDC_DEAD_LETTER_TOPIC",
+        "on-error": "OUTBOX_CDC_ON_ERROR", "heartbeat-interval-ms": "OUTBOX_CDC_HEARTBEAT_INTERVAL_MS",
+        "on-slot-lost": "OUTBOX_CDC_ON_SLOT_LOST", "dead-letter-topic": "OUTBOX_CDC_DEAD_LETTER_TOPIC",
     ]
 
     /// Settings by variable name.

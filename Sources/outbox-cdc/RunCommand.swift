@@ -62,6 +62,11 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("dead-letter-topic"), help: "The dead-letter topic for --on-error dlq. [env: OUTBOX_CDC_DEAD_LETTER_TOPIC] (default: outbox-cdc.dlq)")
     var deadLetterTopic: String?
 
+    @Option(name: .customLong("on-slot-lost"), help: ArgumentHelp(
+        "A slot that was dropped or invalidated (wal_status = lost): fail (stop, saying what may be lost and how to recover) or recreate (create it anew, logging the gap at error level). [env: OUTBOX_CDC_ON_SLOT_LOST] (default: fail)",
+        valueName: "policy"))
+    var onSlotLost: String?
+
     @Option(name: .customLong("heartbeat-interval-ms"), help: ArgumentHelp(
         "Write a non-transactional logical decoding message (prefix outbox-cdc.heartbeat, never published) at this interval, so that the slot moves on in a database where nothing else writes; 0 for none. [env: OUTBOX_CDC_HEARTBEAT_INTERVAL_MS] (default: 0)"))
     var heartbeatIntervalMilliseconds: Int?
@@ -91,10 +96,12 @@ struct RunCommand: AsyncParsableCommand {
                 debezium.warnings.forEach { logger.warning("\($0)", metadata: ["cdc.debezium_config": "\(path)"]) }
                 var settings = debezium.configuration
                 settings.onError = try errorPolicy(environment)
+                settings.onSlotLost = try slotLostPolicy(environment)
                 configuration = settings
             } else {
                 var settings = try connectorConfiguration(environment)
                 settings.onError = try errorPolicy(environment)
+                settings.onSlotLost = try slotLostPolicy(environment)
                 let heartbeat = try integer(heartbeatIntervalMilliseconds, "OUTBOX_CDC_HEARTBEAT_INTERVAL_MS", "--heartbeat-interval-ms", environment, range: 0...86_400_000) ?? 0
                 if heartbeat > 0 { settings.heartbeat = .walMessage(every: .milliseconds(heartbeat)) }
                 configuration = settings
@@ -182,6 +189,15 @@ struct RunCommand: AsyncParsableCommand {
         )
         configuration.additionalTables = tables.dropFirst().compactMap { $0 }
         return configuration
+    }
+
+    /// `--on-slot-lost`.
+    func slotLostPolicy(_ environment: Environment) throws -> SlotLostPolicy {
+        let text = environment.resolve(onSlotLost, "OUTBOX_CDC_ON_SLOT_LOST") ?? "fail"
+        guard let policy = SlotLostPolicy(rawValue: text) else {
+            throw UsageError("--on-slot-lost must be fail or recreate, not '\(text)'")
+        }
+        return policy
     }
 
     /// `--on-error` and `--dead-letter-topic`.
