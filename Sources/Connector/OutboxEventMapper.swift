@@ -41,7 +41,8 @@ public struct OutboxEvent: Sendable {
 public enum OutboxMappingError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The Relation message of the outbox table lacks columns the mapping reads (a schema change).
     case columnsMissing([String], table: QualifiedTableName)
-    /// A column the mapping reads changed its type while streaming (ALTER TABLE … TYPE).
+    /// A column the mapping reads changed its type while streaming (ALTER TABLE … TYPE) to one read
+    /// differently (bytea, json or jsonb, text-like, others by type).
     case columnRetyped(String, table: QualifiedTableName, from: UInt32, to: UInt32)
     /// An Insert names a relation whose Relation message never came.
     case unknownRelation(UInt32)
@@ -178,7 +179,7 @@ public struct OutboxEventMapper: Sendable {
         // the mapped columns: their records would change shape in mid-stream.
         if case .some(.some(let previous)) = relations[relation.relationID] {
             for (name, oid) in mappedTypes.sorted(by: { $0.key < $1.key }) {
-                if let old = previous.mappedTypes[name], old != oid {
+                if let old = previous.mappedTypes[name], Self.readClass(old) != Self.readClass(oid) {
                     throw .columnRetyped(name, table: table, from: old, to: oid)
                 }
             }
@@ -246,6 +247,16 @@ public struct OutboxEventMapper: Sendable {
             throw .badHeaders(error, eventID: Self.text(eventID))
         }
         return event
+    }
+
+    /// Types whose values outbox-cdc reads the same way: a change within a class (varchar to text, json to
+    /// jsonb) changes no record, a change across classes would.
+    private static func readClass(_ oid: UInt32) -> UInt32 {
+        switch oid {
+        case 25, 1042, 1043: return 25  // text, bpchar, varchar
+        case jsonTypeOID, jsonbTypeOID: return jsonbTypeOID
+        default: return oid
+        }
     }
 
     private mutating func topic(for routing: ArraySlice<UInt8>) -> String {
