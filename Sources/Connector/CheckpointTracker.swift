@@ -89,6 +89,11 @@ public struct CheckpointTracker: Sendable {
         index(of: ticket).map { pending[$0].commitTime }
     }
 
+    /// The end LSN of a ticket's transaction, once its Commit was seen.
+    public func endLSN(of ticket: Ticket) -> LSN? {
+        index(of: ticket).flatMap { pending[$0].endLSN }
+    }
+
     /// A keepalive: the server has sent everything up to `walEnd`. With nothing in flight that is
     /// safe to confirm. Returns the new confirmed position when it moved.
     public mutating func serverSent(upTo walEnd: LSN) -> LSN? {

@@ -31,6 +31,9 @@ public final class OutboxConnector: Sendable {
         var deadLetteredEvents = 0
         /// A session of this process prepared the slot: if it is missing later, it was lost.
         var slotSeen = false
+        /// A stop lets the transaction being read finish until then (bounded by the shutdown timeout), so
+        /// that none of it is published twice after a restart.
+        var finishTransactionBy: ContinuousClock.Instant?
     }
 
     public init(configuration: ConnectorConfiguration, logger: Logger, timingObserver: EventTimingObserver? = nil) {
@@ -48,8 +51,17 @@ public final class OutboxConnector: Sendable {
     /// Asks `run` to stop: it stops reading, waits up to `shutdownTimeout` for Kafka, confirms what was
     /// acknowledged and returns. Safe from any thread, any number of times.
     public func stop() {
-        state.withLock { $0.stopRequested = true }
+        let finishBy = ContinuousClock.now + configuration.shutdownTimeout
+        state.withLock { shared in
+            if !shared.stopRequested { shared.finishTransactionBy = finishBy }
+            shared.stopRequested = true
+        }
         wakeup.signal()
+    }
+
+    /// Stopping, and no longer finishing the transaction being read: its time is up.
+    func mustStopNow(_ shared: SharedState) -> Bool {
+        shared.stopRequested && ContinuousClock.now >= (shared.finishTransactionBy ?? .now)
     }
 
     var stopRequested: Bool {
@@ -356,6 +368,8 @@ public final class OutboxConnector: Sendable {
         var transaction = DebeziumOutboxMapper.TransactionContext(transactionID: nil, commitTime: 0, lastCommitLSN: nil)
         /// Table and column names by relation id, to describe a row that cannot be mapped.
         var relationColumns: [UInt32: (table: QualifiedTableName, columns: [String])] = [:]
+        /// A stop was asked for while a transaction was being read, and it is being read to its end.
+        var finishingBeforeStop = false
         /// The relation ids of the outbox tables, as their Relation messages said.
         var outboxRelations: Set<UInt32> = []
         /// The ordinary connection the heartbeat statement runs on, opened at the first beat.
@@ -384,9 +398,19 @@ public final class OutboxConnector: Sendable {
         mutating func run() throws(StreamingError) {
             let interval = connector.configuration.statusInterval
             while true {
-                let (stop, fatal, deadLetters) = connector.state.withLock { ($0.stopRequested, $0.fatalError, !$0.deadLetters.isEmpty) }
+                let (stop, stopNow, fatal, deadLetters) = connector.state.withLock {
+                    ($0.stopRequested, connector.mustStopNow($0), $0.fatalError, !$0.deadLetters.isEmpty)
+                }
                 if let fatal { throw StreamingError(fatal) }
-                if stop { return }
+                // Stopping between transactions, or when finishing this one takes too long; a transaction cut
+                // short is confirmed by nothing and read again after a restart.
+                if stop {
+                    if ticket == nil || stopNow { return }
+                    if !finishingBeforeStop {
+                        finishingBeforeStop = true
+                        logger.info("stopping: finishing the transaction being read first")
+                    }
+                }
                 if deadLetters {
                     try connector.sendPendingDeadLetters(producer: producer) { () throws(StreamingError) in try keepServerInformed() }
                 }
@@ -582,11 +606,11 @@ public final class OutboxConnector: Sendable {
             case .enqueued:
                 return
             case .queueFull:
-                let (stop, fatal) = state.withLock { ($0.stopRequested, $0.fatalError) }
+                let (stopNow, fatal) = state.withLock { (mustStopNow($0), $0.fatalError) }
                 if let fatal { throw StreamingError(fatal) }
-                // Stopping with a full queue: this transaction is not confirmed, so the event is
-                // read again after a restart.
-                if stop { throw StreamingError.stopped }
+                // Stopping with a full queue and no time left: this transaction is not confirmed, so the
+                // event is read again after a restart.
+                if stopNow { throw StreamingError.stopped }
                 producer.waitForQueueSpace(timeout: .milliseconds(100))
                 try whileWaiting()
             case .failed(let error):

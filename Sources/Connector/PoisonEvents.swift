@@ -144,8 +144,11 @@ extension OutboxConnector {
         }
         for letter in letters {
             var content = letter.content
+            // The report names no row: the position said is the end of the event's transaction (its commit
+            // is seen before Kafka can refuse any of its records, except in a transaction still arriving).
+            let lsn = state.withLock { $0.tracker.endLSN(of: letter.ticket) }
             content.headers += DeadLetterHeaders.make(
-                reason: letter.reason, eventID: letter.eventID, lsn: nil, topic: letter.originalTopic, table: nil
+                reason: letter.reason, eventID: letter.eventID, lsn: lsn, topic: letter.originalTopic, table: nil
             )
             logger.error("Kafka refused an event; sent it to the dead-letter topic", metadata: [
                 "event.id": "\(letter.eventID)", "error": "\(letter.reason)", "kafka.topic": "\(topic)",
@@ -185,13 +188,16 @@ extension OutboxConnector {
             }
             wakeup.signal()
         case .skip:
+            let lsn = state.withLock { shared in
+                shared.skippedEvents += 1
+                let lsn = shared.tracker.endLSN(of: report.correlation)
+                _ = shared.tracker.eventAcknowledged(in: report.correlation)
+                return lsn
+            }
             logger.error("skipped an event Kafka refuses", metadata: [
                 "event.id": "\(eventID)", "kafka.topic": "\(report.topic)", "error": "\(error)", "cdc.on_error": "skip",
+                "cdc.lsn": "\(lsn.map { "\($0)" } ?? "in a transaction still arriving")",
             ])
-            state.withLock { shared in
-                shared.skippedEvents += 1
-                _ = shared.tracker.eventAcknowledged(in: report.correlation)
-            }
         }
         return true
     }
