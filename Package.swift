@@ -106,7 +106,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ConnectorTests",
-            dependencies: ["Connector", "WALReader", "PgOutputDecoder", "PostgresLSN", "KafkaClient", "TestSupport"],
+            dependencies: ["Connector", "DebeziumFormat", "WALReader", "PgOutputDecoder", "PostgresLSN", "KafkaClient", "TestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -1,3 +1,4 @@
+import DebeziumFormat
 public import KafkaClient
 public import PgOutputDecoder
 public import WALReader
@@ -208,7 +209,7 @@ public struct OutboxEventMapper: Sendable {
         }
         var value = values[layout.value].bytes
         if layout.valueKind == .bytes, case .text(let escaped) = values[layout.value] {
-            guard let raw = Self.unescapeBytea(escaped) else { throw .malformedBytea(eventID: Self.text(eventID)) }
+            guard let raw = HexText.bytea(escaped) else { throw .malformedBytea(eventID: Self.text(eventID)) }
             value = raw[...]
         }
         var event = OutboxEvent(
@@ -270,31 +271,5 @@ public struct OutboxEventMapper: Sendable {
 
     private static func text(_ bytes: ArraySlice<UInt8>?) -> String {
         bytes.map { String(decoding: $0, as: UTF8.self) } ?? "(null)"
-    }
-
-    /// Decodes bytea's text output, `\x` then two hex digits a byte (bytea_output = hex, the default
-    /// since PostgreSQL 9.0 and what logical replication sends).
-    static func unescapeBytea(_ text: ArraySlice<UInt8>) -> [UInt8]? {
-        guard text.count >= 2, text.count % 2 == 0,
-              text[text.startIndex] == UInt8(ascii: "\\"), text[text.startIndex + 1] == UInt8(ascii: "x")
-        else { return nil }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity((text.count - 2) / 2)
-        var index = text.startIndex + 2
-        while index < text.endIndex {
-            guard let high = hexValue(text[index]), let low = hexValue(text[index + 1]) else { return nil }
-            bytes.append(high << 4 | low)
-            index += 2
-        }
-        return bytes
-    }
-
-    static func hexValue(_ digit: UInt8) -> UInt8? {
-        switch digit {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return digit - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return digit - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): return digit - UInt8(ascii: "A") + 10
-        default: return nil
-        }
     }
 }

@@ -1,3 +1,4 @@
+import DebeziumFormat
 import KafkaClient
 
 /// Why a row's header column(s) cannot become Kafka headers.
@@ -317,7 +318,7 @@ struct JSONScanner {
                     guard bytes.endIndex - index >= 4 else { throw fail("a \\u escape is cut short") }
                     var unit: UInt16 = 0
                     for _ in 0..<4 {
-                        guard let digit = OutboxEventMapper.hexValue(bytes[index]) else { throw fail("a \\u escape has a non-hex digit") }
+                        guard let digit = HexText.digitValue(bytes[index]) else { throw fail("a \\u escape has a non-hex digit") }
                         unit = unit << 4 | UInt16(digit)
                         index += 1
                     }

@@ -1,4 +1,5 @@
 @testable import Connector
+import DebeziumFormat
 import KafkaClient
 import PgOutputDecoder
 import PostgresLSN
@@ -333,7 +334,7 @@ struct OutboxEventMapperTests {
         #expect(event.eventIDText == "e-42")
     }
 
-    // MARK: - unescapeBytea
+    // MARK: - bytea text (HexText.bytea, which the mapping uses)
 
     @Test(arguments: [
         (#"\x"#, [UInt8]()),
@@ -345,7 +346,7 @@ struct OutboxEventMapperTests {
         (#"\x0123456789abcdefABCDEF"#, [0x01, 0x23, 0x45, 0x67, 0x89, 0xAB, 0xCD, 0xEF, 0xAB, 0xCD, 0xEF]),
     ])
     func unescapeValidBytea(text: String, expected: [UInt8]) {
-        #expect(OutboxEventMapper.unescapeBytea(utf8(text)) == expected)
+        #expect(HexText.bytea(utf8(text)) == expected)
     }
 
     @Test(arguments: [
@@ -357,12 +358,12 @@ struct OutboxEventMapperTests {
         #"abc\000"#,
     ])
     func unescapeRejectsMalformedText(text: String) {
-        #expect(OutboxEventMapper.unescapeBytea(utf8(text)) == nil)
+        #expect(HexText.bytea(utf8(text)) == nil)
     }
 
     @Test func unescapeRejectsNonASCIIDigits() {
-        #expect(OutboxEventMapper.unescapeBytea([0x5C, 0x78, 0xC3, 0xA9]) == nil) // \x then "é"
-        #expect(OutboxEventMapper.unescapeBytea([0x5C, 0x78, 0x30, 0x00]) == nil) // \x0 then NUL
+        #expect(HexText.bytea([0x5C, 0x78, 0xC3, 0xA9]) == nil) // \x then "é"
+        #expect(HexText.bytea([0x5C, 0x78, 0x30, 0x00]) == nil) // \x0 then NUL
     }
 
     @Test func unescapeEveryByteValueInBothCases() {
@@ -370,16 +371,16 @@ struct OutboxEventMapperTests {
         for digits in [lower, upper] {
             var text = Array(#"\x"#.utf8)
             for byte in 0...255 { text += [digits[byte >> 4], digits[byte & 0xF]] }
-            #expect(OutboxEventMapper.unescapeBytea(text[...]) == (0...255).map { UInt8($0) })
+            #expect(HexText.bytea(text[...]) == (0...255).map { UInt8($0) })
         }
     }
 
     @Test func unescapeWorksOnSlicesThatDoNotStartAtZero() {
         let buffer = Array(#"junk\x4142zz"#.utf8)
-        #expect(OutboxEventMapper.unescapeBytea(buffer[4..<10]) == [0x41, 0x42])
-        #expect(OutboxEventMapper.unescapeBytea(buffer[4..<9]) == nil, "odd length")
-        #expect(OutboxEventMapper.unescapeBytea(buffer[4..<12]) == nil, "zz is not hex")
-        #expect(OutboxEventMapper.unescapeBytea(buffer[4..<6]) == [])
+        #expect(HexText.bytea(buffer[4..<10]) == [0x41, 0x42])
+        #expect(HexText.bytea(buffer[4..<9]) == nil, "odd length")
+        #expect(HexText.bytea(buffer[4..<12]) == nil, "zz is not hex")
+        #expect(HexText.bytea(buffer[4..<6]) == [])
     }
 }
 

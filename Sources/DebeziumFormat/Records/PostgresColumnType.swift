@@ -74,7 +74,7 @@ public struct PostgresColumnType: Sendable, Hashable {
             default: throw .malformed(oid: oid, text: text)
             }
         case Self.bytea.oid:
-            guard let bytes = Self.byteaHex(text) else { throw .malformed(oid: oid, text: text) }
+            guard let bytes = HexText.bytea(Array(text.utf8)[...]) else { throw .malformed(oid: oid, text: text) }
             return .bytes(bytes)
         case Self.int2.oid: return .int16(try Self.integer(text, oid: oid))
         case Self.int4.oid: return .int32(try Self.integer(text, oid: oid))
@@ -108,22 +108,6 @@ public struct PostgresColumnType: Sendable, Hashable {
         guard let value = T(text) else { throw .malformed(oid: oid, text: text) }
         return value
     }
-
-    /// bytea's `hex` output (`\x00ff`), PostgreSQL's default `bytea_output`.
-    private static func byteaHex(_ text: String) -> [UInt8]? {
-        let utf8 = Array(text.utf8)
-        guard utf8.count >= 2, utf8[0] == UInt8(ascii: "\\"), utf8[1] == UInt8(ascii: "x"), utf8.count % 2 == 0 else { return nil }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity((utf8.count - 2) / 2)
-        var index = 2
-        while index < utf8.count {
-            guard let high = utf8[index].hexDigitValue, let low = utf8[index + 1].hexDigitValue else { return nil }
-            bytes.append(high << 4 | low)
-            index += 2
-        }
-        return bytes
-    }
-
 }
 
 /// Why a column's value cannot be typed as Debezium types it.
