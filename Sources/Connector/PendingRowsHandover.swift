@@ -105,18 +105,10 @@ extension OutboxConnector {
     /// The outbox table's columns, in the table's order, as a Relation for the mapper: the cursor reads them
     /// all, as pgoutput sends them all.
     private func pendingRowsRelation(_ reader: PostgresConnection, table: QualifiedTableName, relationID: UInt32) throws -> PgOutputMessage.Relation {
-        let columns = try reader.query("""
-            SELECT a.attname, a.atttypid::int8, a.atttypmod FROM pg_attribute a
-            JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-            WHERE n.nspname = \(try reader.literal(table.schema)) AND c.relname = \(try reader.literal(table.name))
-              AND a.attnum > 0 AND NOT a.attisdropped
-            ORDER BY a.attnum
-            """)
-        return PgOutputMessage.Relation(
+        PgOutputMessage.Relation(
             transactionID: nil, relationID: relationID, namespace: table.schema, name: table.name, replicaIdentity: .default,
-            columns: columns.rows.compactMap { row in
-                guard row.count == 3, let name = row[0], let oid = row[1].flatMap({ UInt32($0) }) else { return nil }
-                return .init(flags: 0, name: name, typeOID: oid, typeModifier: row[2].flatMap { Int32($0) } ?? -1)
+            columns: try reader.columns(of: table).map { column in
+                .init(flags: 0, name: column.name, typeOID: column.typeOID, typeModifier: column.typeModifier)
             }
         )
     }

@@ -213,21 +213,15 @@ extension PostgresConnection {
         }
         var notNullColumns: [QualifiedTableName: Set<String>] = [:]
         for table in source.tables {
-            let columnRows = try query("""
-                SELECT a.attname, a.attnotnull FROM pg_attribute a
-                JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-                WHERE n.nspname = \(try literal(table.schema)) AND c.relname = \(try literal(table.name))
-                  AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped
-                """).rows
-            let columns = columnRows.compactMap { $0.first ?? nil }
+            let columns = try columns(of: table)
             guard !columns.isEmpty else {
                 throw ReplicationSetupError.tableMissing(table, database: database)
             }
-            let missingColumns = source.requiredColumns.filter { !columns.contains($0) }
+            let missingColumns = source.requiredColumns.filter { name in !columns.contains { $0.name == name } }
             guard missingColumns.isEmpty else {
                 throw ReplicationSetupError.columnsMissing(missingColumns, table: table)
             }
-            notNullColumns[table] = Set(columnRows.compactMap { row in row.count == 2 && row[1] == "t" ? row[0] : nil })
+            notNullColumns[table] = Set(columns.filter(\.notNull).map(\.name))
         }
         return PreparedSource(
             database: database, publicationCreated: try preparePublication(source), notNullColumns: notNullColumns
@@ -343,6 +337,32 @@ extension PostgresConnection {
             }
         }
         return false
+    }
+}
+
+/// One live column of a table, as the catalog describes it.
+public struct TableColumn: Sendable, Equatable {
+    public var name: String
+    public var typeOID: UInt32
+    /// The `atttypmod` (e.g. varchar length + 4), -1 when the type has none.
+    public var typeModifier: Int32
+    /// Declared NOT NULL. pgoutput's Relation message does not say; Debezium's record schemas do.
+    public var notNull: Bool
+}
+
+extension PostgresConnection {
+    /// The columns of a table (or partitioned table) in their order; empty when there is no such table.
+    public func columns(of table: QualifiedTableName) throws(PostgresError) -> [TableColumn] {
+        try query("""
+            SELECT a.attname, a.atttypid::int8, a.atttypmod, a.attnotnull FROM pg_attribute a
+            JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE n.nspname = \(try literal(table.schema)) AND c.relname = \(try literal(table.name))
+              AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped
+            ORDER BY a.attnum
+            """).rows.compactMap { row in
+            guard row.count == 4, let name = row[0], let oid = row[1].flatMap({ UInt32($0) }) else { return nil }
+            return TableColumn(name: name, typeOID: oid, typeModifier: row[2].flatMap { Int32($0) } ?? -1, notNull: row[3] == "t")
+        }
     }
 }
 
