@@ -178,8 +178,9 @@ public final class OutboxConnector: Sendable {
             // (on an error, its deinit closes it); the slot over the replication connection that streams.
             let control = try PostgresConnection.connect(configuration.database)
             preparedSource = try control.prepareSource(for: source)
-            let slotExists = try control.slotExists(configuration.slot)
-            let handOver = configuration.publishPendingRows && configuration.readsTable && configuration.createMissing && !slotExists
+            // Only a start that will create the slot hands over; asking whether it exists is needed only then.
+            let mayHandOver = configuration.publishPendingRows && configuration.readsTable && configuration.createMissing
+            let handOver = try mayHandOver && !control.slotExists(configuration.slot)
             control.close()
             if handOver {
                 try handOverPendingRows(producer: producer, mapper: rowMapper(for: preparedSource))
@@ -364,21 +365,19 @@ public final class OutboxConnector: Sendable {
         let replication: ReplicationStream
         var decoder: PgOutputDecoder
         var mapper: RowMapper
-        /// What Debezium's message records say of the transaction around them.
+        /// The transaction being received (its xid and commit time on the server, Unix microseconds, 0 when
+        /// unknown; kept after its Commit) and the last commit LSN: for event timing and Debezium's messages.
         var transaction = DebeziumOutboxMapper.TransactionContext(transactionID: nil, commitTime: 0, lastCommitLSN: nil)
-        /// Table and column names by relation id, to describe a row that cannot be mapped.
-        var relationColumns: [UInt32: (table: QualifiedTableName, columns: [String])] = [:]
+        /// What each Relation message said, by relation id: to describe a row that cannot be mapped, and to
+        /// tell a TRUNCATE of the outbox from others.
+        var relations: [UInt32: (table: QualifiedTableName, columns: [String], isOutbox: Bool)] = [:]
         /// A stop was asked for while a transaction was being read, and it is being read to its end.
         var finishingBeforeStop = false
-        /// The relation ids of the outbox tables, as their Relation messages said.
-        var outboxRelations: Set<UInt32> = []
         /// The ordinary connection the heartbeat statement runs on, opened at the first beat.
         var heartbeatConnection: PostgresConnection?
         var lastHeartbeat = ContinuousClock.now
         /// The ticket of the transaction being received.
         var ticket: CheckpointTracker.Ticket?
-        /// Its commit time on the server, Unix microseconds (0 when unknown).
-        var commitTime: Int64 = 0
         /// The WAL position of the message being handled, for error messages.
         var position = LSN.zero
         var lastStatus = ContinuousClock.now
@@ -479,14 +478,14 @@ public final class OutboxConnector: Sendable {
             switch message {
             case .begin(let begin):
                 let commitTime = begin.commitTimestamp.unixEpochMicroseconds ?? 0
-                self.commitTime = commitTime
                 transaction.transactionID = begin.transactionID
                 transaction.commitTime = commitTime
                 ticket = connector.state.withLock { $0.tracker.beginTransaction(commitTime: commitTime) }
             case .relation(let relation):
-                relationColumns[relation.relationID] = (QualifiedTableName(schema: relation.namespace, name: relation.name), relation.columns.map(\.name))
                 let isOutbox = try mapper.register(relation, at: position)
-                if isOutbox { outboxRelations.insert(relation.relationID) } else { outboxRelations.remove(relation.relationID) }
+                relations[relation.relationID] = (
+                    QualifiedTableName(schema: relation.namespace, name: relation.name), relation.columns.map(\.name), isOutbox
+                )
                 logger.debug("relation described", metadata: [
                     "pg.relation": "\(relation.namespace).\(relation.name)", "pg.relation_id": "\(relation.relationID)",
                     "cdc.is_outbox": "\(isOutbox)",
@@ -499,8 +498,8 @@ public final class OutboxConnector: Sendable {
                 } catch {
                     connector.state.withLock { $0.tracker.eventProduced(in: ticket) }
                     try connector.poisonedRow(
-                        error, insert: insert, table: relationColumns[insert.relationID]?.table,
-                        columnNames: relationColumns[insert.relationID]?.columns, lsn: position, ticket: ticket,
+                        error, insert: insert, table: relations[insert.relationID]?.table,
+                        columnNames: relations[insert.relationID]?.columns, lsn: position, ticket: ticket,
                         producer: producer
                     ) { () throws(StreamingError) in try keepServerInformed() }
                     return
@@ -520,7 +519,7 @@ public final class OutboxConnector: Sendable {
                 transaction.lastCommitLSN = commit.commitLSN
             case .message(let message):
                 try handle(message)
-            case .truncate(let truncate) where !outboxRelations.isDisjoint(with: truncate.relationIDs):
+            case .truncate(let truncate) where truncate.relationIDs.contains(where: { relations[$0]?.isOutbox == true }):
                 // Emptying the outbox publishes nothing (Debezium publishes nothing for it either), but say so.
                 logger.info("TRUNCATE of the outbox table ignored", metadata: ["cdc.lsn": "\(position)"])
             default:
@@ -585,8 +584,8 @@ public final class OutboxConnector: Sendable {
             try connector.produce(event, ticket: ticket, producer: producer, lsn: position) { () throws(StreamingError) in
                 try keepServerInformed()
             }
-            if let observer = connector.timingObserver, commitTime != 0 {
-                observer.produced(commitTime, UnixTime.nowMicroseconds())
+            if let observer = connector.timingObserver, transaction.commitTime != 0 {
+                observer.produced(transaction.commitTime, UnixTime.nowMicroseconds())
             }
             logger.trace("produced", metadata: ["event.id": "\(event.eventIDText)", "kafka.topic": "\(event.topic)", "cdc.lsn": "\(position)"])
         }
