@@ -6,11 +6,10 @@ import WALReader
 
 /// `--debezium-config FILE`: the connector configuration a Debezium deployment's own file describes.
 ///
-/// What outbox-cdc reproduces so far: the PostgreSQL connection, slot, publication and outbox table; the
-/// Outbox Event Router's column settings with its default routing; StringConverter, JsonConverter (with
-/// or without schemas), ByteArrayConverter and BinaryDataConverter for key and value; the
-/// `__debezium.context.*` headers; the producer settings. A setting it does not reproduce yet is refused
-/// with an error naming its key, never silently changed.
+/// The PostgreSQL connection, slot, publication and outbox tables; every Outbox Event Router setting; the
+/// key and value converters (Kafka Connect's, or Debezium Server's formats and header format); the
+/// `__debezium.context.*` headers; snapshot, heartbeat and slot settings; the producer settings. A setting
+/// outbox-cdc does not reproduce is refused with an error naming its key, never silently changed.
 struct DebeziumRunConfiguration {
     var configuration: ConnectorConfiguration
     /// One line each, for the log at start (unknown keys, settings with no effect here).
@@ -41,7 +40,7 @@ struct DebeziumRunConfiguration {
             warnings.append("producer settings with no librdkafka equivalent, ignored: \(producer.unmappedKeys.joined(separator: ", "))")
         }
         let router = settings.eventRouter
-        try Self.refuseUnsupported(router, file: file)
+        try Self.refuseUnsupported(settings, file: file)
 
         guard let brokers = brokersFlag ?? file.brokers else {
             throw UsageError("--brokers is required: \(path) names no bootstrap servers (producer.override.bootstrap.servers or debezium.sink.kafka.producer.bootstrap.servers)")
@@ -54,7 +53,6 @@ struct DebeziumRunConfiguration {
         }
         kafkaProperties.merge(kafkaOverrides) { _, override in override }
 
-        try Self.refuseUnsupported(settings.replication, database: settings.database, file: file)
         configuration = ConnectorConfiguration(
             database: try Self.connectionSettings(settings.database),
             brokers: brokers,
@@ -89,35 +87,28 @@ struct DebeziumRunConfiguration {
         self.warnings = warnings
     }
 
-    /// Connector settings whose effect outbox-cdc does not reproduce: refused by key.
-    private static func refuseUnsupported(_ replication: ReplicationSettings, database: DatabaseSettings, file: DebeziumConfigFile) throws {
-        var unsupported: [String] = []
-        // Debezium would then publish nothing from the outbox: surely not what is meant.
-        if replication.skippedOperations.contains(.create) { unsupported.append("skipped.operations") }
-        if database.initialStatements != nil { unsupported.append("database.initial.statements") }
-        guard unsupported.isEmpty else {
-            let keys = unsupported.map { file.fileKey(forConnectorKey: $0) }
-            throw UsageError("outbox-cdc does not reproduce \(keys.joined(separator: ", ")) yet; remove \(keys.count == 1 ? "it" : "them") or keep Debezium for this connector")
-        }
-    }
-
-    /// Router settings whose effect outbox-cdc does not reproduce: refused by key rather than ignored,
-    /// because ignoring them would change the records consumers get.
-    private static func refuseUnsupported(_ router: EventRouterSettings, file: DebeziumConfigFile) throws {
-        var unsupported: [String] = []
-        // outbox-cdc's publication carries inserts only, so it never sees the update that would stop Debezium.
-        if router.invalidOperationBehavior == .fatal { unsupported.append("table.op.invalid.behavior") }
-        if router.predicate != nil { unsupported.append("predicate") }
+    /// Settings whose effect outbox-cdc does not reproduce: refused by key rather than ignored, because
+    /// ignoring them would change the records consumers get.
+    private static func refuseUnsupported(_ settings: DebeziumSettings, file: DebeziumConfigFile) throws {
+        let router = settings.eventRouter
+        let routerPrefix = "transforms.\(router.alias)."
         // The routing and value settings are checked now, before anything connects: Debezium would find
-        // most of these only at the first row.
+        // most of these only at the first row. The errors begin with the router key they are about.
         do {
             _ = try OutboxTopicRouter(settings: router)
             _ = try OutboxValueBuilder(settings: router)
         } catch {
-            throw UsageError("\(file.fileKey(forConnectorKey: "transforms.\(router.alias).x").dropLast(1))\(error)")
+            throw UsageError("\(file.fileKey(forConnectorKey: routerPrefix))\(error)")
         }
+        var unsupported: [String] = []
+        // outbox-cdc's publication carries inserts only, so it never sees the update that would stop Debezium.
+        if router.invalidOperationBehavior == .fatal { unsupported.append(routerPrefix + "table.op.invalid.behavior") }
+        if router.predicate != nil { unsupported.append(routerPrefix + "predicate") }
+        // Debezium would then publish nothing from the outbox: surely not what is meant.
+        if settings.replication.skippedOperations.contains(.create) { unsupported.append("skipped.operations") }
+        if settings.database.initialStatements != nil { unsupported.append("database.initial.statements") }
         guard unsupported.isEmpty else {
-            let keys = unsupported.map { file.fileKey(forConnectorKey: "transforms.\(router.alias).\($0)") }
+            let keys = unsupported.map { file.fileKey(forConnectorKey: $0) }
             throw UsageError("outbox-cdc does not reproduce \(keys.joined(separator: ", ")) yet; remove \(keys.count == 1 ? "it" : "them") or keep Debezium for this connector")
         }
     }
