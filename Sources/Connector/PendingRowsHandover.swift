@@ -88,6 +88,8 @@ extension OutboxConnector {
             let (stop, fatal) = state.withLock { ($0.stopRequested, $0.fatalError) }
             if let fatal { throw StreamingError(fatal) }
             if stop { throw StreamingError.stopped }
+            // Rows Kafka refused complete the snapshot's transaction only once their dead letters are sent.
+            try sendPendingDeadLetters(producer: producer) {}
         }
         if let fatal = state.withLock({ $0.fatalError }) { throw StreamingError(fatal) }
         do {

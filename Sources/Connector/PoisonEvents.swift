@@ -138,15 +138,19 @@ extension OutboxConnector {
     /// Sends what the delivery-report thread queued: records Kafka refused, to the dead-letter topic.
     func sendPendingDeadLetters(producer: KafkaProducer, whileWaiting: () throws(StreamingError) -> Void) throws(StreamingError) {
         guard case .deadLetter(let topic) = configuration.onError else { return }
-        let letters = state.withLock { shared in
-            defer { shared.deadLetters.removeAll() }
-            return shared.deadLetters
+        // The report names no row: the position a dead letter says is the end of the event's transaction, so
+        // a letter waits until that transaction's Commit has been read (until then it is not confirmed anyway).
+        let ready = state.withLock { shared in
+            var ready: [(PendingDeadLetter, LSN)] = []
+            shared.deadLetters.removeAll { letter in
+                guard let lsn = shared.tracker.endLSN(of: letter.ticket) else { return false }
+                ready.append((letter, lsn))
+                return true
+            }
+            return ready
         }
-        for letter in letters {
+        for (letter, lsn) in ready {
             var content = letter.content
-            // The report names no row: the position said is the end of the event's transaction (its commit
-            // is seen before Kafka can refuse any of its records, except in a transaction still arriving).
-            let lsn = state.withLock { $0.tracker.endLSN(of: letter.ticket) }
             content.headers += DeadLetterHeaders.make(
                 reason: letter.reason, eventID: letter.eventID, lsn: lsn, topic: letter.originalTopic, table: nil
             )
