@@ -25,9 +25,10 @@ public final class PostgresConnection {
         _ settings: ConnectionSettings, replication: Bool = false
     ) throws(PostgresError) -> PostgresConnection {
         // The user's string goes in as `dbname` with expand_dbname set, so libpq parses it and the
-        // keywords after it override: replication mode, our application name.
-        var keywords = ["dbname", "application_name"]
-        var values = [settings.connectionString, settings.applicationName]
+        // keywords after it override: replication mode, our application name, and UTF-8, in which the
+        // server then sends all text (pgoutput's columns and names included) whatever the database's encoding.
+        var keywords = ["dbname", "application_name", "client_encoding"]
+        var values = [settings.connectionString, settings.applicationName, "UTF8"]
         if replication {
             keywords.append("replication")
             values.append("database")

@@ -41,12 +41,17 @@ final class TestDatabase: @unchecked Sendable {
     /// A suffix unique to this test, for slot, publication and aggregate type names.
     let suffix: String
 
-    init(outboxPayloadType: String = "jsonb") throws {
+    /// `encoding`: the database's, other than the cluster's default (UTF8), e.g. LATIN1 (with the C locale).
+    init(outboxPayloadType: String = "jsonb", encoding: String? = nil) throws {
         suffix = String(UInt64.random(in: 0 ... .max), radix: 36)
         name = "e2e_\(suffix)"
         let admin = try PostgresConnection.connect(ConnectionSettings(TestStack.databaseURL()))
         defer { admin.close() }
-        try admin.query("CREATE DATABASE \(name)")
+        if let encoding {
+            try admin.query("CREATE DATABASE \(name) ENCODING '\(encoding)' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0")
+        } else {
+            try admin.query("CREATE DATABASE \(name)")
+        }
         url = Self.replacingDatabase(in: try TestStack.databaseURL(), with: name)
         try sql("""
             CREATE TABLE outbox (
