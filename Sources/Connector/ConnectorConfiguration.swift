@@ -49,6 +49,11 @@ public struct ConnectorConfiguration: Sendable {
     public var heartbeat: Heartbeat?
     /// A slot that was dropped or invalidated: stop (the default) or create it anew.
     public var onSlotLost = SlotLostPolicy.fail
+    /// Create (or turn) the slot into a failover slot on PostgreSQL 17 and later, so that a standby with
+    /// `sync_replication_slots = on` carries it through a promotion.
+    public var failoverSlot = true
+    /// How often, while streaming, to ask whether the outbox tables still exist and are still published.
+    public var tablesCheckInterval = Duration.seconds(5)
     /// outbox-cdc's own records, or Debezium's.
     public var recordFormat: RecordFormat
 

@@ -170,6 +170,7 @@ public final class OutboxConnector: Sendable {
         )
         source.slotKnownToExist = state.withLock { $0.slotSeen }
         source.onSlotLost = configuration.onSlotLost
+        source.failoverSlot = configuration.failoverSlot
         let connection: PostgresConnection
         let preparedSource: PreparedSource
         let prepared: PreparedSlot
@@ -208,6 +209,7 @@ public final class OutboxConnector: Sendable {
         } else if prepared.slotCreated {
             logger.info("created replication slot", metadata: ["cdc.slot": "\(configuration.slot)", "cdc.lsn": "\(prepared.confirmedFlush)"])
         }
+        logSlotState(prepared.slotState)
         let start = state.withLock { shared in
             // After a reconnect the tracker may be ahead of what the server has heard.
             _ = shared.tracker.serverSent(upTo: prepared.confirmedFlush)
@@ -239,9 +241,12 @@ public final class OutboxConnector: Sendable {
         var session = StreamingSession(
             connector: self, producer: producer, replication: replication,
             decoder: PgOutputDecoder(protocolVersion: protocolVersion),
-            mapper: try rowMapper(for: preparedSource)
+            mapper: try rowMapper(for: preparedSource), source: source
         )
-        defer { replication.finish() }
+        defer {
+            session.tablesWatch.close()
+            replication.finish()
+        }
         do {
             try session.run()
         } catch {
@@ -266,6 +271,24 @@ public final class OutboxConnector: Sendable {
         if configuration.dropSlotOnStop {
             replication.finish()
             dropSlot()
+        }
+    }
+
+    /// The slot's health at each start: how much WAL it pins and whether it is near invalidation.
+    private func logSlotState(_ slot: SlotState) {
+        if slot.madeFailover {
+            logger.info("made the replication slot a failover slot, so that a standby with sync_replication_slots = on carries it", metadata: ["cdc.slot": "\(configuration.slot)"])
+        }
+        var metadata: Logger.Metadata = [
+            "cdc.slot": "\(configuration.slot)", "pg.slot.wal_status": "\(slot.walStatus)",
+            "pg.slot.retained_wal_bytes": "\(slot.retainedBytes.map { "\($0)" } ?? "unknown")",
+        ]
+        if let failover = slot.failover { metadata["pg.slot.failover"] = "\(failover)" }
+        if slot.walStatus == "unreserved" {
+            // One more checkpoint may invalidate it: the operator should hear this at once.
+            logger.warning("the replication slot is past max_slot_wal_keep_size and may be invalidated at the next checkpoint", metadata: metadata)
+        } else {
+            logger.info("replication slot", metadata: metadata)
         }
     }
 
@@ -376,6 +399,7 @@ public final class OutboxConnector: Sendable {
         /// The ordinary connection the heartbeat statement runs on, opened at the first beat.
         var heartbeatConnection: PostgresConnection?
         var lastHeartbeat = ContinuousClock.now
+        var tablesWatch: PublishedTablesWatch
         /// The ticket of the transaction being received.
         var ticket: CheckpointTracker.Ticket?
         /// The WAL position of the message being handled, for error messages.
@@ -386,8 +410,11 @@ public final class OutboxConnector: Sendable {
         var logger: Logger { connector.logger }
 
         init(connector: OutboxConnector, producer: KafkaProducer, replication: ReplicationStream,
-             decoder: PgOutputDecoder, mapper: RowMapper) {
+             decoder: PgOutputDecoder, mapper: RowMapper, source: ReplicationSource) {
             self.connector = connector
+            self.tablesWatch = PublishedTablesWatch(
+                source: source, database: connector.configuration.database, interval: connector.configuration.tablesCheckInterval
+            )
             self.producer = producer
             self.replication = replication
             self.decoder = decoder
@@ -414,6 +441,11 @@ public final class OutboxConnector: Sendable {
                     try connector.sendPendingDeadLetters(producer: producer) { () throws(StreamingError) in try keepServerInformed() }
                 }
                 beatIfDue()
+                do {
+                    try tablesWatch.checkIfDue(logger: logger)
+                } catch {
+                    throw StreamingError(error)
+                }
                 var untilStatus = interval - lastStatus.duration(to: .now)
                 if let heartbeat = connector.configuration.heartbeat {
                     untilStatus = min(untilStatus, heartbeat.interval - lastHeartbeat.duration(to: .now))

@@ -44,6 +44,10 @@ public struct ReplicationSource: Sendable {
     public var slotKnownToExist = false
     /// What to do with a slot that was lost: dropped, or invalidated (`wal_status = lost`).
     public var onSlotLost = SlotLostPolicy.fail
+    /// Make the slot a failover slot (PostgreSQL 17 and later), which a physical standby with
+    /// `sync_replication_slots = on` keeps in step, so that streaming resumes there after a promotion.
+    /// Older servers have no such slots: the setting is then ignored.
+    public var failoverSlot = true
 
     public init(
         slot: String, publication: String, table: QualifiedTableName, additionalTables: [QualifiedTableName] = [],
@@ -87,6 +91,9 @@ public enum ReplicationSetupError: Error, Sendable, CustomStringConvertible {
     case slotActive(slot: String, pid: Int?)
     /// The slot this process streamed from is gone (dropped), or invalidated (`wal_status = lost`).
     case slotLost(slot: String, reason: String, confirmed: LSN?)
+    /// Found while streaming: pgoutput's stream carries no DDL, so these tables would just fall silent.
+    case tableDroppedWhileStreaming(QualifiedTableName, database: String)
+    case tableUnpublishedWhileStreaming(publication: String, table: QualifiedTableName)
 
     public var description: String {
         switch self {
@@ -114,6 +121,10 @@ public enum ReplicationSetupError: Error, Sendable, CustomStringConvertible {
             return "the replication slot '\(slot)' belongs to database '\(database)': connect to that database or name another slot with --slot"
         case .slotActive(let slot, let pid):
             return "the replication slot '\(slot)' is in use by another process\(pid.map { " (pid \($0))" } ?? "")"
+        case .tableDroppedWhileStreaming(let table, let database):
+            return "the outbox table \(table) was dropped from database '\(database)' while outbox-cdc was streaming: create it again (with its publication) before starting outbox-cdc, or name another with --table"
+        case .tableUnpublishedWhileStreaming(let publication, let table):
+            return "the outbox table \(table) was removed from the publication '\(publication)' while outbox-cdc was streaming: rows inserted since are not sent. ALTER PUBLICATION \(publication) ADD TABLE \(table), then republish the rows inserted meanwhile (--publish-pending with a new slot, or by hand)"
         case .slotLost(let slot, let reason, let confirmed):
             return "the replication slot '\(slot)' was lost (\(reason)): events committed after \(confirmed.map { "its confirmed position \($0)" } ?? "its last confirmed position") may not have been published and can no longer be read from the WAL. Republish them from the outbox table if its rows are kept (e.g. --publish-pending with a --pending-condition on their time), then start with --on-slot-lost recreate to create the slot anew"
         }
@@ -132,6 +143,19 @@ public struct PreparedSlot: Sendable {
     public var serverWALPosition: LSN
     /// The slot was lost and, as `onSlotLost = .recreate` allows, created anew: a gap is possible.
     public var recreatedAfterLoss: SlotLoss?
+    public var slotState: SlotState
+}
+
+/// What `pg_replication_slots` says about the slot's health, for the log line at start.
+public struct SlotState: Sendable {
+    /// `reserved`, `extended`, `unreserved` (at risk of invalidation) or `lost`.
+    public var walStatus: String
+    /// WAL the slot keeps on the server's disk: the server's position minus the slot's restart_lsn.
+    public var retainedBytes: Int64?
+    /// Whether it is a failover slot; nil before PostgreSQL 17, which has none.
+    public var failover: Bool?
+    /// outbox-cdc turned an existing slot into a failover slot.
+    public var madeFailover = false
 }
 
 /// A lost slot that was created anew.
@@ -234,8 +258,13 @@ extension PostgresConnection {
         var slotCreated = false
         var confirmedFlush = LSN.zero
         var loss: SlotLoss?
+        var slotState = SlotState(walStatus: "unknown", retainedBytes: nil, failover: nil)
+        // Failover slots came with PostgreSQL 17; older servers have no such column.
+        let hasFailoverSlots = serverVersionNumber >= 170_000
         let slotQuery = """
-            SELECT plugin, slot_type, database, active_pid, confirmed_flush_lsn, wal_status
+            SELECT plugin, slot_type, database, active_pid, confirmed_flush_lsn, wal_status,
+                   pg_wal_lsn_diff(CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END,
+                                   restart_lsn) AS retained_bytes\(hasFailoverSlots ? ", failover" : "")
             FROM pg_replication_slots WHERE slot_name = \(try literal(source.slot))
             """
         var slot = try query(slotQuery)
@@ -261,9 +290,11 @@ extension PostgresConnection {
             guard source.createMissing || loss != nil else { throw ReplicationSetupError.slotMissing(source.slot) }
             // NOEXPORT-style creation: the snapshot is not needed; streaming starts at the slot's
             // consistent point. Two instances racing to create it: the loser sees duplicate_object.
-            let created = try query("CREATE_REPLICATION_SLOT \(try identifier(source.slot)) LOGICAL pgoutput (SNAPSHOT 'nothing')")
+            let failover = hasFailoverSlots && source.failoverSlot ? ", FAILOVER true" : ""
+            let created = try query("CREATE_REPLICATION_SLOT \(try identifier(source.slot)) LOGICAL pgoutput (SNAPSHOT 'nothing'\(failover))")
             slotCreated = true
             confirmedFlush = created[0, "consistent_point"].flatMap(LSN.init) ?? .zero
+            slotState = SlotState(walStatus: "reserved", retainedBytes: 0, failover: hasFailoverSlots ? source.failoverSlot : nil)
         } else {
             if slot[0, "slot_type"] != "logical" { throw ReplicationSetupError.slotNotLogical(source.slot) }
             if let plugin = slot[0, "plugin"], plugin != "pgoutput" {
@@ -276,6 +307,18 @@ extension PostgresConnection {
                 throw ReplicationSetupError.slotActive(slot: source.slot, pid: Int(pid))
             }
             confirmedFlush = slot[0, "confirmed_flush_lsn"].flatMap(LSN.init) ?? .zero
+            var failover = hasFailoverSlots ? slot[0, "failover"] == "t" : nil
+            if failover == false, source.failoverSlot {
+                // A slot made by someone else (Debezium's, or a copy: copies are never failover slots).
+                try query("ALTER_REPLICATION_SLOT \(try identifier(source.slot)) (FAILOVER true)")
+                failover = true
+                slotState.madeFailover = true
+            }
+            slotState = SlotState(
+                walStatus: slot[0, "wal_status"] ?? "unknown",
+                retainedBytes: slot[0, "retained_bytes"].flatMap { Int64($0) }, failover: failover,
+                madeFailover: slotState.madeFailover
+            )
         }
         return PreparedSlot(
             confirmedFlush: confirmedFlush,
@@ -284,8 +327,33 @@ extension PostgresConnection {
             systemIdentifier: system[0, "systemid"] ?? "",
             timeline: system[0, "timeline"].flatMap { Int($0) } ?? 0,
             serverWALPosition: system[0, "xlogpos"].flatMap(LSN.init) ?? .zero,
-            recreatedAfterLoss: loss
+            recreatedAfterLoss: loss,
+            slotState: slotState
         )
+    }
+
+    /// While streaming: the outbox tables still exist and the publication still publishes them. DDL is not
+    /// part of pgoutput's stream, so a dropped or unpublished table would otherwise just fall silent.
+    public func checkStillPublished(_ source: ReplicationSource) throws(ReplicationStartError) {
+        do {
+            let publicationLiteral = try literal(source.publication)
+            for table in source.tables {
+                let state = try query("""
+                    SELECT current_database() AS database,
+                           to_regclass(\(try literal("\(try identifier(table.schema)).\(try identifier(table.name))"))) IS NOT NULL AS present,
+                           EXISTS (SELECT 1 FROM pg_publication_tables WHERE pubname = \(publicationLiteral)
+                                   AND schemaname = \(try literal(table.schema)) AND tablename = \(try literal(table.name))) AS published
+                    """)
+                guard state[0, "present"] == "t" else {
+                    throw ReplicationSetupError.tableDroppedWhileStreaming(table, database: state[0, "database"] ?? "")
+                }
+                guard state[0, "published"] == "t" else {
+                    throw ReplicationSetupError.tableUnpublishedWhileStreaming(publication: source.publication, table: table)
+                }
+            }
+        } catch {
+            throw ReplicationStartError(error)
+        }
     }
 
     /// For the table-less outbox: any publication will do; a missing one is created with no tables.

@@ -79,6 +79,8 @@ struct DebeziumRunConfiguration {
         configuration.extraPluginOptions = settings.replication.streamParameters.map { ($0.name, $0.value) }
         configuration.additionalTables = Array(tables.dropFirst())
         configuration.dropSlotOnStop = settings.replication.dropSlotOnStop
+        // Unset, outbox-cdc's default holds: a failover slot where the server has them.
+        if let failover = settings.replication.slotFailover { configuration.failoverSlot = failover }
         // Debezium with the Event Router runs the action query once an interval and publishes no heartbeat
         // record (golden case heartbeat-action-query); without an action query a heartbeat shows nowhere.
         if settings.replication.heartbeatInterval > .zero, let query = settings.replication.heartbeatActionQuery {

@@ -67,6 +67,9 @@ struct RunCommand: AsyncParsableCommand {
         valueName: "policy"))
     var onSlotLost: String?
 
+    @Flag(name: .customLong("no-failover-slot"), help: "Do not make the slot a failover slot (PostgreSQL 17 and later make one by default, so that a standby with sync_replication_slots = on carries it through a promotion). [env: OUTBOX_CDC_NO_FAILOVER_SLOT]")
+    var noFailoverSlot = false
+
     @Option(name: .customLong("heartbeat-interval-ms"), help: ArgumentHelp(
         "Write a non-transactional logical decoding message (prefix outbox-cdc.heartbeat, never published) at this interval, so that the slot moves on in a database where nothing else writes; 0 for none. [env: OUTBOX_CDC_HEARTBEAT_INTERVAL_MS] (default: 0)"))
     var heartbeatIntervalMilliseconds: Int?
@@ -97,11 +100,13 @@ struct RunCommand: AsyncParsableCommand {
                 var settings = debezium.configuration
                 settings.onError = try errorPolicy(environment)
                 settings.onSlotLost = try slotLostPolicy(environment)
+                if try noFailoverSlot(environment) { settings.failoverSlot = false }
                 configuration = settings
             } else {
                 var settings = try connectorConfiguration(environment)
                 settings.onError = try errorPolicy(environment)
                 settings.onSlotLost = try slotLostPolicy(environment)
+                settings.failoverSlot = try !noFailoverSlot(environment)
                 let heartbeat = try integer(heartbeatIntervalMilliseconds, "OUTBOX_CDC_HEARTBEAT_INTERVAL_MS", "--heartbeat-interval-ms", environment, range: 0...86_400_000) ?? 0
                 if heartbeat > 0 { settings.heartbeat = .walMessage(every: .milliseconds(heartbeat)) }
                 configuration = settings
@@ -192,6 +197,11 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     /// `--on-slot-lost`.
+    /// `--no-failover-slot`.
+    func noFailoverSlot(_ environment: Environment) throws -> Bool {
+        try noFailoverSlot || (environment.bool("OUTBOX_CDC_NO_FAILOVER_SLOT") ?? false)
+    }
+
     func slotLostPolicy(_ environment: Environment) throws -> SlotLostPolicy {
         let text = environment.resolve(onSlotLost, "OUTBOX_CDC_ON_SLOT_LOST") ?? "fail"
         guard let policy = SlotLostPolicy(rawValue: text) else {

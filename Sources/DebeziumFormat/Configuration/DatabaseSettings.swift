@@ -115,6 +115,8 @@ public struct ReplicationSettings: Sendable, Equatable {
     public var streamParameters: [StreamParameter] = []
     /// `slot.drop.on.stop`.
     public var dropSlotOnStop = false
+    /// `slot.failover`, when the file sets it (Debezium's default is false; outbox-cdc's is true).
+    public var slotFailover: Bool?
     /// `status.update.interval.ms`: how often the confirmed position is reported to the server.
     public var statusUpdateInterval = Duration.milliseconds(10_000)
     /// `heartbeat.interval.ms`; zero disables heartbeats.
@@ -160,6 +162,9 @@ public struct ReplicationSettings: Sendable, Equatable {
             settings.streamParameters = try parseStreamParameters(parameters, key: reader.fileKey("slot.stream.params"))
         }
         settings.dropSlotOnStop = try reader.bool("slot.drop.on.stop", default: settings.dropSlotOnStop)
+        if reader.string("slot.failover") != nil {
+            settings.slotFailover = try reader.bool("slot.failover", default: false)
+        }
         settings.statusUpdateInterval = .milliseconds(try reader.integer(
             "status.update.interval.ms", default: 10_000, range: 1...Int(Int32.max),
             expected: "a positive number of milliseconds"))
