@@ -52,6 +52,9 @@ public struct ConnectorConfiguration: Sendable {
     /// Create (or turn) the slot into a failover slot on PostgreSQL 17 and later, so that a standby with
     /// `sync_replication_slots = on` carries it through a promotion.
     public var failoverSlot = true
+    /// Ask the server to stream large transactions before they commit (pgoutput `streaming`); outbox-cdc
+    /// holds their changes until the commit. Off: the server spills them to disk and sends them at commit.
+    public var streamInProgress = false
     /// How often, while streaming, to ask whether the outbox tables still exist and are still published.
     public var tablesCheckInterval = Duration.seconds(5)
     /// outbox-cdc's own records, or Debezium's.

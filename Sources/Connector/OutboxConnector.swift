@@ -218,6 +218,9 @@ public final class OutboxConnector: Sendable {
         let protocolVersion = configuration.protocolVersion
             ?? Self.highestProtocolVersion(serverVersion: connection.serverVersionNumber)
 
+        // In-progress transactions (protocol 2+): `parallel` from protocol 4 on, for Stream Abort's LSN and time.
+        let streaming = configuration.streamInProgress && protocolVersion >= 2 ? (protocolVersion >= 4 ? "parallel" : "on") : "off"
+        let streamingOption = streaming == "off" ? [] : [("streaming", streaming)]
         let replication: ReplicationStream
         do {
             replication = try ReplicationStream.start(
@@ -226,7 +229,7 @@ public final class OutboxConnector: Sendable {
                     ("proto_version", "\(protocolVersion)"),
                     ("publication_names", try connection.identifier(configuration.publication)),
                     ("messages", "true"),
-                ] + configuration.extraPluginOptions.filter { !Self.ownPluginOptions.contains($0.name) },
+                ] + streamingOption + configuration.extraPluginOptions.filter { !Self.ownPluginOptions.contains($0.name) },
                 wakeup: wakeup
             )
         } catch {
@@ -235,6 +238,7 @@ public final class OutboxConnector: Sendable {
         logger.info("streaming", metadata: [
             "cdc.slot": "\(configuration.slot)", "cdc.lsn": "\(start)", "pg.version": "\(connection.serverVersionNumber)",
             "pg.system_id": "\(prepared.systemIdentifier)", "pgoutput.protocol_version": "\(protocolVersion)",
+            "pgoutput.streaming": "\(streaming)",
         ])
         onStreaming()
 
@@ -400,6 +404,8 @@ public final class OutboxConnector: Sendable {
         var heartbeatConnection: PostgresConnection?
         var lastHeartbeat = ContinuousClock.now
         var tablesWatch: PublishedTablesWatch
+        /// With `--stream-in-progress`: transactions streamed before their commit, held until it.
+        var streamed = StreamedTransactions()
         /// The ticket of the transaction being received.
         var ticket: CheckpointTracker.Ticket?
         /// The WAL position of the message being handled, for error messages.
@@ -492,7 +498,10 @@ public final class OutboxConnector: Sendable {
             }
             switch message {
             case .primaryKeepalive(let keepalive):
-                connector.state.withLock { _ = $0.tracker.serverSent(upTo: keepalive.walEnd) }
+                // A streamed transaction still open is in flight too: its WAL end is not confirmed past it.
+                if streamed.isEmpty {
+                    connector.state.withLock { _ = $0.tracker.serverSent(upTo: keepalive.walEnd) }
+                }
                 if keepalive.replyRequested { try sendStatus() }
             case .xLogData(let data):
                 position = data.walStart
@@ -507,6 +516,29 @@ public final class OutboxConnector: Sendable {
             } catch {
                 throw StreamingError(.decoding(error, lsn: position))
             }
+            if streamed.take(message, at: position) { return }
+            if case .streamCommit(let commit) = message {
+                try replay(commit)
+            } else {
+                try handle(decoded: message)
+            }
+        }
+
+        /// A streamed transaction committed: its held changes, handled as one ordinary transaction.
+        private mutating func replay(_ commit: PgOutputMessage.StreamCommit) throws(StreamingError) {
+            let changes = streamed.commit(commit)
+            logger.debug("streamed transaction committed", metadata: [
+                "pg.xid": "\(commit.transactionID)", "cdc.changes": "\(changes.count)", "cdc.lsn": "\(commit.commitLSN)",
+            ])
+            try handle(decoded: .begin(.init(finalLSN: commit.commitLSN, commitTimestamp: commit.commitTimestamp, transactionID: commit.transactionID)))
+            for change in changes {
+                position = change.position
+                try handle(decoded: change.message)
+            }
+            try handle(decoded: .commit(.init(flags: 0, commitLSN: commit.commitLSN, endLSN: commit.endLSN, commitTimestamp: commit.commitTimestamp)))
+        }
+
+        private mutating func handle(decoded message: PgOutputMessage) throws(StreamingError) {
             switch message {
             case .begin(let begin):
                 let commitTime = begin.commitTimestamp.unixEpochMicroseconds ?? 0

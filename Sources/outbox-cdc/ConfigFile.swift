@@ -21,7 +21,7 @@ struct ConfigFile {
         "db": "OUTBOX_CDC_DB", "brokers": "OUTBOX_CDC_BROKERS", "debezium-config": "OUTBOX_CDC_DEBEZIUM_CONFIG",
         "slot": "OUTBOX_CDC_SLOT", "publication": "OUTBOX_CDC_PUBLICATION", "table": "OUTBOX_CDC_TABLE",
         "message-prefix": "OUTBOX_CDC_MESSAGE_PREFIX", "no-create": "OUTBOX_CDC_NO_CREATE",
-        "no-failover-slot": "OUTBOX_CDC_NO_FAILOVER_SLOT",
+        "no-failover-slot": "OUTBOX_CDC_NO_FAILOVER_SLOT", "stream-in-progress": "OUTBOX_CDC_STREAM_IN_PROGRESS",
         "status-interval-ms": "OUTBOX_CDC_STATUS_INTERVAL_MS", "shutdown-timeout-s": "OUTBOX_CDC_SHUTDOWN_TIMEOUT_S",
         "protocol-version": "OUTBOX_CDC_PROTOCOL_VERSION", "log-level": "OUTBOX_CDC_LOG_LEVEL",
         "log-format": "OUTBOX_CDC_LOG_FORMAT", "table-format": "OUTBOX_CDC_TABLE_FORMAT",

@@ -80,6 +80,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("shutdown-timeout-s"), help: "How long a stop waits for Kafka acknowledgements, in seconds. [env: OUTBOX_CDC_SHUTDOWN_TIMEOUT_S] (default: 30)")
     var shutdownTimeoutSeconds: Int?
 
+    @Flag(name: .customLong("stream-in-progress"), help: "Let the server stream large transactions before they commit (pgoutput streaming; protocol 2 and later). outbox-cdc holds their events in memory until the commit and drops those of aborted ones. Off, the server spills them to its disk instead and memory stays bounded. [env: OUTBOX_CDC_STREAM_IN_PROGRESS]")
+    var streamInProgress = false
+
     @Option(name: .customLong("protocol-version"), help: "pgoutput protocol version 1-4; default: the highest the server speaks. [env: OUTBOX_CDC_PROTOCOL_VERSION]")
     var protocolVersion: Int?
 
@@ -101,12 +104,14 @@ struct RunCommand: AsyncParsableCommand {
                 settings.onError = try errorPolicy(environment)
                 settings.onSlotLost = try slotLostPolicy(environment)
                 if try noFailoverSlot(environment) { settings.failoverSlot = false }
+                settings.streamInProgress = try streamInProgress(environment, protocolVersion: settings.protocolVersion)
                 configuration = settings
             } else {
                 var settings = try connectorConfiguration(environment)
                 settings.onError = try errorPolicy(environment)
                 settings.onSlotLost = try slotLostPolicy(environment)
                 settings.failoverSlot = try !noFailoverSlot(environment)
+                settings.streamInProgress = try streamInProgress(environment, protocolVersion: settings.protocolVersion)
                 let heartbeat = try integer(heartbeatIntervalMilliseconds, "OUTBOX_CDC_HEARTBEAT_INTERVAL_MS", "--heartbeat-interval-ms", environment, range: 0...86_400_000) ?? 0
                 if heartbeat > 0 { settings.heartbeat = .walMessage(every: .milliseconds(heartbeat)) }
                 configuration = settings
@@ -197,6 +202,15 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     /// `--on-slot-lost`.
+    /// `--stream-in-progress`, which protocol 1 cannot do.
+    func streamInProgress(_ environment: Environment, protocolVersion: Int?) throws -> Bool {
+        let streaming = try streamInProgress || (environment.bool("OUTBOX_CDC_STREAM_IN_PROGRESS") ?? false)
+        if streaming, protocolVersion == 1 {
+            throw UsageError("--stream-in-progress needs pgoutput protocol 2 or later, but --protocol-version is 1")
+        }
+        return streaming
+    }
+
     /// `--no-failover-slot`.
     func noFailoverSlot(_ environment: Environment) throws -> Bool {
         try noFailoverSlot || (environment.bool("OUTBOX_CDC_NO_FAILOVER_SLOT") ?? false)
