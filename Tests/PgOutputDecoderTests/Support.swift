@@ -7,6 +7,14 @@ import Testing
 struct Fixture: CustomTestStringConvertible, Sendable {
     let name: String
     let protocolVersion: Int
+    /// Whether the capture used `streaming = parallel`; it changes the wire format from protocol 4 on only.
+    let parallelStreaming: Bool
+
+    init(name: String, protocolVersion: Int, parallelStreaming: Bool = false) {
+        self.name = name
+        self.protocolVersion = protocolVersion
+        self.parallelStreaming = parallelStreaming
+    }
 
     static let all: [Fixture] = [
         Fixture(name: "proto1_basic", protocolVersion: 1),
@@ -19,6 +27,8 @@ struct Fixture: CustomTestStringConvertible, Sendable {
         Fixture(name: "proto1_binary", protocolVersion: 1),
         Fixture(name: "proto2_streaming", protocolVersion: 2),
         Fixture(name: "proto3_two_phase", protocolVersion: 3),
+        Fixture(name: "proto4_parallel_streaming", protocolVersion: 4, parallelStreaming: true),
+        Fixture(name: "proto4_stream_abort", protocolVersion: 4, parallelStreaming: true),
     ]
 
     var testDescription: String { name }
@@ -39,10 +49,15 @@ struct Fixture: CustomTestStringConvertible, Sendable {
         return messages
     }
 
+    /// A decoder configured as the capture's replication connection was.
+    func makeDecoder() -> PgOutputDecoder {
+        PgOutputDecoder(protocolVersion: protocolVersion, parallelStreaming: parallelStreaming)
+    }
+
     /// Every message decoded in order by one decoder, each paired with the decoder state it was decoded in,
     /// so that other tests can replay a single message in its context.
     func decodeAll() throws -> [DecodedMessage] {
-        var decoder = PgOutputDecoder(protocolVersion: protocolVersion)
+        var decoder = makeDecoder()
         var result: [DecodedMessage] = []
         for (index, bytes) in try messages().enumerated() {
             let before = decoder
