@@ -47,6 +47,29 @@ struct PoisonEventTests {
         #expect(restarted.waitForExit(timeout: .seconds(30)) == 1, "meets it again:\n\(restarted.log)")
     }
 
+    /// A topic the broker will not create (Tansu refuses names Kafka forbids, with INVALID_TOPIC): the error
+    /// names the topic and the event, and the slot does not move past it.
+    @Test func aTopicTheBrokerRefusesStopsOutboxCDCNamingTopicAndEvent() throws {
+        let database = try TestDatabase()
+        defer { database.drop() }
+        let slot = "slot_\(database.suffix)"
+        let connector = try ConnectorProcess(database: database)
+        try database.waitUntilActive(slot: slot)
+        let good = UUID().uuidString.lowercased(), refused = UUID().uuidString.lowercased()
+        try database.sql("INSERT INTO outbox (id, aggregatetype, aggregateid, type, payload) VALUES ('\(good)', 'Fine\(database.suffix)', 'k', 't', '{}')")
+        let beforeRefused = try currentWAL(database)
+        try database.sql("INSERT INTO outbox (id, aggregatetype, aggregateid, type, payload) VALUES ('\(refused)', 'no such/topic \(database.suffix)', 'k', 't', '{}')")
+
+        #expect(connector.waitForExit(timeout: .seconds(60)) == 1, "\(connector.log)")
+        #expect(connector.log.contains("Kafka refused event \(refused) for topic outbox.event.no such/topic \(database.suffix)"), "\(connector.log)")
+        let confirmed = try #require(try database.slot(slot)?.confirmed)
+        #expect(confirmed >= beforeRefused, "the event before it is confirmed")
+        #expect(confirmed < (try currentWAL(database)), "the slot stays before the refused event")
+        let reader = try TopicReader(topics: ["outbox.event.Fine\(database.suffix)"])
+        try reader.read(until: 1, log: connector)
+        #expect(reader.eventIDs == [good])
+    }
+
     @Test func skipLogsAndCountsThePoisonEventAndGoesOn() throws {
         let database = try TestDatabase()
         defer { database.drop() }
