@@ -19,6 +19,10 @@ let package = Package(
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
         // The native configuration file (`--config`, YAML): a real YAML parser rather than a subset of our own.
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        // Metrics: the library records through swift-metrics' API; only the executable picks the backend,
+        // swift-prometheus (which needs only swift-atomics besides), and serves it on --metrics-address.
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.1.0"),
     ],
     targets: [
         // Thin C modules: headers and link flags only. Swift wrappers in WALReader and Connector own every
@@ -54,6 +58,7 @@ let package = Package(
             dependencies: [
                 "WALReader", "PgOutputDecoder", "PostgresLSN", "KafkaClient", "DebeziumFormat",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ],
             swiftSettings: strictSettings
         ),
@@ -76,6 +81,8 @@ let package = Package(
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: strictSettings
         ),

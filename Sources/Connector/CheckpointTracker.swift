@@ -34,6 +34,8 @@ public struct CheckpointTracker: Sendable {
     public private(set) var confirmed: LSN
     /// Events handed to Kafka and not yet acknowledged, across all transactions.
     public private(set) var eventsInFlight = 0
+    /// Transactions confirmed so far (abandoned ones not counted), for the metrics.
+    public private(set) var transactionsConfirmed: UInt64 = 0
 
     public init(confirmed: LSN) {
         self.confirmed = confirmed
@@ -128,6 +130,7 @@ public struct CheckpointTracker: Sendable {
             } else {
                 guard let endLSN = oldest.endLSN, oldest.outstandingEvents == 0 else { break }
                 if endLSN > confirmed { confirmed = endLSN }
+                transactionsConfirmed += 1
             }
             head += 1
             headTicket += 1

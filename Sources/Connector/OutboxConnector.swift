@@ -34,13 +34,32 @@ public final class OutboxConnector: Sendable {
         /// A stop lets the transaction being read finish until then (bounded by the shutdown timeout), so
         /// that none of it is published twice after a restart.
         var finishTransactionBy: ContinuousClock.Instant?
+        /// A replication session streams now (for readiness and the `streaming` gauge).
+        var streaming = false
+        /// The server's WAL end as last heard, minus the confirmed position, at the last status update.
+        var slotLagBytes: UInt64 = 0
+        /// The last moment Kafka made progress: an acknowledgement, or nothing being in flight.
+        var lastProgress = ContinuousClock.now
     }
+
+    let metrics = ConnectorMetrics()
 
     public init(configuration: ConnectorConfiguration, logger: Logger, timingObserver: EventTimingObserver? = nil) {
         self.configuration = configuration
         self.logger = logger
         self.timingObserver = timingObserver
         self.state = Mutex(SharedState())
+    }
+
+    /// What readiness is judged on; cheap, from any thread.
+    public var health: ConnectorHealth {
+        state.withLock { shared in
+            let inFlight = shared.tracker.eventsInFlight
+            return ConnectorHealth(
+                streaming: shared.streaming, slotLagBytes: shared.slotLagBytes, eventsInFlight: inFlight,
+                acknowledgementWait: inFlight > 0 ? shared.lastProgress.duration(to: .now) : .zero
+            )
+        }
     }
 
     /// The position last confirmed (or to be confirmed next) to PostgreSQL.
@@ -110,9 +129,13 @@ public final class OutboxConnector: Sendable {
                 try stream(to: producer, onStreaming: {
                     backoff.reset()
                     standingBy = false
+                    state.withLock { $0.streaming = true }
+                    metrics.streaming.record(1)
                 })
+                notStreaming()
                 return
             } catch {
+                notStreaming()
                 switch error.reason {
                 case .fatal(let fatal):
                     throw fatal
@@ -130,6 +153,7 @@ public final class OutboxConnector: Sendable {
                     wait(configuration.standbyPollInterval)
                 case .transient(let reason):
                     state.withLock { $0.tracker.abandonOpenTransaction() }
+                    metrics.reconnects.increment()
                     let delay = backoff.next()
                     logger.warning("replication interrupted; reconnecting", metadata: [
                         "error": "\(reason)", "retry.in_ms": "\(delay.milliseconds)",
@@ -278,6 +302,11 @@ public final class OutboxConnector: Sendable {
         }
     }
 
+    private func notStreaming() {
+        state.withLock { $0.streaming = false }
+        metrics.streaming.record(0)
+    }
+
     /// The slot's health at each start: how much WAL it pins and whether it is near invalidation.
     private func logSlotState(_ slot: SlotState) {
         if slot.madeFailover {
@@ -361,6 +390,7 @@ public final class OutboxConnector: Sendable {
     /// A delivery report, on the producer's poll thread.
     private func delivered(_ report: DeliveryReport) {
         if let error = report.error {
+            metrics.failed(topic: report.topic)
             if takeRefusedDelivery(report, error: error) { return }
             let fatal = state.withLock { shared -> Bool in
                 guard shared.fatalError == nil else { return false }
@@ -376,10 +406,16 @@ public final class OutboxConnector: Sendable {
         let commitTime = state.withLock { shared in
             let commitTime = shared.tracker.commitTime(of: report.correlation)
             _ = shared.tracker.eventAcknowledged(in: report.correlation)
+            shared.lastProgress = .now
             return commitTime
         }
-        if let timingObserver, let commitTime, commitTime != 0 {
-            timingObserver.acknowledged(commitTime, UnixTime.nowMicroseconds())
+        metrics.published(topic: report.topic, bytes: report.byteCount)
+        if let commitTime, commitTime != 0 {
+            let now = UnixTime.nowMicroseconds()
+            let behind = max(0, now - commitTime)
+            metrics.commitToAcknowledgement.recordNanoseconds(behind * 1000)
+            metrics.timeBehindSource.record(Double(behind) / 1_000_000)
+            timingObserver?.acknowledged(commitTime, now)
         }
     }
 
@@ -412,6 +448,9 @@ public final class OutboxConnector: Sendable {
         var position = LSN.zero
         var lastStatus = ContinuousClock.now
         var lastReportedPosition = LSN.zero
+        /// The server's end of WAL as last heard (XLogData and keepalives), for the slot lag.
+        var serverWALEnd = LSN.zero
+        var transactionsCounted: UInt64 = 0
 
         var logger: Logger { connector.logger }
 
@@ -474,7 +513,14 @@ public final class OutboxConnector: Sendable {
         /// Tells the server what is confirmed. While idle it also asks for a keepalive back, whose
         /// WAL end then confirms the WAL other tables wrote meanwhile.
         mutating func sendStatus() throws(StreamingError) {
-            let (confirmed, idle) = connector.state.withLock { ($0.tracker.confirmed, $0.tracker.isIdle) }
+            let walEnd = serverWALEnd
+            let (confirmed, idle, inFlight, transactions) = connector.state.withLock { shared in
+                let confirmed = shared.tracker.confirmed
+                shared.slotLagBytes = walEnd > confirmed ? walEnd.rawValue - confirmed.rawValue : 0
+                if shared.tracker.eventsInFlight == 0 { shared.lastProgress = .now }
+                return (confirmed, shared.tracker.isIdle, shared.tracker.eventsInFlight, shared.tracker.transactionsConfirmed)
+            }
+            recordMetrics(confirmed: confirmed, inFlight: inFlight, transactions: transactions)
             var status = StandbyStatusUpdate(confirmed: confirmed, clientTime: PostgresMicroseconds.now)
             status.replyRequested = idle
             do {
@@ -489,6 +535,19 @@ public final class OutboxConnector: Sendable {
             }
         }
 
+        /// Gauges and the confirmed-transactions counter, at each status update.
+        private mutating func recordMetrics(confirmed: LSN, inFlight: Int, transactions: UInt64) {
+            let metrics = connector.metrics
+            metrics.confirmedLSN.record(Double(confirmed.rawValue))
+            metrics.slotLagBytes.record(Double(serverWALEnd > confirmed ? serverWALEnd.rawValue - confirmed.rawValue : 0))
+            metrics.eventsInFlight.record(inFlight)
+            metrics.producerQueueDepth.record(producer.outstandingMessageCount)
+            if transactions > transactionsCounted {
+                metrics.transactionsConfirmed.increment(by: Int(transactions - transactionsCounted))
+                transactionsCounted = transactions
+            }
+        }
+
         private mutating func handle(_ bytes: ArraySlice<UInt8>) throws(StreamingError) {
             let message: ReplicationMessage
             do {
@@ -498,6 +557,7 @@ public final class OutboxConnector: Sendable {
             }
             switch message {
             case .primaryKeepalive(let keepalive):
+                serverWALEnd = max(serverWALEnd, keepalive.walEnd)
                 // A streamed transaction still open is in flight too: its WAL end is not confirmed past it.
                 if streamed.isEmpty {
                     connector.state.withLock { _ = $0.tracker.serverSent(upTo: keepalive.walEnd) }
@@ -505,6 +565,7 @@ public final class OutboxConnector: Sendable {
                 if keepalive.replyRequested { try sendStatus() }
             case .xLogData(let data):
                 position = data.walStart
+                serverWALEnd = max(serverWALEnd, data.walEnd)
                 try handle(pgoutput: data.payload)
             }
         }

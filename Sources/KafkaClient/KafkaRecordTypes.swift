@@ -38,6 +38,8 @@ public struct DeliveryReport: Sendable {
     public let offset: Int64
     /// `nil` when the broker acknowledged the message.
     public let error: KafkaError?
+    /// The message's key and value sizes together, in bytes (headers not counted).
+    public let byteCount: Int
     /// The value of the message's (last) `id` header, for naming the event in an error. Only extracted
     /// when `error` is set: copying it on every success would cost an allocation per message on the hot path.
     public let idHeader: [UInt8]?

@@ -74,6 +74,7 @@ final class ProducerCallbackContext: ClientCallbackContext, @unchecked Sendable 
             partition: message.pointee.partition,
             offset: message.pointee.offset,
             error: error,
+            byteCount: message.pointee.len + message.pointee.key_len,
             idHeader: idHeader,
             undelivered: undelivered
         )

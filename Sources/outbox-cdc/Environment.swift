@@ -31,6 +31,23 @@ struct Environment {
     }
 
     /// A boolean variable: 1/true/yes/on or 0/false/no/off.
+    /// A whole-number setting: the flag, else the variable, checked against `range`; nil when neither is set.
+    func integer(_ flag: Int?, _ variable: String, _ name: String, range: ClosedRange<Int>) throws -> Int? {
+        let value: Int
+        if let flag {
+            value = flag
+        } else if let text = self[variable] {
+            guard let parsed = Int(text) else { throw UsageError("\(variable) must be a whole number, not '\(text)'") }
+            value = parsed
+        } else {
+            return nil
+        }
+        guard range.contains(value) else {
+            throw UsageError("\(name) must be between \(range.lowerBound) and \(range.upperBound), not \(value)")
+        }
+        return value
+    }
+
     func bool(_ variable: String) throws -> Bool? {
         guard let value = self[variable] else { return nil }
         switch value.lowercased() {

@@ -88,15 +88,19 @@ struct RunCommand: AsyncParsableCommand {
 
     @OptionGroup var logging: LoggingOptions
 
+    @OptionGroup var observability: ObservabilityOptions
+
     func run() async throws {
         var environment = Environment.current
         let logger: Logger
         let configuration: ConnectorConfiguration
+        let observed: ObservabilityOptions.Settings
         do {
             if let path = environment.resolve(config, "OUTBOX_CDC_CONFIG") {
                 environment.layer(try ConfigFile(path: path))
             }
             logger = try logging.bootstrap(environment: environment)
+            observed = try observability.settings(environment)
             if let path = environment.resolve(debeziumConfig, "OUTBOX_CDC_DEBEZIUM_CONFIG") {
                 let debezium = try debeziumConfiguration(path: path, environment)
                 debezium.warnings.forEach { logger.warning("\($0)", metadata: ["cdc.debezium_config": "\(path)"]) }
@@ -119,12 +123,21 @@ struct RunCommand: AsyncParsableCommand {
         } catch let error as UsageError {
             throw ValidationError(error.description)
         }
+        // Before the connector exists: its metrics are created once, in its initializer.
+        let registry = ObservabilityOptions.bootstrapMetrics(observed)
         let toProduce = CommitLatencyRecorder(name: "commit-to-produce")
         let toAcknowledgement = CommitLatencyRecorder(name: "commit-to-acknowledgement")
         let connector = OutboxConnector(configuration: configuration, logger: logger, timingObserver: EventTimingObserver(
             produced: { toProduce.record(commitTime: $0, eventTime: $1) },
             acknowledged: { toAcknowledgement.record(commitTime: $0, eventTime: $1) }
         ))
+        let endpoint: OperationsEndpoint?
+        do {
+            endpoint = try ObservabilityOptions.serve(observed, registry: registry, connector: connector, logger: logger)
+        } catch let error as UsageError {
+            throw ValidationError(error.description)
+        }
+        defer { endpoint?.stop() }
         let signals = SignalHandlers(logger: logger) { connector.stop() }
         defer { signals.cancel() }
         defer {
@@ -246,19 +259,7 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     private func integer(_ flag: Int?, _ variable: String, _ name: String, _ environment: Environment, range: ClosedRange<Int>) throws -> Int? {
-        let value: Int
-        if let flag {
-            value = flag
-        } else if let text = environment[variable] {
-            guard let parsed = Int(text) else { throw UsageError("\(variable) must be a whole number, not '\(text)'") }
-            value = parsed
-        } else {
-            return nil
-        }
-        guard range.contains(value) else {
-            throw UsageError("\(name) must be between \(range.lowerBound) and \(range.upperBound), not \(value)")
-        }
-        return value
+        try environment.integer(flag, variable, name, range: range)
     }
 }
 

@@ -1,0 +1,63 @@
+import Metrics
+import Synchronization
+
+/// The connector's metrics, recorded through swift-metrics: the executable chooses the backend (Prometheus);
+/// without one they cost next to nothing. Each metric is created once; the per-topic counters are created
+/// the first time a topic is seen, and there are at most `maximumTopics` of them so that a runaway routing
+/// column cannot grow the label set without bound.
+final class ConnectorMetrics: Sendable {
+    static let maximumTopics = 1_000
+    /// The label value for topics past `maximumTopics`.
+    static let otherTopics = "_other"
+
+    let bytesPublished = Counter(label: "outbox_cdc_bytes_published_total")
+    let transactionsConfirmed = Counter(label: "outbox_cdc_transactions_confirmed_total")
+    let confirmedLSN = Gauge(label: "outbox_cdc_confirmed_lsn")
+    let slotLagBytes = Gauge(label: "outbox_cdc_slot_lag_bytes")
+    let timeBehindSource = Gauge(label: "outbox_cdc_time_behind_source_seconds")
+    let commitToAcknowledgement = Timer(label: "outbox_cdc_commit_to_ack_seconds")
+    let eventsInFlight = Gauge(label: "outbox_cdc_events_in_flight")
+    let producerQueueDepth = Gauge(label: "outbox_cdc_producer_queue_depth")
+    let reconnects = Counter(label: "outbox_cdc_reconnects_total")
+    let streaming = Gauge(label: "outbox_cdc_streaming")
+
+    private struct TopicCounters {
+        var published: Counter
+        var failed: Counter
+    }
+    private let topics = Mutex<[String: TopicCounters]>([:])
+
+    func published(topic: String, bytes: Int) {
+        counters(for: topic).published.increment()
+        bytesPublished.increment(by: bytes)
+    }
+
+    func failed(topic: String) {
+        counters(for: topic).failed.increment()
+    }
+
+    private func counters(for topic: String) -> TopicCounters {
+        topics.withLock { topics in
+            if let counters = topics[topic] { return counters }
+            let label = topics.count < Self.maximumTopics ? topic : Self.otherTopics
+            if let counters = topics[label] { return counters }
+            let counters = TopicCounters(
+                published: Counter(label: "outbox_cdc_events_published_total", dimensions: [("topic", label)]),
+                failed: Counter(label: "outbox_cdc_events_failed_total", dimensions: [("topic", label)])
+            )
+            topics[label] = counters
+            return counters
+        }
+    }
+}
+
+/// What readiness is judged on (`/readyz`).
+public struct ConnectorHealth: Sendable {
+    /// A replication session streams from the slot now: false while standing by or reconnecting.
+    public var streaming: Bool
+    /// The server's end of WAL minus the confirmed position, at the last status update.
+    public var slotLagBytes: UInt64
+    public var eventsInFlight: Int
+    /// How long events have been in flight with no acknowledgement from Kafka; zero when none are.
+    public var acknowledgementWait: Duration
+}

@@ -1,0 +1,86 @@
+import ArgumentParser
+import Connector
+import Logging
+import Metrics
+import Prometheus
+
+/// `--metrics-address` and the readiness bounds. Only the executable bootstraps swift-metrics: the
+/// connector records through its API and never learns the backend.
+struct ObservabilityOptions: ParsableArguments {
+    @Option(name: .customLong("metrics-address"), help: ArgumentHelp(
+        "Serve Prometheus metrics on /metrics, liveness on /healthz and readiness on /readyz at host:port (e.g. 0.0.0.0:9464). [env: OUTBOX_CDC_METRICS_ADDRESS] (default: none)",
+        valueName: "host:port"))
+    var metricsAddress: String?
+
+    @Option(name: .customLong("ready-max-lag-bytes"), help: "/readyz fails when the slot lags the server's WAL by more than this. [env: OUTBOX_CDC_READY_MAX_LAG_BYTES] (default: 1073741824)")
+    var readyMaxLagBytes: Int?
+
+    @Option(name: .customLong("ready-max-ack-wait-ms"), help: "/readyz fails when events have waited this long for any acknowledgement from Kafka. [env: OUTBOX_CDC_READY_MAX_ACK_WAIT_MS] (default: 30000)")
+    var readyMaxAcknowledgementWaitMilliseconds: Int?
+
+    /// The readiness bounds, checked before anything starts.
+    struct Settings {
+        var address: String?
+        var maximumLagBytes: UInt64
+        var maximumAcknowledgementWait: Duration
+    }
+
+    func settings(_ environment: Environment) throws -> Settings {
+        Settings(
+            address: environment.resolve(metricsAddress, "OUTBOX_CDC_METRICS_ADDRESS"),
+            maximumLagBytes: UInt64(try environment.integer(readyMaxLagBytes, "OUTBOX_CDC_READY_MAX_LAG_BYTES", "--ready-max-lag-bytes", range: 1...Int.max) ?? 1 << 30),
+            maximumAcknowledgementWait: .milliseconds(try environment.integer(
+                readyMaxAcknowledgementWaitMilliseconds, "OUTBOX_CDC_READY_MAX_ACK_WAIT_MS", "--ready-max-ack-wait-ms", range: 1...86_400_000) ?? 30_000)
+        )
+    }
+
+    /// Bootstraps swift-metrics with a Prometheus registry when there is somewhere to serve it; returns it.
+    static func bootstrapMetrics(_ settings: Settings) -> PrometheusCollectorRegistry? {
+        guard settings.address != nil else { return nil }
+        let registry = PrometheusCollectorRegistry()
+        var factory = PrometheusMetricsFactory(registry: registry)
+        // Commit to acknowledgement is milliseconds when healthy, seconds when Kafka struggles.
+        factory.durationHistogramBuckets["outbox_cdc_commit_to_ack_seconds"] = [
+            .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
+            .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5),
+            .seconds(10), .seconds(30), .seconds(60),
+        ]
+        MetricsSystem.bootstrap(factory)
+        return registry
+    }
+
+    /// Starts the listener for `connector`; nil without `--metrics-address`.
+    static func serve(_ settings: Settings, registry: PrometheusCollectorRegistry?, connector: OutboxConnector, logger: Logger) throws -> OperationsEndpoint? {
+        guard let address = settings.address, let registry else { return nil }
+        let endpoint = try OperationsEndpoint(address: address) { path in
+            switch path {
+            case "/metrics":
+                return .init(status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8", body: registry.emitToBuffer())
+            case "/healthz":
+                return .init(status: 200, body: Array("alive\n".utf8))
+            case "/readyz":
+                let reasons = Self.unreadiness(connector.health, settings)
+                return reasons.isEmpty
+                    ? .init(status: 200, body: Array("ready\n".utf8))
+                    : .init(status: 503, body: Array(("not ready: " + reasons.joined(separator: "; ") + "\n").utf8))
+            default:
+                return .init(status: 404, body: Array("/metrics, /healthz or /readyz\n".utf8))
+            }
+        }
+        logger.info("serving metrics and health", metadata: ["http.address": "\(address)", "http.paths": "/metrics /healthz /readyz"])
+        return endpoint
+    }
+
+    /// Why the connector is not ready; empty when it is.
+    static func unreadiness(_ health: ConnectorHealth, _ settings: Settings) -> [String] {
+        var reasons: [String] = []
+        if !health.streaming { reasons.append("not streaming (standing by, connecting or reconnecting)") }
+        if health.slotLagBytes > settings.maximumLagBytes {
+            reasons.append("the slot lags by \(health.slotLagBytes) bytes (bound \(settings.maximumLagBytes))")
+        }
+        if health.acknowledgementWait > settings.maximumAcknowledgementWait {
+            reasons.append("\(health.eventsInFlight) events have had no acknowledgement from Kafka for \(health.acknowledgementWait.formatted(.units(allowed: [.seconds], fractionalPart: .show(length: 1))))")
+        }
+        return reasons
+    }
+}

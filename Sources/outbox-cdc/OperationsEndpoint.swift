@@ -1,0 +1,117 @@
+import Foundation
+import Glibc
+import Synchronization
+
+/// A minimal HTTP/1.1 listener for `/metrics`, `/healthz` and `/readyz`, on a thread of its own (never the
+/// cooperative pool). One request per connection, answered and closed: what Prometheus and Kubernetes
+/// probes need, without an HTTP framework's build time.
+final class OperationsEndpoint: Sendable {
+    struct Response: Sendable {
+        var status: Int
+        var contentType = "text/plain; charset=utf-8"
+        var body: [UInt8]
+    }
+
+    let address: String
+    private let listener: Int32
+    private let stopped = Atomic(false)
+
+    /// Binds `address` (`host:port`, `:port` or `[v6]:port`) and starts answering with `respond(path)`.
+    init(address: String, respond: @escaping @Sendable (_ path: String) -> Response) throws {
+        self.address = address
+        listener = try Self.listen(on: address)
+        let listener = self.listener
+        let thread = Thread { [self] in
+            while !self.stopped.load(ordering: .relaxed) {
+                var ready = pollfd(fd: listener, events: Int16(POLLIN), revents: 0)
+                guard poll(&ready, 1, 200) > 0 else { continue }
+                let client = accept(listener, nil, nil)
+                guard client >= 0 else { continue }
+                Self.answer(client, respond)
+                close(client)
+            }
+            close(listener)
+        }
+        thread.name = "cdc-http"
+        thread.start()
+    }
+
+    func stop() {
+        stopped.store(true, ordering: .relaxed)
+    }
+
+    private static func answer(_ client: Int32, _ respond: (String) -> Response) {
+        // A slow or silent client must not hold the listener for long.
+        var timeout = timeval(tv_sec: 2, tv_usec: 0)
+        setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        setsockopt(client, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var request: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 2048)
+        while request.count < 8192, !request.ends(with: [13, 10, 13, 10]) {
+            let count = buffer.withUnsafeMutableBytes { recv(client, $0.baseAddress, $0.count, 0) }
+            guard count > 0 else { break }
+            request += buffer[..<count]
+        }
+        let requestLine = request.split(separator: 10, maxSplits: 1).first.map { String(decoding: $0, as: UTF8.self) } ?? ""
+        let words = requestLine.split(separator: " ")
+        let response: Response
+        if words.count >= 2, words[0] == "GET" || words[0] == "HEAD" {
+            // The path without a query string.
+            let path = String(words[1].prefix { $0 != "?" })
+            response = respond(path)
+        } else {
+            response = Response(status: 405, body: Array("only GET\n".utf8))
+        }
+        let reason = [200: "OK", 404: "Not Found", 405: "Method Not Allowed", 503: "Service Unavailable"][response.status] ?? "Status"
+        let includeBody = words.first != "HEAD"
+        var bytes = Array("""
+            HTTP/1.1 \(response.status) \(reason)\r
+            Content-Type: \(response.contentType)\r
+            Content-Length: \(response.body.count)\r
+            Connection: close\r
+            \r
+
+            """.utf8)
+        if includeBody { bytes += response.body }
+        var sent = 0
+        while sent < bytes.count {
+            let count = bytes[sent...].withUnsafeBytes { send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            guard count > 0 else { return }
+            sent += count
+        }
+    }
+
+    private static func listen(on address: String) throws -> Int32 {
+        guard let colon = address.lastIndex(of: ":"), let port = UInt16(address[address.index(after: colon)...]) else {
+            throw UsageError("--metrics-address must be host:port (e.g. 0.0.0.0:9464 or :9464), not '\(address)'")
+        }
+        var host = String(address[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        var hints = addrinfo()
+        hints.ai_flags = AI_PASSIVE
+        hints.ai_family = AF_UNSPEC
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        var found: UnsafeMutablePointer<addrinfo>?
+        let status = getaddrinfo(host.isEmpty ? nil : host, String(port), &hints, &found)
+        guard status == 0, let first = found else {
+            throw UsageError("--metrics-address: cannot resolve '\(host)': \(String(cString: gai_strerror(status)))")
+        }
+        defer { freeaddrinfo(found) }
+        let fd = socket(first.pointee.ai_family, first.pointee.ai_socktype, first.pointee.ai_protocol)
+        guard fd >= 0 else { throw UsageError("--metrics-address: socket: \(String(cString: strerror(errno)))") }
+        var yes: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
+        guard bind(fd, first.pointee.ai_addr, first.pointee.ai_addrlen) == 0, Glibc.listen(fd, 16) == 0 else {
+            let reason = String(cString: strerror(errno))
+            close(fd)
+            throw UsageError("--metrics-address: cannot listen on \(address): \(reason)")
+        }
+        return fd
+    }
+}
+
+extension Array where Element == UInt8 {
+    fileprivate func ends(with suffix: [UInt8]) -> Bool {
+        count >= suffix.count && Array(self[(count - suffix.count)...]) == suffix
+    }
+}

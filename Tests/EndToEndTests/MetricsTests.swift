@@ -1,0 +1,138 @@
+import Foundation
+import Testing
+
+/// `--metrics-address`: Prometheus metrics that move with the events, and health endpoints a Kubernetes
+/// probe can use.
+@Suite("Metrics and health")
+struct MetricsTests {
+    @Test func theCountersMoveWithTheEventsDuringARun() throws {
+        let database = try TestDatabase()
+        defer { database.drop() }
+        let port = try freeLoopbackPort()
+        let connector = try ConnectorProcess(database: database, extra: ["--metrics-address", "127.0.0.1:\(port)"])
+        defer {
+            connector.terminate()
+            _ = connector.waitForExit(timeout: .seconds(30))
+        }
+        try database.waitUntilActive(slot: "slot_\(database.suffix)")
+        #expect(try httpGet(port: port, "/healthz").status == 200)
+        try waitFor("/readyz to say ready", timeout: .seconds(10)) { try httpGet(port: port, "/readyz").status == 200 }
+        let type = "Metered\(database.suffix)"
+        let topic = "outbox.event.\(type)"
+        var scrape = Scrape(try httpGet(port: port, "/metrics").body)
+        #expect(scrape["outbox_cdc_streaming"] == 1)
+        #expect(scrape["outbox_cdc_events_published_total{topic=\"\(topic)\"}"] == nil, "no counter for a topic not seen yet")
+        let transactionsBefore = scrape["outbox_cdc_transactions_confirmed_total"] ?? 0
+        let bytesBefore = scrape["outbox_cdc_bytes_published_total"] ?? 0
+
+        var writer = try OutboxWriter(database: database)
+        for _ in 0 ..< 10 { _ = try writer.commit((0 ..< 5).map { _ in (type, "k") }) }
+        let reader = try TopicReader(topics: [topic])
+        try reader.read(until: 50, log: connector)
+        // The gauges and the transaction counter are refreshed at each status update (200 ms here).
+        try waitFor("the metrics to count 50 events and 10 transactions", timeout: .seconds(10)) {
+            scrape = Scrape(try httpGet(port: port, "/metrics").body)
+            return scrape["outbox_cdc_events_published_total{topic=\"\(topic)\"}"] == 50
+                && (scrape["outbox_cdc_transactions_confirmed_total"] ?? 0) >= transactionsBefore + 10
+        }
+        #expect((scrape["outbox_cdc_bytes_published_total"] ?? 0) > bytesBefore)
+        #expect((scrape["outbox_cdc_commit_to_ack_seconds_count"] ?? 0) >= 50)
+        #expect(scrape["outbox_cdc_events_failed_total{topic=\"\(topic)\"}"] == 0)
+        #expect((scrape["outbox_cdc_confirmed_lsn"] ?? 0) > 0)
+        #expect(scrape["outbox_cdc_events_in_flight"] == 0)
+        #expect(scrape["outbox_cdc_reconnects_total"] == 0)
+        #expect(scrape["outbox_cdc_time_behind_source_seconds"] != nil)
+
+        for _ in 0 ..< 5 { _ = try writer.commit([(type, "k")]) }
+        try reader.read(until: 55, log: connector)
+        try waitFor("the counter to move on to 55", timeout: .seconds(10)) {
+            Scrape(try httpGet(port: port, "/metrics").body)["outbox_cdc_events_published_total{topic=\"\(topic)\"}"] == 55
+        }
+    }
+
+    /// With the broker paused, events wait for acknowledgements that do not come: /readyz turns unready,
+    /// and ready again when the broker resumes. A hot-standby instance is never ready.
+    @Test func readyzTurnsUnreadyWhileTheBrokerIsPausedAndOnAStandby() throws {
+        let broker = try OwnBroker()
+        defer { broker.stop() }
+        let database = try TestDatabase()
+        defer { database.drop() }
+        let port = try freeLoopbackPort()
+        let connector = try ConnectorProcess(database: database, brokers: broker.brokers, extra: [
+            "--metrics-address", "127.0.0.1:\(port)", "--ready-max-ack-wait-ms", "1000",
+        ])
+        defer {
+            broker.resume()
+            connector.terminate()
+            _ = connector.waitForExit(timeout: .seconds(30))
+        }
+        try database.waitUntilActive(slot: "slot_\(database.suffix)")
+        try waitFor("/readyz to say ready", timeout: .seconds(10)) { try httpGet(port: port, "/readyz").status == 200 }
+
+        let standbyPort = try freeLoopbackPort()
+        let standby = try ConnectorProcess(database: database, brokers: broker.brokers, extra: ["--metrics-address", "127.0.0.1:\(standbyPort)"])
+        defer {
+            standby.terminate()
+            _ = standby.waitForExit(timeout: .seconds(30))
+        }
+        try waitFor("the standby to stand by", timeout: .seconds(30)) { standby.log.contains("standing by") }
+        let standbyReady = try httpGet(port: standbyPort, "/readyz")
+        #expect(standbyReady.status == 503 && standbyReady.body.contains("not streaming"), "\(standbyReady)")
+        #expect(try httpGet(port: standbyPort, "/healthz").status == 200, "alive all the same")
+
+        broker.pause()
+        var writer = try OutboxWriter(database: database)
+        _ = try writer.commit([("Paused\(database.suffix)", "k")])
+        var unready = (status: 0, body: "")
+        try waitFor("/readyz to turn unready", timeout: .seconds(20)) {
+            unready = try httpGet(port: port, "/readyz")
+            return unready.status == 503
+        }
+        #expect(unready.body.contains("no acknowledgement from Kafka"), "\(unready.body)")
+        #expect(try httpGet(port: port, "/healthz").status == 200, "alive all the same")
+        broker.resume()
+        try waitFor("/readyz to be ready again", timeout: .seconds(60)) { try httpGet(port: port, "/readyz").status == 200 }
+    }
+}
+
+/// A Prometheus text exposition, as `name{labels}` → value.
+private struct Scrape {
+    private var samples: [String: Double] = [:]
+
+    init(_ text: String) {
+        for line in text.split(separator: "\n") where !line.hasPrefix("#") {
+            guard let space = line.lastIndex(of: " "), let value = Double(line[line.index(after: space)...]) else { continue }
+            samples[String(line[..<space])] = value
+        }
+    }
+
+    subscript(name: String) -> Double? { samples[name] }
+}
+
+/// One HTTP GET on 127.0.0.1 over a plain socket (the endpoint closes the connection after answering).
+func httpGet(port: Int, _ path: String) throws -> (status: Int, body: String) {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { throw TestSetupError("socket: errno \(errno)") }
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = in_port_t(UInt16(port).bigEndian)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    let connected = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    guard connected == 0 else { throw TestSetupError("connect to 127.0.0.1:\(port): errno \(errno)") }
+    let request = Array("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".utf8)
+    _ = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
+    var response: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 4096)
+    while true {
+        let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+        guard count > 0 else { break }
+        response += buffer[..<count]
+    }
+    let text = String(decoding: response, as: UTF8.self)
+    let status = text.split(separator: " ", maxSplits: 2).dropFirst().first.flatMap { Int($0) } ?? 0
+    let body = text.range(of: "\r\n\r\n").map { String(text[$0.upperBound...]) } ?? ""
+    return (status, body)
+}
