@@ -1,0 +1,77 @@
+public import PostgresLSN
+
+/// What `outbox-cdc status` reports: the slot as `pg_replication_slots` describes it, and the publication.
+public struct SlotStatus: Sendable {
+    public struct Slot: Sendable {
+        public var plugin: String?
+        public var slotType: String
+        public var database: String?
+        public var activePID: Int?
+        public var confirmedFlush: LSN?
+        public var restartLSN: LSN?
+        /// `reserved`, `extended`, `unreserved` or `lost`.
+        public var walStatus: String?
+        /// The server's WAL position minus the confirmed position: what is not yet confirmed.
+        public var lagBytes: Int64?
+        /// The server's WAL position minus restart_lsn: WAL the slot keeps on the server's disk.
+        public var retainedBytes: Int64?
+        /// nil before PostgreSQL 17, which has no failover slots.
+        public var failover: Bool?
+    }
+
+    public struct Publication: Sendable {
+        public var publishesInserts: Bool
+        public var allTables: Bool
+        public var tables: [String]
+    }
+
+    public var slotName: String
+    public var slot: Slot?
+    public var publicationName: String
+    public var publication: Publication?
+    public var serverVersion: Int
+    public var inRecovery: Bool
+}
+
+extension PostgresConnection {
+    /// Reads the slot's and the publication's state over an ordinary connection.
+    public func slotStatus(slot: String, publication: String) throws(PostgresError) -> SlotStatus {
+        let hasFailoverSlots = serverVersionNumber >= 170_000
+        let recovery = try query("SELECT pg_is_in_recovery() AS in_recovery")
+        let position = recovery[0, "in_recovery"] == "t" ? "pg_last_wal_replay_lsn()" : "pg_current_wal_lsn()"
+        let slotRows = try query("""
+            SELECT plugin, slot_type, database, active_pid, confirmed_flush_lsn, restart_lsn, wal_status,
+                   pg_wal_lsn_diff(\(position), confirmed_flush_lsn)::bigint AS lag_bytes,
+                   pg_wal_lsn_diff(\(position), restart_lsn)::bigint AS retained_bytes\(hasFailoverSlots ? ", failover" : "")
+            FROM pg_replication_slots WHERE slot_name = \(try literal(slot))
+            """)
+        var slotState: SlotStatus.Slot?
+        if !slotRows.rows.isEmpty {
+            slotState = SlotStatus.Slot(
+                plugin: slotRows[0, "plugin"], slotType: slotRows[0, "slot_type"] ?? "", database: slotRows[0, "database"],
+                activePID: slotRows[0, "active_pid"].flatMap { Int($0) },
+                confirmedFlush: slotRows[0, "confirmed_flush_lsn"].flatMap(LSN.init),
+                restartLSN: slotRows[0, "restart_lsn"].flatMap(LSN.init), walStatus: slotRows[0, "wal_status"],
+                lagBytes: slotRows[0, "lag_bytes"].flatMap { Int64($0) },
+                retainedBytes: slotRows[0, "retained_bytes"].flatMap { Int64($0) },
+                failover: hasFailoverSlots ? slotRows[0, "failover"] == "t" : nil
+            )
+        }
+        let publicationRows = try query("SELECT pubinsert, puballtables FROM pg_publication WHERE pubname = \(try literal(publication))")
+        var publicationState: SlotStatus.Publication?
+        if !publicationRows.rows.isEmpty {
+            let tables = try query("""
+                SELECT schemaname || '.' || tablename FROM pg_publication_tables
+                WHERE pubname = \(try literal(publication)) ORDER BY 1
+                """).rows.compactMap { $0.first ?? nil }
+            publicationState = SlotStatus.Publication(
+                publishesInserts: publicationRows[0, "pubinsert"] == "t", allTables: publicationRows[0, "puballtables"] == "t",
+                tables: tables
+            )
+        }
+        return SlotStatus(
+            slotName: slot, slot: slotState, publicationName: publication, publication: publicationState,
+            serverVersion: serverVersionNumber, inRecovery: recovery[0, "in_recovery"] == "t"
+        )
+    }
+}
