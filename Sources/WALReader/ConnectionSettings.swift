@@ -12,6 +12,9 @@ public struct ConnectionSettings: Sendable, CustomStringConvertible {
     public let database: String?
     public let user: String?
     public var applicationName: String
+    /// A password given apart from the string (read from a file): passed to libpq as `password`, which
+    /// wins over one in the string, and never printed.
+    public var password: String?
 
     public init(_ connectionString: String, applicationName: String = "outbox-cdc") throws(ConnectionSettingsError) {
         var errorMessage: UnsafeMutablePointer<CChar>?

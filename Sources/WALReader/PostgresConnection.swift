@@ -33,6 +33,10 @@ public final class PostgresConnection {
             keywords.append("replication")
             values.append("database")
         }
+        if let password = settings.password {
+            keywords.append("password")
+            values.append(password)
+        }
         if !settings.connectionString.contains("connect_timeout") {
             keywords.append("connect_timeout")
             values.append("10")

@@ -1,3 +1,4 @@
+import Foundation
 import Glibc
 import WALReader
 
@@ -60,15 +61,22 @@ struct Environment {
 
 extension Environment {
     /// `--db`, else `OUTBOX_CDC_DB`, parsed; `purpose` finishes the "required" message.
-    func databaseSettings(_ flag: String?, purpose: String) throws -> ConnectionSettings {
+    /// The password comes from `--db-password-file` / `OUTBOX_CDC_DB_PASSWORD_FILE` when given, so that it
+    /// need not appear in the URL, the environment or the process list.
+    func databaseSettings(_ flag: String?, passwordFile: String? = nil, purpose: String) throws -> ConnectionSettings {
         guard let text = resolve(flag, "OUTBOX_CDC_DB") else {
             throw UsageError("--db is required (or set OUTBOX_CDC_DB): \(purpose)")
         }
+        var settings: ConnectionSettings
         do {
-            return try ConnectionSettings(text)
+            settings = try ConnectionSettings(text)
         } catch {
             throw UsageError("--db: \(error)")
         }
+        if let path = resolve(passwordFile, "OUTBOX_CDC_DB_PASSWORD_FILE") {
+            settings.password = try readSecret(path, for: "--db-password-file")
+        }
+        return settings
     }
 }
 
@@ -82,6 +90,29 @@ func parseKafkaProperties(_ texts: [String]) throws -> [String: String] {
         properties[String(text[..<separator]).trimmingSpaces] = String(text[text.index(after: separator)...])
     }
     return properties
+}
+
+/// `--kafka-secret-file name=path` values: each librdkafka property's value read from its file.
+func readKafkaSecrets(_ texts: [String]) throws -> [String: String] {
+    var properties: [String: String] = [:]
+    for text in texts {
+        guard let separator = text.firstIndex(of: "="), separator != text.startIndex, text.index(after: separator) != text.endIndex else {
+            throw UsageError("--kafka-secret-file must be property=path (e.g. sasl.password=/run/secrets/kafka), not '\(text)'")
+        }
+        let name = String(text[..<separator]).trimmingSpaces
+        properties[name] = try readSecret(String(text[text.index(after: separator)...]), for: "--kafka-secret-file \(name)")
+    }
+    return properties
+}
+
+/// A secret file's content without its trailing line break (editors and `echo` add one).
+func readSecret(_ path: String, for flag: String) throws -> String {
+    guard let data = FileManager.default.contents(atPath: path) else {
+        throw UsageError("\(flag): cannot read \(path): \(FileManager.default.fileExists(atPath: path) ? "permission denied" : "no such file")")
+    }
+    var text = String(decoding: data, as: UTF8.self)
+    while text.hasSuffix("\n") || text.hasSuffix("\r") { text.removeLast() }
+    return text
 }
 
 /// A bad input, reported as one line that names what to fix.

@@ -54,6 +54,14 @@ struct RunCommand: AsyncParsableCommand {
         valueName: "key=value"))
     var kafkaProperties: [String] = []
 
+    @Option(name: .customLong("kafka-secret-file"), help: ArgumentHelp(
+        "A librdkafka property whose value is read from a file, property=path (e.g. sasl.password=/run/secrets/kafka); repeat for more. Never printed. [env: OUTBOX_CDC_KAFKA_SECRET_FILES, comma-separated]",
+        valueName: "property=path"))
+    var kafkaSecretFiles: [String] = []
+
+    @Option(name: .customLong("db-password-file"), help: "Read the PostgreSQL password from this file rather than the URL. [env: OUTBOX_CDC_DB_PASSWORD_FILE]")
+    var dbPasswordFile: String?
+
     @Option(name: .customLong("on-error"), help: ArgumentHelp(
         "An event that can never be published (unmappable row, or a record Kafka refuses: too large, invalid or forbidden topic): fail (stop without confirming past it), dlq (publish it to --dead-letter-topic with error headers and go on) or skip (log, count, go on). [env: OUTBOX_CDC_ON_ERROR] (default: fail)",
         valueName: "policy"))
@@ -158,7 +166,8 @@ struct RunCommand: AsyncParsableCommand {
         guard replaced.isEmpty else {
             throw UsageError("\(replaced.joined(separator: ", ")) cannot be combined with --debezium-config, which sets them from the file")
         }
-        let overrides = try parseKafkaProperties(environment.configKafkaProperties + kafkaProperties)
+        var overrides = try parseKafkaProperties(environment.configKafkaProperties + kafkaProperties)
+        overrides.merge(try kafkaSecrets(environment)) { _, secret in secret }
         return try DebeziumRunConfiguration(
             path: path, brokersFlag: environment.resolve(brokers, "OUTBOX_CDC_BROKERS"), kafkaOverrides: overrides,
             environment: ProcessInfo.processInfo.environment
@@ -166,7 +175,7 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     func connectorConfiguration(_ environment: Environment) throws -> ConnectorConfiguration {
-        let database = try environment.databaseSettings(db, purpose: "the PostgreSQL connection URL, e.g. postgres://app@db:5432/app")
+        let database = try environment.databaseSettings(db, passwordFile: dbPasswordFile, purpose: "the PostgreSQL connection URL, e.g. postgres://app@db:5432/app")
         guard let brokers = environment.resolve(brokers, "OUTBOX_CDC_BROKERS") else {
             throw UsageError("--brokers is required (or set OUTBOX_CDC_BROKERS): Kafka bootstrap servers, e.g. kafka:9092")
         }
@@ -184,9 +193,10 @@ struct RunCommand: AsyncParsableCommand {
         guard messagePrefix.map({ !$0.isEmpty && !$0.contains(":") }) ?? true else {
             throw UsageError("--message-prefix must be a non-empty word without ':', not '\(messagePrefixText)'")
         }
-        let properties = try parseKafkaProperties(environment.configKafkaProperties + (kafkaProperties.isEmpty
+        var properties = try parseKafkaProperties(environment.configKafkaProperties + (kafkaProperties.isEmpty
             ? (environment["OUTBOX_CDC_KAFKA_PROPERTIES"].map { $0.split(separator: ",").map(String.init) } ?? [])
             : kafkaProperties))
+        properties.merge(try kafkaSecrets(environment)) { _, secret in secret }
         let statusInterval = try integer(statusIntervalMilliseconds, "OUTBOX_CDC_STATUS_INTERVAL_MS", "--status-interval-ms", environment, range: 10...600_000) ?? 1000
         let shutdownTimeout = try integer(shutdownTimeoutSeconds, "OUTBOX_CDC_SHUTDOWN_TIMEOUT_S", "--shutdown-timeout-s", environment, range: 0...3600) ?? 30
         let protocolVersion = try integer(self.protocolVersion, "OUTBOX_CDC_PROTOCOL_VERSION", "--protocol-version", environment, range: 1...4)
@@ -215,6 +225,13 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     /// `--on-slot-lost`.
+    /// `--kafka-secret-file`, else `OUTBOX_CDC_KAFKA_SECRET_FILES`.
+    func kafkaSecrets(_ environment: Environment) throws -> [String: String] {
+        try readKafkaSecrets(kafkaSecretFiles.isEmpty
+            ? (environment["OUTBOX_CDC_KAFKA_SECRET_FILES"].map { $0.split(separator: ",").map(String.init) } ?? [])
+            : kafkaSecretFiles)
+    }
+
     /// `--stream-in-progress`, which protocol 1 cannot do.
     func streamInProgress(_ environment: Environment, protocolVersion: Int?) throws -> Bool {
         let streaming = try streamInProgress || (environment.bool("OUTBOX_CDC_STREAM_IN_PROGRESS") ?? false)

@@ -17,6 +17,9 @@ struct SlotOptions: ParsableArguments {
     @Option(help: "A YAML file with these settings, as for the main command. [env: OUTBOX_CDC_CONFIG]")
     var config: String?
 
+    @Option(name: .customLong("db-password-file"), help: "Read the PostgreSQL password from this file. [env: OUTBOX_CDC_DB_PASSWORD_FILE]")
+    var dbPasswordFile: String?
+
     struct Resolved {
         var database: ConnectionSettings
         var slot: String
@@ -31,7 +34,7 @@ struct SlotOptions: ParsableArguments {
                 environment.layer(try ConfigFile(path: path))
             }
             return Resolved(
-                database: try environment.databaseSettings(db, purpose: purpose),
+                database: try environment.databaseSettings(db, passwordFile: dbPasswordFile, purpose: purpose),
                 slot: environment.resolve(slot, "OUTBOX_CDC_SLOT") ?? "outbox",
                 publication: environment.resolve(publication, "OUTBOX_CDC_PUBLICATION") ?? "outbox_pub",
                 environment: environment
