@@ -99,6 +99,7 @@ public struct OutboxEventMapper: Sendable {
         var valueKind: OutboxEvent.PayloadKind
         var partition: Int?
         var timestamp: Int?
+        var traceContext: Int?
         var headers: HeaderLayout
         /// The type of each column the format reads, by name: a later Relation message must keep them.
         var mappedTypes: [String: UInt32]
@@ -166,7 +167,7 @@ public struct OutboxEventMapper: Sendable {
         case .textArrays(let names, let values): headers = .textArrays(names: try required(names), values: try required(values))
         }
         // The optional columns are named by the format too: missing, they are missing.
-        for name in [format.eventID, format.key, format.partition, format.timestamp].compactMap({ $0 }) { _ = try required(name) }
+        for name in [format.eventID, format.key, format.partition, format.timestamp, format.traceContext].compactMap({ $0 }) { _ = try required(name) }
         let valueKind: OutboxEvent.PayloadKind = switch relation.columns[value].typeOID {
         case Self.byteaTypeOID: .bytes
         case Self.jsonTypeOID, Self.jsonbTypeOID: .json
@@ -188,7 +189,8 @@ public struct OutboxEventMapper: Sendable {
         relations[relation.relationID] = OutboxLayout(
             columnCount: relation.columns.count, id: position(format.eventID), topic: topic, key: position(format.key),
             value: value, valueKind: valueKind, partition: position(format.partition),
-            timestamp: position(format.timestamp), headers: headers, mappedTypes: mappedTypes
+            timestamp: position(format.timestamp), traceContext: position(format.traceContext), headers: headers,
+            mappedTypes: mappedTypes
         )
         return true
     }
@@ -246,6 +248,10 @@ public struct OutboxEventMapper: Sendable {
             }
         } catch {
             throw .badHeaders(error, eventID: Self.text(eventID))
+        }
+        if let column = layout.traceContext, let text = values[column].bytes {
+            // An invalid trace context is dropped, as W3C Trace Context asks of a receiver: never the event.
+            event.headers += TraceContext.headers(from: text)
         }
         return event
     }

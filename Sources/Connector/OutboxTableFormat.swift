@@ -51,6 +51,10 @@ public struct OutboxTableFormat: Sendable, Equatable {
     /// NULL leaves it to the producer's clock.
     public var timestamp: String?
     public var headers: HeaderSource
+    /// A column carrying the W3C trace context the row was written under: a `traceparent` value, or
+    /// Debezium's `tracingspancontext` (Java properties text with `traceparent=` and `tracestate=`). It
+    /// becomes the `traceparent` (and `tracestate`) header, so traces continue through the relay.
+    public var traceContext: String?
     /// The SQL condition that picks the rows a polling relay has not published yet, for the handover
     /// snapshot; nil when every row in the table is pending (a relay that deletes what it publishes).
     public var pendingCondition: String?
@@ -112,7 +116,7 @@ public struct OutboxTableFormat: Sendable, Equatable {
     /// Every column the format reads, each once: the table must have them all.
     public var columns: [String] {
         var names: [String] = []
-        let all = [eventID, topic.column, key, value, partition, timestamp].compactMap { $0 } + headers.columns
+        let all = [eventID, topic.column, key, value, partition, timestamp, traceContext].compactMap { $0 } + headers.columns
         for name in all where !names.contains(name) { names.append(name) }
         return names
     }

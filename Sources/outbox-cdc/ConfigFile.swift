@@ -24,7 +24,7 @@ struct ConfigFile {
         "no-failover-slot": "OUTBOX_CDC_NO_FAILOVER_SLOT",
         "metrics-address": "OUTBOX_CDC_METRICS_ADDRESS", "ready-max-lag-bytes": "OUTBOX_CDC_READY_MAX_LAG_BYTES",
         "ready-max-ack-wait-ms": "OUTBOX_CDC_READY_MAX_ACK_WAIT_MS", "db-password-file": "OUTBOX_CDC_DB_PASSWORD_FILE",
-        "kafka-secret-files": "OUTBOX_CDC_KAFKA_SECRET_FILES", "stream-in-progress": "OUTBOX_CDC_STREAM_IN_PROGRESS",
+        "kafka-secret-files": "OUTBOX_CDC_KAFKA_SECRET_FILES", "traceparent-column": "OUTBOX_CDC_TRACEPARENT_COLUMN", "stream-in-progress": "OUTBOX_CDC_STREAM_IN_PROGRESS",
         "status-interval-ms": "OUTBOX_CDC_STATUS_INTERVAL_MS", "shutdown-timeout-s": "OUTBOX_CDC_SHUTDOWN_TIMEOUT_S",
         "protocol-version": "OUTBOX_CDC_PROTOCOL_VERSION", "log-level": "OUTBOX_CDC_LOG_LEVEL",
         "log-format": "OUTBOX_CDC_LOG_FORMAT", "table-format": "OUTBOX_CDC_TABLE_FORMAT",

@@ -26,6 +26,9 @@ struct TableFormatOptions: ParsableArguments {
     @Option(name: .customLong("timestamp-column"), help: "A timestamp column for the record timestamp (without time zone: read as UTC). [env: OUTBOX_CDC_TIMESTAMP_COLUMN]")
     var timestampColumn: String?
 
+    @Option(name: .customLong("traceparent-column"), help: "A column with the W3C traceparent the row was written under (or Debezium's tracingspancontext text): sent as the traceparent (and tracestate) header. [env: OUTBOX_CDC_TRACEPARENT_COLUMN]")
+    var traceparentColumn: String?
+
     @Option(name: .customLong("headers-column"), help: ArgumentHelp(
         "A json/jsonb column of headers: an object {\"name\": \"value\"} or, with --headers-format pairs, an array of {\"key\", \"value\"} objects. [env: OUTBOX_CDC_HEADERS_COLUMN]"))
     var headersColumn: String?
@@ -53,7 +56,8 @@ struct TableFormatOptions: ParsableArguments {
         [("--table-format", name), ("--topic-column", topicColumn), ("--key-column", keyColumn), ("--value-column", valueColumn),
          ("--id-column", idColumn), ("--partition-column", partitionColumn), ("--timestamp-column", timestampColumn),
          ("--headers-column", headersColumn), ("--header-names-column", headerNamesColumn),
-         ("--header-values-column", headerValuesColumn), ("--pending-condition", pendingCondition)]
+         ("--header-values-column", headerValuesColumn), ("--pending-condition", pendingCondition),
+         ("--traceparent-column", traceparentColumn)]
     }
 
     /// The format named, with the column flags applied on top, and whether to publish pending rows.
@@ -83,6 +87,7 @@ struct TableFormatOptions: ParsableArguments {
         if let id = column(idColumn, "OUTBOX_CDC_ID_COLUMN") { format.eventID = id }
         if let partition = column(partitionColumn, "OUTBOX_CDC_PARTITION_COLUMN") { format.partition = partition }
         if let timestamp = column(timestampColumn, "OUTBOX_CDC_TIMESTAMP_COLUMN") { format.timestamp = timestamp }
+        if let trace = column(traceparentColumn, "OUTBOX_CDC_TRACEPARENT_COLUMN") { format.traceContext = trace }
         if let condition = column(pendingCondition, "OUTBOX_CDC_PENDING_CONDITION") { format.pendingCondition = condition }
         let headers = column(headersColumn, "OUTBOX_CDC_HEADERS_COLUMN")
         let headerNames = column(headerNamesColumn, "OUTBOX_CDC_HEADER_NAMES_COLUMN")
