@@ -45,6 +45,8 @@ public enum ConnectorError: Error, Sendable, CustomStringConvertible {
                 return "PostgreSQL refused the login: \(error.message) (check the user and password in --db / OUTBOX_CDC_DB)"
             case .replicationPermissionDenied:
                 return "the database role may not open a replication connection: \(error.message) (ALTER ROLE <role> WITH REPLICATION)"
+            case .tlsFailed:
+                return "TLS to PostgreSQL failed: \(error.message) (check sslmode, sslrootcert, the host name and sslcert/sslkey in --db)"
             default:
                 return "PostgreSQL: \(error)"
             }

@@ -11,6 +11,10 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
         case serverError
         /// The replication stream ended or sent something that is not part of the protocol.
         case protocolViolation
+        /// TLS could not be set up as the connection string asks: the server's certificate failed the check
+        /// (`verify-ca`, `verify-full`), a certificate or key file is missing or unusable, or the server asks
+        /// for a client certificate. A configuration to fix; retrying will not help.
+        case tlsFailed
     }
 
     public var kind: Kind
@@ -41,7 +45,7 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
         switch kind {
         case .connectionFailed, .protocolViolation:
             return true
-        case .authenticationFailed, .replicationPermissionDenied:
+        case .authenticationFailed, .replicationPermissionDenied, .tlsFailed:
             return false
         case .serverError:
             guard let sqlState else { return false }
@@ -73,6 +77,13 @@ extension PostgresError {
             || lowered.contains("database") && lowered.contains("does not exist")
         {
             return PostgresError(kind: .authenticationFailed, message: message)
+        }
+        if ["certificate verify failed", "does not match host name", "requires a valid client certificate",
+            "root certificate file", "could not open certificate file", "could not load private key file",
+            "private key file", "certificate present, but not private key", "server does not support ssl",
+            "ssl is not supported"].contains(where: lowered.contains)
+        {
+            return PostgresError(kind: .tlsFailed, message: message)
         }
         if lowered.contains("must be superuser or replication role")
             || lowered.contains("permission denied to start wal sender")
