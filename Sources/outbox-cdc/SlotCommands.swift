@@ -163,21 +163,26 @@ struct SetupCommand: AsyncParsableCommand {
             requiredColumns: [], createMissing: true
         )
         source.failoverSlot = failover
-        let (publicationCreated, slot) = try await DedicatedThread.run(name: "cdc-setup") { [source] in
+        let (publicationCreated, slotReport) = try await DedicatedThread.run(name: "cdc-setup") { [source] in
             do {
                 let control = try PostgresConnection.connect(resolved.database)
                 defer { control.close() }
                 let prepared = try control.prepareSource(for: source)
+                // A slot an outbox-cdc streams from is set up already: nothing to check over a second connection.
+                if let slot = try control.slotStatus(slot: resolved.slot, publication: resolved.publication).slot, let pid = slot.activePID {
+                    return (prepared.publicationCreated, "exists, active (pid \(pid)), confirmed at \(slot.confirmedFlush.map { "\($0)" } ?? "none")")
+                }
                 let replication = try PostgresConnection.connect(resolved.database, replication: true)
                 defer { replication.close() }
-                return (prepared.publicationCreated, try replication.prepareSlot(for: source))
+                let slot = try replication.prepareSlot(for: source)
+                let failoverNote = slot.slotState.failover.map { $0 ? ", failover slot" : "" } ?? ""
+                return (prepared.publicationCreated, (slot.slotCreated ? "created at \(slot.confirmedFlush)" : "exists, confirmed at \(slot.confirmedFlush)") + failoverNote)
             } catch {
                 throw SetupFailure(description: "\(error)")
             }
         }
         print("publication \(resolved.publication): \(publicationCreated ? "created" : "exists") (\(tables.map(\.description).joined(separator: ", ")))")
-        let failoverNote = slot.slotState.failover.map { $0 ? ", failover slot" : "" } ?? ""
-        print("slot \(resolved.slot): \(slot.slotCreated ? "created at \(slot.confirmedFlush)" : "exists, confirmed at \(slot.confirmedFlush)")\(failoverNote)")
+        print("slot \(resolved.slot): \(slotReport)")
     }
 }
 

@@ -39,6 +39,9 @@ struct SlotCommandsTests {
         let reader = try TopicReader(topics: ["outbox.event.Status\(database.suffix)"])
         try reader.read(until: 1, log: connector)
 
+        let whileActive = try run(["setup"] + target)
+        #expect(whileActive.status == 0 && whileActive.output.contains("exists, active (pid"), "setup beside a running outbox-cdc:\n\(whileActive.output)")
+
         let shown = try run(["status"] + target)
         #expect(shown.status == 0, "\(shown.output)")
         for expected in ["slot           \(slot) (logical, plugin pgoutput", "state          active (pid", "confirmed LSN  0/", "lag            ",
