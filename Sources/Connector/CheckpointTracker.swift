@@ -113,6 +113,16 @@ public struct CheckpointTracker: Sendable {
         _ = advance()
     }
 
+    /// The server's history forked before `position` (a promoted standby that never had the end of the old
+    /// primary's WAL): nothing in flight may confirm anything any more, and the watermark goes back to
+    /// `position`, so that the new primary's transactions after it are read and confirmed.
+    public mutating func rewind(to position: LSN) {
+        for index in head..<pending.count { pending[index].abandoned = true }
+        openTicket = nil
+        _ = advance()
+        confirmed = position
+    }
+
     private func index(of ticket: Ticket) -> Int? {
         guard ticket >= headTicket else { return nil }
         let index = head + Int(ticket - headTicket)

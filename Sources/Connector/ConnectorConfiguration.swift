@@ -55,8 +55,12 @@ public struct ConnectorConfiguration: Sendable {
     /// Ask the server to stream large transactions before they commit (pgoutput `streaming`); outbox-cdc
     /// holds their changes until the commit. Off: the server spills them to disk and sends them at commit.
     public var streamInProgress = false
-    /// How often, while streaming, to ask whether the outbox tables still exist and are still published.
-    public var tablesCheckInterval = Duration.seconds(5)
+    /// The most pgoutput bytes of streamed transactions to hold; past it, streaming is turned off for the
+    /// rest of the run (the server spills instead).
+    public var streamMaxHeldBytes = 64 << 20
+    /// How often, while streaming, to ask the server for its WAL position (the slot lag) and whether the
+    /// outbox tables still exist and are still published.
+    public var serverCheckInterval = Duration.seconds(5)
     /// outbox-cdc's own records, or Debezium's.
     public var recordFormat: RecordFormat
 

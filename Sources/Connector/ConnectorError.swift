@@ -29,6 +29,15 @@ public enum ConnectorError: Error, Sendable, CustomStringConvertible {
         }
     }
 
+    /// Kafka still works after this error: it is about one event (a row that cannot be mapped, or a record
+    /// Kafka refused for what it is), so what came before it may still be acknowledged before stopping.
+    var leavesKafkaWorking: Bool {
+        switch self {
+        case .mapping, .debeziumRecord, .message, .deliveryFailed: return true
+        default: return false
+        }
+    }
+
     /// The error is about one row or message (its mapping or encoding), not about Kafka or PostgreSQL.
     var isAboutOneRow: Bool {
         switch self {

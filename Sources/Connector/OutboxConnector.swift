@@ -38,8 +38,20 @@ public final class OutboxConnector: Sendable {
         var streaming = false
         /// The server's WAL end as last heard, minus the confirmed position, at the last status update.
         var slotLagBytes: UInt64 = 0
-        /// The last moment Kafka made progress: an acknowledgement, or nothing being in flight.
+        /// The last moment Kafka made progress: an acknowledgement, or events starting to wait after none did.
         var lastProgress = ContinuousClock.now
+        /// The confirmed transactions the metrics counter has been told of (across sessions).
+        var transactionsCounted: UInt64 = 0
+        /// The server's timeline in the last session: a new one means a failover.
+        var timeline: Int?
+        /// Streamed transactions passed the memory bound once: later sessions do not ask for streaming.
+        var streamingTurnedOff = false
+
+        /// An event is about to be handed to Kafka. The first of a busy spell starts the acknowledgement wait.
+        mutating func eventProduced(in ticket: CheckpointTracker.Ticket) {
+            if tracker.eventsInFlight == 0 { lastProgress = .now }
+            tracker.eventProduced(in: ticket)
+        }
     }
 
     let metrics = ConnectorMetrics()
@@ -234,6 +246,7 @@ public final class OutboxConnector: Sendable {
             logger.info("created replication slot", metadata: ["cdc.slot": "\(configuration.slot)", "cdc.lsn": "\(prepared.confirmedFlush)"])
         }
         logSlotState(prepared.slotState)
+        try resumeOnANewTimeline(prepared, connection: connection)
         let start = state.withLock { shared in
             // After a reconnect the tracker may be ahead of what the server has heard.
             _ = shared.tracker.serverSent(upTo: prepared.confirmedFlush)
@@ -243,7 +256,8 @@ public final class OutboxConnector: Sendable {
             ?? Self.highestProtocolVersion(serverVersion: connection.serverVersionNumber)
 
         // In-progress transactions (protocol 2+): `parallel` from protocol 4 on, for Stream Abort's LSN and time.
-        let streaming = configuration.streamInProgress && protocolVersion >= 2 ? (protocolVersion >= 4 ? "parallel" : "on") : "off"
+        let streamInProgress = configuration.streamInProgress && !state.withLock { $0.streamingTurnedOff }
+        let streaming = streamInProgress && protocolVersion >= 2 ? (protocolVersion >= 4 ? "parallel" : "on") : "off"
         let streamingOption = streaming == "off" ? [] : [("streaming", streaming)]
         let replication: ReplicationStream
         do {
@@ -272,7 +286,7 @@ public final class OutboxConnector: Sendable {
             mapper: try rowMapper(for: preparedSource), source: source
         )
         defer {
-            session.tablesWatch.close()
+            session.serverWatch.close()
             replication.finish()
         }
         do {
@@ -281,9 +295,10 @@ public final class OutboxConnector: Sendable {
             if case .stopped = error.reason {
                 // Stopped while the producer queue was full: fall through to the orderly stop.
             } else {
-                // A row that cannot be published leaves Kafka working: let what came before it be
-                // acknowledged (as Debezium's task had sent it before dying), so that less is repeated.
-                if case .fatal(let fatal) = error.reason, fatal.isAboutOneRow { drain(producer) }
+                // A row that cannot be published, or a record Kafka refused, leaves Kafka working: let what
+                // came before it be acknowledged (as Debezium's task had sent it before dying), so that less
+                // is repeated.
+                if case .fatal(let fatal) = error.reason, fatal.leavesKafkaWorking { drain(producer) }
                 // Whatever broke, what Kafka did acknowledge is still worth confirming.
                 try? session.sendStatus()
                 throw error
@@ -302,8 +317,49 @@ public final class OutboxConnector: Sendable {
         }
     }
 
+    /// After a failover the server is a promoted standby on a new timeline. If that standby never had the
+    /// end of the old primary's WAL (asynchronous replication without `synchronized_standby_slots`), its
+    /// history forked before what this process confirmed: the new primary's transactions after the fork
+    /// must still be read, so the position goes back to the fork (never before the slot's own position).
+    /// What the old primary alone had may have been published: it cannot be taken back, and is logged.
+    private func resumeOnANewTimeline(_ prepared: PreparedSlot, connection: PostgresConnection) throws(StreamingError) {
+        let previous = state.withLock { shared -> Int? in
+            defer { shared.timeline = prepared.timeline }
+            return shared.timeline
+        }
+        guard let previous, previous != prepared.timeline else { return }
+        let switchPoint: LSN?
+        do {
+            switchPoint = try connection.timelineSwitchPoint(of: previous, current: prepared.timeline)
+        } catch {
+            throw StreamingError(error)
+        }
+        let (confirmed, rewoundTo) = state.withLock { shared -> (LSN, LSN?) in
+            let confirmed = shared.tracker.confirmed
+            // Without the history, only the slot's own position is known to be on the new timeline.
+            let safe = max(min(confirmed, switchPoint ?? prepared.confirmedFlush), prepared.confirmedFlush)
+            guard confirmed > safe else { return (confirmed, nil) }
+            shared.tracker.rewind(to: safe)
+            return (confirmed, safe)
+        }
+        var metadata: Logger.Metadata = [
+            "pg.timeline.previous": "\(previous)", "pg.timeline": "\(prepared.timeline)",
+            "pg.timeline.switch_lsn": "\(switchPoint.map { "\($0)" } ?? "unknown")", "cdc.lsn": "\(confirmed)",
+        ]
+        if let rewoundTo {
+            metadata["cdc.resume_lsn"] = "\(rewoundTo)"
+            logger.error("the new primary's history forked before the position outbox-cdc had confirmed: events from the old primary after the fork may have been published although the new primary lacks them; streaming resumes at the fork", metadata: metadata)
+        } else {
+            logger.info("the server is on a new timeline (a failover); its history includes everything confirmed", metadata: metadata)
+        }
+    }
+
     private func notStreaming() {
-        state.withLock { $0.streaming = false }
+        state.withLock { shared in
+            shared.streaming = false
+            // Unknown until the next session has asked the server again.
+            shared.slotLagBytes = 0
+        }
         metrics.streaming.record(0)
     }
 
@@ -439,7 +495,7 @@ public final class OutboxConnector: Sendable {
         /// The ordinary connection the heartbeat statement runs on, opened at the first beat.
         var heartbeatConnection: PostgresConnection?
         var lastHeartbeat = ContinuousClock.now
-        var tablesWatch: PublishedTablesWatch
+        var serverWatch: ServerWatch
         /// With `--stream-in-progress`: transactions streamed before their commit, held until it.
         var streamed = StreamedTransactions()
         /// The ticket of the transaction being received.
@@ -450,15 +506,14 @@ public final class OutboxConnector: Sendable {
         var lastReportedPosition = LSN.zero
         /// The server's end of WAL as last heard (XLogData and keepalives), for the slot lag.
         var serverWALEnd = LSN.zero
-        var transactionsCounted: UInt64 = 0
 
         var logger: Logger { connector.logger }
 
         init(connector: OutboxConnector, producer: KafkaProducer, replication: ReplicationStream,
              decoder: PgOutputDecoder, mapper: RowMapper, source: ReplicationSource) {
             self.connector = connector
-            self.tablesWatch = PublishedTablesWatch(
-                source: source, database: connector.configuration.database, interval: connector.configuration.tablesCheckInterval
+            self.serverWatch = ServerWatch(
+                source: source, database: connector.configuration.database, interval: connector.configuration.serverCheckInterval
             )
             self.producer = producer
             self.replication = replication
@@ -487,7 +542,7 @@ public final class OutboxConnector: Sendable {
                 }
                 beatIfDue()
                 do {
-                    try tablesWatch.checkIfDue(logger: logger)
+                    try serverWatch.checkIfDue(streamedUpTo: serverWALEnd, logger: logger)
                 } catch {
                     throw StreamingError(error)
                 }
@@ -513,14 +568,16 @@ public final class OutboxConnector: Sendable {
         /// Tells the server what is confirmed. While idle it also asks for a keepalive back, whose
         /// WAL end then confirms the WAL other tables wrote meanwhile.
         mutating func sendStatus() throws(StreamingError) {
-            let walEnd = serverWALEnd
-            let (confirmed, idle, inFlight, transactions) = connector.state.withLock { shared in
+            // The server's WAL position as last asked: the walsender's own positions only say how far it has decoded.
+            let walEnd = max(serverWALEnd, serverWatch.serverWAL ?? .zero)
+            let (confirmed, idle, inFlight, newlyConfirmed) = connector.state.withLock { shared in
                 let confirmed = shared.tracker.confirmed
                 shared.slotLagBytes = walEnd > confirmed ? walEnd.rawValue - confirmed.rawValue : 0
-                if shared.tracker.eventsInFlight == 0 { shared.lastProgress = .now }
-                return (confirmed, shared.tracker.isIdle, shared.tracker.eventsInFlight, shared.tracker.transactionsConfirmed)
+                let newlyConfirmed = shared.tracker.transactionsConfirmed - shared.transactionsCounted
+                shared.transactionsCounted = shared.tracker.transactionsConfirmed
+                return (confirmed, shared.tracker.isIdle, shared.tracker.eventsInFlight, newlyConfirmed)
             }
-            recordMetrics(confirmed: confirmed, inFlight: inFlight, transactions: transactions)
+            recordMetrics(confirmed: confirmed, inFlight: inFlight, newlyConfirmedTransactions: newlyConfirmed)
             var status = StandbyStatusUpdate(confirmed: confirmed, clientTime: PostgresMicroseconds.now)
             status.replyRequested = idle
             do {
@@ -536,15 +593,15 @@ public final class OutboxConnector: Sendable {
         }
 
         /// Gauges and the confirmed-transactions counter, at each status update.
-        private mutating func recordMetrics(confirmed: LSN, inFlight: Int, transactions: UInt64) {
+        private func recordMetrics(confirmed: LSN, inFlight: Int, newlyConfirmedTransactions: UInt64) {
             let metrics = connector.metrics
             metrics.confirmedLSN.record(Double(confirmed.rawValue))
-            metrics.slotLagBytes.record(Double(serverWALEnd > confirmed ? serverWALEnd.rawValue - confirmed.rawValue : 0))
+            let walEnd = max(serverWALEnd, serverWatch.serverWAL ?? .zero)
+            metrics.slotLagBytes.record(Double(walEnd > confirmed ? walEnd.rawValue - confirmed.rawValue : 0))
             metrics.eventsInFlight.record(inFlight)
             metrics.producerQueueDepth.record(producer.outstandingMessageCount)
-            if transactions > transactionsCounted {
-                metrics.transactionsConfirmed.increment(by: Int(transactions - transactionsCounted))
-                transactionsCounted = transactions
+            if newlyConfirmedTransactions > 0 {
+                metrics.transactionsConfirmed.increment(by: Int(newlyConfirmedTransactions))
             }
         }
 
@@ -577,12 +634,25 @@ public final class OutboxConnector: Sendable {
             } catch {
                 throw StreamingError(.decoding(error, lsn: position))
             }
-            if streamed.take(message, at: position) { return }
+            if streamed.take(message, at: position, bytes: payload.count) {
+                if streamed.heldBytes > connector.configuration.streamMaxHeldBytes { try streamedTooMuch() }
+                return
+            }
             if case .streamCommit(let commit) = message {
                 try replay(commit)
             } else {
                 try handle(decoded: message)
             }
+        }
+
+        /// Holding streamed transactions would pass the memory bound: reconnect without streaming, so that
+        /// the server spills them to its disk and sends each at its commit (and backpressure bounds memory).
+        private func streamedTooMuch() throws(StreamingError) {
+            connector.state.withLock { $0.streamingTurnedOff = true }
+            logger.warning("streamed transactions held in memory passed --stream-max-held-bytes; reconnecting without --stream-in-progress for the rest of this run", metadata: [
+                "cdc.held_bytes": "\(streamed.heldBytes)", "cdc.lsn": "\(position)",
+            ])
+            throw StreamingError(reason: .transient("streaming of in-progress transactions turned off"))
         }
 
         /// A streamed transaction committed: its held changes, handled as one ordinary transaction.
@@ -621,7 +691,7 @@ public final class OutboxConnector: Sendable {
                 do {
                     mapped = try mapper.event(for: insert, at: position)
                 } catch {
-                    connector.state.withLock { $0.tracker.eventProduced(in: ticket) }
+                    connector.state.withLock { $0.eventProduced(in: ticket) }
                     try connector.poisonedRow(
                         error, insert: insert, table: relations[insert.relationID]?.table,
                         columnNames: relations[insert.relationID]?.columns, lsn: position, ticket: ticket,
@@ -633,7 +703,7 @@ public final class OutboxConnector: Sendable {
                 if let warning {
                     logger.warning("\(warning)", metadata: ["event.id": "\(event.eventIDText)", "cdc.lsn": "\(position)"])
                 }
-                connector.state.withLock { $0.tracker.eventProduced(in: ticket) }
+                connector.state.withLock { $0.eventProduced(in: ticket) }
                 try publish(event, ticket: ticket)
             case .commit(let commit):
                 if let ticket {
@@ -668,7 +738,7 @@ public final class OutboxConnector: Sendable {
             // the message's own position (not past it: it may repeat after a restart, never be skipped).
             let ownTicket = message.isTransactional ? nil : connector.state.withLock { $0.tracker.beginTransaction() }
             guard let ticket = ownTicket ?? ticket else { return }
-            connector.state.withLock { $0.tracker.eventProduced(in: ticket) }
+            connector.state.withLock { $0.eventProduced(in: ticket) }
             if let failure {
                 try connector.poisonedMessage(failure, message: message, ticket: ticket, producer: producer) { () throws(StreamingError) in
                     try keepServerInformed()

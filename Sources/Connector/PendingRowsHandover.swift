@@ -55,7 +55,7 @@ extension OutboxConnector {
                         do {
                             mapped = try mapper.event(for: insert, at: exported.consistentPoint)
                         } catch {
-                            state.withLock { $0.tracker.eventProduced(in: ticket) }
+                            state.withLock { $0.eventProduced(in: ticket) }
                             try poisonedRow(
                                 error, insert: insert, table: table, columnNames: relation.columns.map(\.name),
                                 lsn: exported.consistentPoint, ticket: ticket, producer: producer
@@ -64,7 +64,7 @@ extension OutboxConnector {
                         }
                         guard let (event, warning) = mapped else { continue }
                         if let warning { logger.warning("\(warning)", metadata: ["event.id": "\(event.eventIDText)"]) }
-                        state.withLock { $0.tracker.eventProduced(in: ticket) }
+                        state.withLock { $0.eventProduced(in: ticket) }
                         try produce(event, ticket: ticket, producer: producer) {}
                         published += 1
                     }

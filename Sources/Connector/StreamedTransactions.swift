@@ -12,12 +12,15 @@ struct StreamedTransactions {
         /// Where the change's XLogData started, for error messages.
         var position: LSN
         var message: PgOutputMessage
+        var bytes = 0
     }
 
     /// Held changes by top-level transaction, in the order they were streamed.
     private var changes: [UInt32: [Change]] = [:]
     /// The transaction whose Stream Start … Stream Stop block is being received.
     private(set) var openBlock: UInt32?
+    /// The pgoutput bytes of the changes held, all transactions together: what the memory bound counts.
+    private(set) var heldBytes = 0
 
     /// No streamed transaction is waiting for its commit or abort.
     var isEmpty: Bool { changes.isEmpty && openBlock == nil }
@@ -27,7 +30,7 @@ struct StreamedTransactions {
 
     /// Stream Start, Stream Stop, Stream Abort and the changes inside a block are taken here; returns false
     /// for anything else (Stream Commit included), which the caller handles.
-    mutating func take(_ message: PgOutputMessage, at position: LSN) -> Bool {
+    mutating func take(_ message: PgOutputMessage, at position: LSN, bytes: Int = 0) -> Bool {
         switch message {
         case .streamStart(let start):
             openBlock = start.transactionID
@@ -43,14 +46,17 @@ struct StreamedTransactions {
             return false
         default:
             guard let openBlock else { return false }
-            changes[openBlock, default: []].append(Change(position: position, message: message))
+            changes[openBlock, default: []].append(Change(position: position, message: message, bytes: bytes))
+            heldBytes += bytes
             return true
         }
     }
 
     /// Stream Commit: the transaction's changes, in order, to be handled as one ordinary transaction.
     mutating func commit(_ commit: PgOutputMessage.StreamCommit) -> [Change] {
-        changes.removeValue(forKey: commit.transactionID) ?? []
+        let held = changes.removeValue(forKey: commit.transactionID) ?? []
+        heldBytes -= held.reduce(0) { $0 + $1.bytes }
+        return held
     }
 
     /// Stream Abort of the whole transaction drops all it held. Of a subtransaction, it drops that
@@ -59,11 +65,13 @@ struct StreamedTransactions {
     /// changes of the transaction rely on it.
     private mutating func discard(_ abort: PgOutputMessage.StreamAbort) {
         if abort.subtransactionID == abort.transactionID {
-            changes.removeValue(forKey: abort.transactionID)
+            heldBytes -= (changes.removeValue(forKey: abort.transactionID) ?? []).reduce(0) { $0 + $1.bytes }
             return
         }
         changes[abort.transactionID]?.removeAll { change in
-            change.message.streamedTransactionID == abort.subtransactionID && !change.message.isSchema
+            let dropped = change.message.streamedTransactionID == abort.subtransactionID && !change.message.isSchema
+            if dropped { heldBytes -= change.bytes }
+            return dropped
         }
     }
 }

@@ -8,7 +8,7 @@ enum LibrdkafkaConfiguration {
     static func isSensitive(_ property: String) -> Bool {
         let name = property.lowercased()
         return name.contains("password") || name.contains("secret") || name.contains("sasl.jaas")
-            || name.contains("ssl.key") || name.contains("sasl.oauthbearer.config")
+            || name.contains("ssl.key") || name.contains("sasl.oauthbearer")
     }
 
     /// What to scrub for the sensitive properties of `configuration`: each whole value, and each of its

@@ -91,7 +91,8 @@ public enum ReplicationSetupError: Error, Sendable, CustomStringConvertible {
     case slotActive(slot: String, pid: Int?)
     /// The slot this process streamed from is gone (dropped), or invalidated (`wal_status = lost`).
     case slotLost(slot: String, reason: String, confirmed: LSN?)
-    /// Found while streaming: pgoutput's stream carries no DDL, so these tables would just fall silent.
+    /// Found while streaming (and once the stream has reached the moment it was seen): pgoutput's stream
+    /// carries no DDL, so these tables would just fall silent.
     case tableDroppedWhileStreaming(QualifiedTableName, database: String)
     case tableUnpublishedWhileStreaming(publication: String, table: QualifiedTableName)
 
@@ -124,7 +125,7 @@ public enum ReplicationSetupError: Error, Sendable, CustomStringConvertible {
         case .tableDroppedWhileStreaming(let table, let database):
             return "the outbox table \(table) was dropped from database '\(database)' while outbox-cdc was streaming: create it again (with its publication) before starting outbox-cdc, or name another with --table"
         case .tableUnpublishedWhileStreaming(let publication, let table):
-            return "the outbox table \(table) was removed from the publication '\(publication)' while outbox-cdc was streaming: rows inserted since are not sent. ALTER PUBLICATION \(publication) ADD TABLE \(table), then republish the rows inserted meanwhile (--publish-pending with a new slot, or by hand)"
+            return "the outbox table \(table) was removed from the publication '\(publication)' while outbox-cdc was streaming (or the publication was dropped): rows inserted since are not sent. ALTER PUBLICATION \(publication) ADD TABLE \(table), then republish the rows inserted meanwhile (--publish-pending with a new slot, or by hand)"
         case .slotLost(let slot, let reason, let confirmed):
             return "the replication slot '\(slot)' was lost (\(reason)): events committed after \(confirmed.map { "its confirmed position \($0)" } ?? "its last confirmed position") may not have been published and can no longer be read from the WAL. Republish them from the outbox table if its rows are kept (e.g. --publish-pending with a --pending-condition on their time), then start with --on-slot-lost recreate to create the slot anew"
         }
@@ -186,6 +187,23 @@ public enum ReplicationStartError: Error, Sendable, CustomStringConvertible {
         default: self = .postgres(PostgresError(kind: .protocolViolation, message: "\(error)"))
         }
     }
+}
+
+/// What a check while streaming found.
+private func hexValue(_ byte: UInt8) -> UInt8? {
+    switch byte {
+    case 48...57: return byte - 48
+    case 97...102: return byte - 87
+    case 65...70: return byte - 55
+    default: return nil
+    }
+}
+
+public struct StreamingCheck: Sendable {
+    /// The server's WAL position (its replay position on a standby).
+    public var serverWAL: LSN?
+    /// An outbox table dropped, or no longer published.
+    public var problem: ReplicationSetupError?
 }
 
 /// What the server said about the table and the publication.
@@ -332,28 +350,69 @@ extension PostgresConnection {
         )
     }
 
-    /// While streaming: the outbox tables still exist and the publication still publishes them. DDL is not
-    /// part of pgoutput's stream, so a dropped or unpublished table would otherwise just fall silent.
-    public func checkStillPublished(_ source: ReplicationSource) throws(ReplicationStartError) {
-        do {
-            let publicationLiteral = try literal(source.publication)
-            for table in source.tables {
-                let state = try query("""
-                    SELECT current_database() AS database,
-                           to_regclass(\(try literal("\(try identifier(table.schema)).\(try identifier(table.name))"))) IS NOT NULL AS present,
-                           EXISTS (SELECT 1 FROM pg_publication_tables WHERE pubname = \(publicationLiteral)
-                                   AND schemaname = \(try literal(table.schema)) AND tablename = \(try literal(table.name))) AS published
-                    """)
-                guard state[0, "present"] == "t" else {
-                    throw ReplicationSetupError.tableDroppedWhileStreaming(table, database: state[0, "database"] ?? "")
-                }
-                guard state[0, "published"] == "t" else {
-                    throw ReplicationSetupError.tableUnpublishedWhileStreaming(publication: source.publication, table: table)
-                }
+    /// While streaming: the server's WAL position, and for each outbox table whether it still exists and the
+    /// publication still publishes it. DDL is not part of pgoutput's stream, so a dropped or unpublished table
+    /// would otherwise just fall silent. Reads the catalogs directly: `pg_publication_tables` would lock
+    /// every published table, and so wait behind any ALTER TABLE queued on one of them.
+    public func streamingCheck(_ source: ReplicationSource) throws(PostgresError) -> StreamingCheck {
+        let position = try query("""
+            SELECT current_database() AS database,
+                   CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END AS wal
+            """)
+        var check = StreamingCheck(serverWAL: position[0, "wal"].flatMap(LSN.init), problem: nil)
+        guard source.readsTable else { return check }
+        let database = position[0, "database"] ?? ""
+        let publicationLiteral = try literal(source.publication)
+        for table in source.tables {
+            let state = try query("""
+                SELECT c.oid IS NOT NULL AS present,
+                       COALESCE(p.puballtables
+                         OR EXISTS (SELECT 1 FROM pg_publication_rel r WHERE r.prpubid = p.oid AND r.prrelid = c.oid)
+                         OR EXISTS (SELECT 1 FROM pg_publication_namespace n WHERE n.pnpubid = p.oid AND n.pnnspid = c.relnamespace)
+                         OR EXISTS (SELECT 1 FROM pg_publication_rel r JOIN pg_partition_ancestors(c.oid) a ON a.relid = r.prrelid
+                                    WHERE r.prpubid = p.oid), false) AS published
+                FROM (SELECT to_regclass(\(try literal("\(try identifier(table.schema)).\(try identifier(table.name))"))) AS oid) t
+                LEFT JOIN pg_class c ON c.oid = t.oid
+                LEFT JOIN pg_publication p ON p.pubname = \(publicationLiteral)
+                """)
+            if state[0, "present"] != "t" {
+                check.problem = .tableDroppedWhileStreaming(table, database: database)
+                return check
             }
-        } catch {
-            throw ReplicationStartError(error)
+            if state[0, "published"] != "t" {
+                check.problem = .tableUnpublishedWhileStreaming(publication: source.publication, table: table)
+                return check
+            }
         }
+        return check
+    }
+
+    /// Where `timeline` ended, from the current timeline's history file (`TIMELINE_HISTORY`, on a
+    /// replication connection): the position at which the server's history and that timeline's part ways.
+    /// Nil when the history does not name it.
+    public func timelineSwitchPoint(of timeline: Int, current: Int) throws(PostgresError) -> LSN? {
+        guard current > 1, timeline < current else { return nil }
+        let history = try query("TIMELINE_HISTORY \(current)")
+        guard var content = history[0, "content"] else { return nil }
+        // The walsender sends the file's bytes as they are; a bytea's hex text form is read too.
+        if content.hasPrefix("\\x") {
+            let hex = Array(content.utf8.dropFirst(2))
+            var bytes: [UInt8] = []
+            var index = 0
+            while index + 1 < hex.count, let high = hexValue(hex[index]), let low = hexValue(hex[index + 1]) {
+                bytes.append(high << 4 | low)
+                index += 2
+            }
+            content = String(decoding: bytes, as: UTF8.self)
+        }
+        // Lines: "<parent timeline>\t<switch point>\t<reason>"; comments start with '#'.
+        for line in content.split(separator: "\n") where !line.hasPrefix("#") {
+            let fields = line.split(separator: "\t")
+            if fields.count >= 2, Int(fields[0].filter { !$0.isWhitespace }) == timeline {
+                return LSN(fields[1].filter { !$0.isWhitespace })
+            }
+        }
+        return nil
     }
 
     /// For the table-less outbox: any publication will do; a missing one is created with no tables.

@@ -107,8 +107,13 @@ func readKafkaSecrets(_ texts: [String]) throws -> [String: String] {
 
 /// A secret file's content without its trailing line break (editors and `echo` add one).
 func readSecret(_ path: String, for flag: String) throws -> String {
-    guard let data = FileManager.default.contents(atPath: path) else {
-        throw UsageError("\(flag): cannot read \(path): \(FileManager.default.fileExists(atPath: path) ? "permission denied" : "no such file")")
+    var isDirectory: ObjCBool = false
+    let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
+    guard !isDirectory.boolValue, let data = FileManager.default.contents(atPath: path) else {
+        // The path, not its content: a secret given by mistake in place of its file's path would be
+        // shown here, so say only that no such file exists when the text does not even look like a path.
+        let shown = path.contains("/") ? path : "(the value given)"
+        throw UsageError("\(flag): cannot read \(shown): \(isDirectory.boolValue ? "a directory" : exists ? "permission denied" : "no such file")")
     }
     var text = String(decoding: data, as: UTF8.self)
     while text.hasSuffix("\n") || text.hasSuffix("\r") { text.removeLast() }

@@ -26,7 +26,11 @@ final class OperationsEndpoint: Sendable {
                 var ready = pollfd(fd: listener, events: Int16(POLLIN), revents: 0)
                 guard poll(&ready, 1, 200) > 0 else { continue }
                 let client = accept(listener, nil, nil)
-                guard client >= 0 else { continue }
+                guard client >= 0 else {
+                    // Out of descriptors (EMFILE) leaves the listener readable: do not spin on it.
+                    usleep(50_000)
+                    continue
+                }
                 Self.answer(client, respond)
                 close(client)
             }
@@ -41,13 +45,18 @@ final class OperationsEndpoint: Sendable {
     }
 
     private static func answer(_ client: Int32, _ respond: (String) -> Response) {
-        // A slow or silent client must not hold the listener for long.
-        var timeout = timeval(tv_sec: 2, tv_usec: 0)
-        setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        // A slow or silent client must not hold the listener (and so the probes) for long: the whole request
+        // head must come within a second; the answer gets a second to go out.
+        var timeout = timeval(tv_sec: 1, tv_usec: 0)
         setsockopt(client, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        let deadline = ContinuousClock.now + .seconds(1)
         var request: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 2048)
-        while request.count < 8192, !request.ends(with: [13, 10, 13, 10]) {
+        while request.count < 8192, !request.containsHeadEnd {
+            let remaining = ContinuousClock.now.duration(to: deadline)
+            guard remaining > .zero else { break }
+            var ready = pollfd(fd: client, events: Int16(POLLIN), revents: 0)
+            guard poll(&ready, 1, Int32(max(1, remaining.milliseconds))) > 0 else { break }
             let count = buffer.withUnsafeMutableBytes { recv(client, $0.baseAddress, $0.count, 0) }
             guard count > 0 else { break }
             request += buffer[..<count]
@@ -97,21 +106,38 @@ final class OperationsEndpoint: Sendable {
             throw UsageError("--metrics-address: cannot resolve '\(host)': \(String(cString: gai_strerror(status)))")
         }
         defer { freeaddrinfo(found) }
-        let fd = socket(first.pointee.ai_family, first.pointee.ai_socktype, first.pointee.ai_protocol)
-        guard fd >= 0 else { throw UsageError("--metrics-address: socket: \(String(cString: strerror(errno)))") }
-        var yes: Int32 = 1
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
-        guard bind(fd, first.pointee.ai_addr, first.pointee.ai_addrlen) == 0, Glibc.listen(fd, 16) == 0 else {
-            let reason = String(cString: strerror(errno))
+        // Each address the name resolves to, in order (a host without IPv6 skips `::`).
+        var reason = "no address"
+        var candidate: UnsafeMutablePointer<addrinfo>? = first
+        while let info = candidate {
+            candidate = info.pointee.ai_next
+            let fd = socket(info.pointee.ai_family, info.pointee.ai_socktype, info.pointee.ai_protocol)
+            guard fd >= 0 else {
+                reason = String(cString: strerror(errno))
+                continue
+            }
+            var yes: Int32 = 1
+            setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
+            if bind(fd, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0, Glibc.listen(fd, 16) == 0 {
+                return fd
+            }
+            reason = String(cString: strerror(errno))
             close(fd)
-            throw UsageError("--metrics-address: cannot listen on \(address): \(reason)")
         }
-        return fd
+        throw UsageError("--metrics-address: cannot listen on \(address): \(reason)")
     }
 }
 
 extension Array where Element == UInt8 {
-    fileprivate func ends(with suffix: [UInt8]) -> Bool {
-        count >= suffix.count && Array(self[(count - suffix.count)...]) == suffix
+    /// The blank line that ends an HTTP request head has arrived.
+    fileprivate var containsHeadEnd: Bool {
+        guard count >= 4 else { return false }
+        return indices.dropLast(3).contains { self[$0] == 13 && self[$0 + 1] == 10 && self[$0 + 2] == 13 && self[$0 + 3] == 10 }
+    }
+}
+
+extension Duration {
+    fileprivate var milliseconds: Int64 {
+        components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000
     }
 }

@@ -91,6 +91,9 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(name: .customLong("stream-in-progress"), help: "Let the server stream large transactions before they commit (pgoutput streaming; protocol 2 and later). outbox-cdc holds their events in memory until the commit and drops those of aborted ones. Off, the server spills them to its disk instead and memory stays bounded. [env: OUTBOX_CDC_STREAM_IN_PROGRESS]")
     var streamInProgress = false
 
+    @Option(name: .customLong("stream-max-held-bytes"), help: "With --stream-in-progress: the most bytes of streamed transactions to hold in memory; past it, outbox-cdc reconnects without streaming and the server spills instead. [env: OUTBOX_CDC_STREAM_MAX_HELD_BYTES] (default: 67108864)")
+    var streamMaxHeldBytes: Int?
+
     @Option(name: .customLong("protocol-version"), help: "pgoutput protocol version 1-4; default: the highest the server speaks. [env: OUTBOX_CDC_PROTOCOL_VERSION]")
     var protocolVersion: Int?
 
@@ -124,6 +127,7 @@ struct RunCommand: AsyncParsableCommand {
                 settings.onSlotLost = try slotLostPolicy(environment)
                 settings.failoverSlot = try !noFailoverSlot(environment)
                 settings.streamInProgress = try streamInProgress(environment, protocolVersion: settings.protocolVersion)
+                settings.streamMaxHeldBytes = try integer(streamMaxHeldBytes, "OUTBOX_CDC_STREAM_MAX_HELD_BYTES", "--stream-max-held-bytes", environment, range: 1 << 16 ... Int.max) ?? settings.streamMaxHeldBytes
                 let heartbeat = try integer(heartbeatIntervalMilliseconds, "OUTBOX_CDC_HEARTBEAT_INTERVAL_MS", "--heartbeat-interval-ms", environment, range: 0...86_400_000) ?? 0
                 if heartbeat > 0 { settings.heartbeat = .walMessage(every: .milliseconds(heartbeat)) }
                 configuration = settings
@@ -161,7 +165,7 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     func debeziumConfiguration(path: String, _ environment: Environment) throws -> DebeziumRunConfiguration {
-        let replaced = ([("--db", db), ("--slot", slot), ("--publication", publication), ("--table", table), ("--message-prefix", messagePrefix)] + tableFormat.flagsGiven)
+        let replaced = ([("--db", db), ("--db-password-file", dbPasswordFile ?? environment["OUTBOX_CDC_DB_PASSWORD_FILE"]), ("--slot", slot), ("--publication", publication), ("--table", table), ("--message-prefix", messagePrefix)] + tableFormat.flagsGiven)
             .filter { $0.1 != nil }.map(\.0)
         guard replaced.isEmpty else {
             throw UsageError("\(replaced.joined(separator: ", ")) cannot be combined with --debezium-config, which sets them from the file")

@@ -79,4 +79,22 @@ struct StreamedTransactionsTests {
         let taken10 = streamed.take(message, at: LSN(2))
         #expect(!taken10)
     }
+
+    @Test func heldBytesCountWhatIsHeldAndFallWithCommitAndAbort() {
+        var streamed = StreamedTransactions()
+        _ = streamed.take(.streamStart(.init(transactionID: 7, isFirstSegment: true)), at: LSN(1))
+        _ = streamed.take(Self.insert(7), at: LSN(2), bytes: 100)
+        _ = streamed.take(Self.insert(9), at: LSN(3), bytes: 40)
+        _ = streamed.take(.streamStop, at: LSN(4))
+        _ = streamed.take(.streamStart(.init(transactionID: 8, isFirstSegment: true)), at: LSN(5))
+        _ = streamed.take(Self.insert(8), at: LSN(6), bytes: 30)
+        _ = streamed.take(.streamStop, at: LSN(7))
+        #expect(streamed.heldBytes == 170)
+        _ = streamed.take(.streamAbort(.init(transactionID: 7, subtransactionID: 9)), at: LSN(8))
+        #expect(streamed.heldBytes == 130)
+        _ = streamed.take(.streamAbort(.init(transactionID: 8, subtransactionID: 8)), at: LSN(9))
+        #expect(streamed.heldBytes == 100)
+        _ = streamed.commit(Self.commit(7))
+        #expect(streamed.heldBytes == 0)
+    }
 }

@@ -85,6 +85,88 @@ struct FailoverTests {
         #expect(connector.waitForExit(timeout: .seconds(30)) == 0, "\(connector.log)")
     }
 
+    /// An asynchronous standby that missed the end of the old primary's WAL: its history forks before what
+    /// outbox-cdc had confirmed there. The events the old primary alone had were published and are gone from
+    /// the database (PostgreSQL's loss, not the relay's); every event the new primary commits after the fork
+    /// must still arrive, though its WAL positions lie below the old confirmed position.
+    @Test func afterAFailoverToAStandbyThatMissedTheEndOfTheWALTheNewPrimarysEventsStillArrive() throws {
+        let primary = try ThrowawayCluster(walLevel: "logical")
+        defer { primary.stop() }
+        let standby = try ThrowawayCluster(standbyOf: primary, physicalSlot: "standby1", settings: [
+            "sync_replication_slots": "on", "hot_standby_feedback": "on",
+        ])
+        defer { standby.stop() }
+        try waitFor("the standby to stream from the primary", timeout: .seconds(30)) {
+            try query(primary.url, "SELECT state FROM pg_stat_replication").rows.first?.first == "streaming"
+        }
+        try query(primary.url, """
+            CREATE TABLE outbox (id uuid PRIMARY KEY, aggregatetype text NOT NULL, aggregateid text NOT NULL,
+                                 type text NOT NULL, payload jsonb, created_at timestamptz NOT NULL DEFAULT now())
+            """)
+        let type = "Forked\(String(UInt64.random(in: 0 ... .max), radix: 36))"
+        func insert(_ url: String, _ count: Int) throws -> [String] {
+            let ids = (0 ..< count).map { _ in UUID().uuidString.lowercased() }
+            try query(url, "INSERT INTO outbox (id, aggregatetype, aggregateid, type, payload) VALUES "
+                + ids.map { "('\($0)', '\(type)', 'k', 't', '{\"pad\": \"\(String(repeating: "x", count: 200))\"}')" }.joined(separator: ", "))
+            return ids
+        }
+        let bothHosts = "postgres://postgres@127.0.0.1:\(primary.port),127.0.0.1:\(standby.port)/postgres?target_session_attrs=read-write&connect_timeout=2"
+        let connector = try ConnectorProcess([
+            "--db", bothHosts, "--brokers", try TestStack.brokers(), "--slot", "failover_slot", "--publication", "failover_pub",
+            "--status-interval-ms", "200",
+        ])
+        defer {
+            connector.terminate()
+            _ = connector.waitForExit(timeout: .seconds(30))
+        }
+        try waitFor("the slot to stream on the primary", timeout: .seconds(30)) {
+            try query(primary.url, "SELECT active AND confirmed_flush_lsn IS NOT NULL FROM pg_replication_slots WHERE slot_name = 'failover_slot'")
+                .rows.first?.first == "t"
+        }
+        let reader = try TopicReader(topics: ["outbox.event.\(type)"])
+        var shared = try insert(primary.url, 20)
+        try waitFor("the standby to hold a synchronised copy of the slot", timeout: .seconds(60)) {
+            shared += try insert(primary.url, 1)
+            return try query(standby.url, "SELECT synced AND NOT temporary FROM pg_replication_slots WHERE slot_name = 'failover_slot'")
+                .rows.first?.first == "t"
+        }
+        try reader.read(until: shared.count, log: connector)
+        let beforeSync = try query(standby.url, "SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = 'failover_slot'").rows.first?.first ?? nil
+
+        // The standby stops receiving (no primary_conninfo, so its WAL receiver ends, with nothing buffered
+        // to read later); the old primary goes on alone, and outbox-cdc publishes and confirms.
+        try query(standby.url, "ALTER SYSTEM SET primary_conninfo = ''")
+        try query(standby.url, "SELECT pg_reload_conf()")
+        try waitFor("the standby's WAL receiver to stop", timeout: .seconds(30)) {
+            try query(standby.url, "SELECT count(*) FROM pg_stat_wal_receiver").rows.first?.first == "0"
+        }
+        let oldPrimaryOnly = try insert(primary.url, 1000)
+        try reader.read(until: shared.count + oldPrimaryOnly.count, log: connector)
+        try waitFor("outbox-cdc to confirm past the standby's end", timeout: .seconds(30)) {
+            let confirmed = try query(primary.url, "SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = 'failover_slot'").rows.first?.first ?? nil
+            let flushed = try query(standby.url, "SELECT pg_last_wal_receive_lsn()").rows.first?.first ?? nil
+            guard let confirmed, let flushed else { return false }
+            return try query(primary.url, "SELECT '\(confirmed)'::pg_lsn > '\(flushed)'::pg_lsn").rows.first?.first == "t"
+        }
+        try primary.crash()
+        try standby.promote()
+
+        // The new primary writes from the fork on: below the position outbox-cdc confirmed on the old one.
+        let afterFork = try insert(standby.url, 5)
+        try waitFor("outbox-cdc to stream from the promoted standby", timeout: .seconds(60)) {
+            try query(standby.url, "SELECT active FROM pg_replication_slots WHERE slot_name = 'failover_slot'").rows.first?.first == "t"
+        }
+        let later = try insert(standby.url, 5)
+        try reader.read(until: shared.count + oldPrimaryOnly.count + 10, timeout: .seconds(60), log: connector)
+        try reader.drain(for: .seconds(2))
+        let rows = Set(try query(standby.url, "SELECT id::text FROM outbox").rows.compactMap { $0.first ?? nil })
+        let missing = rows.subtracting(reader.eventIDs)
+        #expect(missing.isEmpty, "\(missing.count) events committed on the new primary never arrived:\n\(connector.log)")
+        #expect(Set(afterFork + later).isSubset(of: reader.eventIDs))
+        #expect(connector.log.contains("history forked before the position outbox-cdc had confirmed"), "\(connector.log)")
+        print("async failover: \(oldPrimaryOnly.count) events published from the old primary alone (gone from the database), \(missing.count) of the new primary's missing; synced slot was at \(beforeSync ?? "?")")
+    }
+
     @discardableResult
     private func query(_ url: String, _ statement: String) throws -> QueryResult {
         let connection = try PostgresConnection.connect(ConnectionSettings(url))

@@ -73,6 +73,37 @@ struct StreamInProgressTests {
         #expect(connector.log.contains("streamed transaction committed"), "\(connector.log.suffix(2000))")
     }
 
+    /// Holding a streamed transaction past --stream-max-held-bytes turns streaming off: outbox-cdc reconnects
+    /// without it, the server spills the transaction and sends it at commit, and nothing is lost.
+    @Test func pastTheMemoryBoundStreamingIsTurnedOffAndTheTransactionStillArrivesWhole() throws {
+        let database = try TestDatabase()
+        defer { database.drop() }
+        let slot = "slot_\(database.suffix)"
+        let connector = try ConnectorProcess(database: database, extra: ["--stream-in-progress", "--stream-max-held-bytes", "65536"])
+        defer {
+            connector.terminate()
+            _ = connector.waitForExit(timeout: .seconds(30))
+        }
+        try database.waitUntilActive(slot: slot)
+        let type = "Bounded\(database.suffix)"
+        let writer = try database.connect()
+        defer { writer.close() }
+        try writer.query("BEGIN")
+        let ids = (0 ..< 3000).map { _ in UUID().uuidString.lowercased() }
+        try writer.query("INSERT INTO outbox (id, aggregatetype, aggregateid, type, payload) VALUES "
+            + ids.map { "('\($0)', '\(type)', 'k', 't', '{\"padding\": \"\(String(repeating: "p", count: 100))\"}')" }.joined(separator: ", "))
+        try waitFor("outbox-cdc to turn streaming off", timeout: .seconds(30)) { connector.log.contains("reconnecting without --stream-in-progress") }
+        try waitFor("the next session to stream without it", timeout: .seconds(30)) {
+            connector.log.contains("pgoutput.streaming=off")
+        }
+        try writer.query("COMMIT")
+        let reader = try TopicReader(topics: ["outbox.event.\(type)"])
+        try reader.read(until: 3000, log: connector)
+        try reader.drain(for: .seconds(1))
+        #expect(reader.eventIDs == Set(ids))
+        #expect(reader.records.count == 3000, "nothing of the transaction was published before its commit, so nothing twice")
+    }
+
     private func streamedTransactions(_ database: TestDatabase, slot: String) throws -> Int {
         let result = try database.sql("SELECT stream_txns FROM pg_stat_replication_slots WHERE slot_name = '\(slot)'")
         return Int(result.rows.first?.first.flatMap { $0 } ?? "0") ?? 0

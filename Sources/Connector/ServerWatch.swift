@@ -1,0 +1,78 @@
+import Logging
+import PostgresLSN
+import WALReader
+
+/// What the replication stream cannot say, asked at an interval on an ordinary connection of its own: the
+/// server's WAL position (for the slot lag), and whether the outbox tables still exist and are published.
+/// pgoutput's stream carries no DDL: a dropped or unpublished table would otherwise just fall silent.
+///
+/// A table found gone stops streaming only once the stream has reached the WAL position at which it was
+/// found gone: what was written before that (a backlog being caught up) is still published.
+struct ServerWatch {
+    let source: ReplicationSource
+    let database: ConnectionSettings
+    let interval: Duration
+    private var connection: PostgresConnection?
+    private var lastCheck: ContinuousClock.Instant?
+    /// A table found gone, and the server's WAL position when it was.
+    private var gone: (problem: ReplicationSetupError, at: LSN)?
+    /// The server's WAL position as last asked.
+    private(set) var serverWAL: LSN?
+
+    init(source: ReplicationSource, database: ConnectionSettings, interval: Duration) {
+        self.source = source
+        self.database = database
+        self.interval = interval
+    }
+
+    /// Asks the server when the interval has passed; throws what was found gone once the stream, which
+    /// has reached `streamedUpTo`, has passed the moment it was found. Not being able to ask is only
+    /// logged: the replication connection's own errors decide about reconnecting.
+    mutating func checkIfDue(streamedUpTo: LSN, logger: Logger) throws(ReplicationSetupError) {
+        if lastCheck.map({ $0.duration(to: .now) >= interval }) ?? true {
+            lastCheck = .now
+            ask(logger: logger)
+        }
+        if let gone, streamedUpTo >= gone.at { throw gone.problem }
+    }
+
+    private mutating func ask(logger: Logger) {
+        do {
+            let open: PostgresConnection
+            if let connection {
+                open = connection
+            } else {
+                open = try PostgresConnection.connect(database)
+                // The reading thread waits for this: never long, never behind a lock.
+                try open.query("SET statement_timeout = '2s'")
+                try open.query("SET lock_timeout = '1s'")
+                connection = open
+            }
+            let check = try open.streamingCheck(source)
+            if let wal = check.serverWAL { serverWAL = max(serverWAL ?? wal, wal) }
+            switch (check.problem, gone) {
+            case (let problem?, nil):
+                let at = check.serverWAL ?? .zero
+                gone = (problem, at)
+                logger.warning("the outbox table is gone or no longer published; outbox-cdc stops once it has streamed what was written before", metadata: [
+                    "error": "\(problem)", "cdc.lsn": "\(at)",
+                ])
+            case (nil, .some):
+                // Put back before the stream got there.
+                gone = nil
+            default:
+                break
+            }
+        } catch {
+            connection?.close()
+            connection = nil
+            logger.debug("could not ask the server while streaming", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Closes its connection (the session's end).
+    mutating func close() {
+        connection?.close()
+        connection = nil
+    }
+}
