@@ -371,4 +371,23 @@ struct CheckpointTrackerTests {
         #expect(tracker.eventAcknowledged(in: tickets[0]) == nil, "long-retired ticket")
         #expect(tracker.eventAcknowledged(in: after) == LSN(2_000_000))
     }
+
+    /// A failover onto a history that forked before the confirmed position: in-flight transactions never
+    /// confirm, and the watermark goes back to the fork.
+    @Test func rewindAbandonsEverythingInFlightAndMovesTheWatermarkBack() {
+        var tracker = CheckpointTracker(confirmed: LSN(100))
+        _ = Self.committed(&tracker, events: 0, end: 200)
+        let (inFlight, _) = Self.committed(&tracker, events: 2, end: 300)
+        #expect(tracker.confirmed == LSN(200))
+        tracker.rewind(to: LSN(150))
+        #expect(tracker.confirmed == LSN(150))
+        #expect(tracker.isIdle)
+        // Late acknowledgements of the abandoned transaction confirm nothing.
+        #expect(tracker.eventAcknowledged(in: inFlight) == nil)
+        #expect(tracker.eventAcknowledged(in: inFlight) == nil)
+        #expect(tracker.confirmed == LSN(150))
+        // The new primary's transactions after the fork confirm as usual.
+        let (_, moved) = Self.committed(&tracker, events: 0, end: 180)
+        #expect(moved == LSN(180))
+    }
 }
