@@ -277,8 +277,11 @@ extension PostgresConnection {
         var confirmedFlush = LSN.zero
         var loss: SlotLoss?
         var slotState = SlotState(walStatus: "unknown", retainedBytes: nil, failover: nil)
-        // Failover slots came with PostgreSQL 17; older servers have no such column.
+        // Failover slots came with PostgreSQL 17; older servers have no such column. A slot on a standby
+        // (logical decoding there, PostgreSQL 16+) cannot be one: only a primary's slots are synchronised.
         let hasFailoverSlots = serverVersionNumber >= 170_000
+        let onStandby = try query("SELECT pg_is_in_recovery() AS standby")[0, "standby"] == "t"
+        let wantsFailover = source.failoverSlot && !onStandby
         let slotQuery = """
             SELECT plugin, slot_type, database, active_pid, confirmed_flush_lsn, wal_status,
                    pg_wal_lsn_diff(CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END,
@@ -308,11 +311,11 @@ extension PostgresConnection {
             guard source.createMissing || loss != nil else { throw ReplicationSetupError.slotMissing(source.slot) }
             // NOEXPORT-style creation: the snapshot is not needed; streaming starts at the slot's
             // consistent point. Two instances racing to create it: the loser sees duplicate_object.
-            let failover = hasFailoverSlots && source.failoverSlot ? ", FAILOVER true" : ""
+            let failover = hasFailoverSlots && wantsFailover ? ", FAILOVER true" : ""
             let created = try query("CREATE_REPLICATION_SLOT \(try identifier(source.slot)) LOGICAL pgoutput (SNAPSHOT 'nothing'\(failover))")
             slotCreated = true
             confirmedFlush = created[0, "consistent_point"].flatMap(LSN.init) ?? .zero
-            slotState = SlotState(walStatus: "reserved", retainedBytes: 0, failover: hasFailoverSlots ? source.failoverSlot : nil)
+            slotState = SlotState(walStatus: "reserved", retainedBytes: 0, failover: hasFailoverSlots ? wantsFailover : nil)
         } else {
             if slot[0, "slot_type"] != "logical" { throw ReplicationSetupError.slotNotLogical(source.slot) }
             if let plugin = slot[0, "plugin"], plugin != "pgoutput" {
@@ -326,7 +329,7 @@ extension PostgresConnection {
             }
             confirmedFlush = slot[0, "confirmed_flush_lsn"].flatMap(LSN.init) ?? .zero
             var failover = hasFailoverSlots ? slot[0, "failover"] == "t" : nil
-            if failover == false, source.failoverSlot {
+            if failover == false, wantsFailover {
                 // A slot made by someone else (Debezium's, or a copy: copies are never failover slots).
                 try query("ALTER_REPLICATION_SLOT \(try identifier(source.slot)) (FAILOVER true)")
                 failover = true
