@@ -145,7 +145,10 @@ struct RunCommand: AsyncParsableCommand {
         ))
         let endpoint: OperationsEndpoint?
         do {
-            endpoint = try ObservabilityOptions.serve(observed, registry: registry, connector: connector, logger: logger)
+            // Resolving the address may block (DNS): not on the cooperative pool.
+            endpoint = try await DedicatedThread.run(name: "cdc-http-bind") { [observed] in
+                try ObservabilityOptions.serve(observed, registry: registry, connector: connector, logger: logger)
+            }
         } catch let error as UsageError {
             throw ValidationError(error.description)
         }

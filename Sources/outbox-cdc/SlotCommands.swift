@@ -207,7 +207,9 @@ struct TeardownCommand: AsyncParsableCommand {
             }
             print("This drops the slot '\(resolved.slot)' and the publication '\(resolved.publication)' on \(resolved.database).")
             print("Events not yet published are then lost. Type the slot's name to go on: ", terminator: "")
-            guard readLine()?.trimmingSpaces == resolved.slot else {
+            // Reading the terminal blocks: not on the cooperative pool.
+            let answer = try await DedicatedThread.run(name: "cdc-confirm") { readLine() }
+            guard answer?.trimmingSpaces == resolved.slot else {
                 print("Not confirmed; nothing dropped.")
                 throw ExitCode(1)
             }

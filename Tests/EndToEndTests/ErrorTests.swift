@@ -48,6 +48,18 @@ struct ErrorTests {
         let badLevel = try runToExit(["--db", "postgres://u@127.0.0.1:9/db", "--brokers", "b:9", "--log-level", "loud"])
         #expect(badLevel.status == 64)
         #expect(badLevel.log.contains("--log-level must be one of"))
+
+        let badAddress = try runToExit(["--db", "postgres://u@127.0.0.1:9/db", "--brokers", "b:9", "--metrics-address", "9464"])
+        #expect(badAddress.status == 64)
+        #expect(badAddress.log.contains("--metrics-address must be host:port"))
+
+        let debeziumAndPasswordFile = try runToExit(["--debezium-config", "/nonexistent.properties", "--brokers", "b:9", "--db-password-file", "/tmp/x"])
+        #expect(debeziumAndPasswordFile.status == 64)
+        #expect(debeziumAndPasswordFile.log.contains("--db-password-file cannot be combined with --debezium-config"), "\(debeziumAndPasswordFile.log)")
+
+        let streamingOnProtocol1 = try runToExit(["--db", "postgres://u@127.0.0.1:9/db", "--brokers", "b:9", "--stream-in-progress", "--protocol-version", "1"])
+        #expect(streamingOnProtocol1.status == 64)
+        #expect(streamingOnProtocol1.log.contains("--stream-in-progress needs pgoutput protocol 2 or later"))
     }
 
     @Test("Every setting also comes from its OUTBOX_CDC_* variable, and --log-format json writes one JSON object a line")
