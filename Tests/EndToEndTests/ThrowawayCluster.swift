@@ -10,13 +10,13 @@ final class ThrowawayCluster {
 
     /// `initdb`, then `settings` written to postgresql.conf, then start.
     init(walLevel: String, settings: [String: String] = [:]) throws {
-        binaries = ProcessInfo.processInfo.environment["OUTBOX_CDC_PG_BIN"] ?? "/usr/lib/postgresql/15/bin"
+        binaries = PostgresUnderTest.binaries
         directory = "/tmp/outbox-cdc-cluster-\(UInt64.random(in: 0 ... .max))"
         port = try freeLoopbackPort()
         self.walLevel = walLevel
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        try Self.shell("chown postgres \(directory)")
-        try Self.shell("runuser -u postgres -- \(binaries)/initdb -D \(directory)/data -U postgres --auth=trust >/dev/null")
+        try runShell("chown postgres \(directory)")
+        try runShell("runuser -u postgres -- \(binaries)/initdb -D \(directory)/data -U postgres --auth=trust >/dev/null")
         try appendSettings(settings)
         try start()
     }
@@ -30,8 +30,8 @@ final class ThrowawayCluster {
         port = try freeLoopbackPort()
         walLevel = primary.walLevel
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        try Self.shell("chown postgres \(directory)")
-        try Self.shell("""
+        try runShell("chown postgres \(directory)")
+        try runShell("""
             runuser -u postgres -- \(binaries)/pg_basebackup -D \(directory)/data -X stream -R -C -S \(physicalSlot) \
               -d 'host=127.0.0.1 port=\(primary.port) user=postgres dbname=postgres' >/dev/null 2>>\(directory)/basebackup.log
             """)
@@ -43,21 +43,21 @@ final class ThrowawayCluster {
 
     /// `pg_ctl stop -m immediate`: the server dies as in a crash, its data kept.
     func crash() throws {
-        try Self.shell("runuser -u postgres -- \(binaries)/pg_ctl -D \(directory)/data -m immediate -w stop >/dev/null")
+        try runShell("runuser -u postgres -- \(binaries)/pg_ctl -D \(directory)/data -m immediate -w stop >/dev/null")
     }
 
     /// `pg_ctl promote`: a standby becomes a primary; returns when it accepts writes.
     func promote() throws {
-        try Self.shell("runuser -u postgres -- \(binaries)/pg_ctl -D \(directory)/data -w promote >/dev/null")
+        try runShell("runuser -u postgres -- \(binaries)/pg_ctl -D \(directory)/data -w promote >/dev/null")
     }
 
     func stop() {
-        _ = try? Self.shell("runuser -u postgres -- \(binaries)/pg_ctl -D \(directory)/data -m immediate -w stop >/dev/null")
+        _ = try? runShell("runuser -u postgres -- \(binaries)/pg_ctl -D \(directory)/data -m immediate -w stop >/dev/null")
         try? FileManager.default.removeItem(atPath: directory)
     }
 
     private func start() throws {
-        try Self.shell("""
+        try runShell("""
             runuser -u postgres -- \(binaries)/pg_ctl -D \(directory)/data -l \(directory)/log -w \
               -o "-p \(port) -c listen_addresses=127.0.0.1 -c unix_socket_directories=\(directory) -c wal_level=\(walLevel)" start >/dev/null
             """)
@@ -73,25 +73,30 @@ final class ThrowawayCluster {
         try handle.seekToEnd()
         try handle.write(contentsOf: Data(lines.utf8))
     }
-
-    /// Runs `command` with /bin/sh and waits for it with waitpid: Foundation's `waitUntilExit` was
-    /// seen never to return here once the shell had started a daemon (pg_ctl start).
-    private static func shell(_ command: String) throws {
-        var pid: pid_t = 0
-        let words: [String] = ["/bin/sh", "-c", command]
-        let arguments: [UnsafeMutablePointer<CChar>?] = words.map { strdup($0) } + [nil]
-        defer { arguments.forEach { free($0) } }
-        guard posix_spawn(&pid, "/bin/sh", nil, nil, arguments, environ) == 0 else {
-            throw TestSetupError("cannot start /bin/sh for: \(command)")
-        }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-        guard status == 0 else { throw TestSetupError("failed (status \(status)): \(command)") }
-    }
 }
 
-/// The major version of the PostgreSQL under test (`OUTBOX_CDC_PG_VERSION`, set by scripts/dev-stack env).
+/// Runs `command` with /bin/sh and waits for it with waitpid: Foundation's `waitUntilExit` was seen never to
+/// return here once the shell had started a daemon (pg_ctl start). Fails with the command and its status.
+func runShell(_ command: String) throws {
+    var pid: pid_t = 0
+    let words: [String] = ["/bin/sh", "-c", command]
+    let arguments: [UnsafeMutablePointer<CChar>?] = words.map { strdup($0) } + [nil]
+    defer { arguments.forEach { free($0) } }
+    guard posix_spawn(&pid, "/bin/sh", nil, nil, arguments, environ) == 0 else {
+        throw TestSetupError("cannot start /bin/sh for: \(command)")
+    }
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+    guard status == 0 else { throw TestSetupError("failed (status \(status)): \(command)") }
+}
+
+/// The PostgreSQL under test: its major version (`OUTBOX_CDC_PG_VERSION`) and its server binaries
+/// (`OUTBOX_CDC_PG_BIN`), both set by scripts/dev-stack env.
 enum PostgresUnderTest {
+    static var binaries: String {
+        ProcessInfo.processInfo.environment["OUTBOX_CDC_PG_BIN"] ?? "/usr/lib/postgresql/15/bin"
+    }
+
     static var majorVersion: Int {
         ProcessInfo.processInfo.environment["OUTBOX_CDC_PG_VERSION"].flatMap { Int($0) } ?? 15
     }
