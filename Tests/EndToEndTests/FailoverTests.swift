@@ -8,48 +8,27 @@ import WALReader
 @Suite("Primary failover", .enabled(if: PostgresUnderTest.majorVersion >= 17, "failover slots need PostgreSQL 17 or later"))
 struct FailoverTests {
     @Test func afterThePrimaryCrashesAndTheStandbyIsPromotedEveryCommittedEventArrives() throws {
-        let primary = try ThrowawayCluster(walLevel: "logical")
-        defer { primary.stop() }
-        let standby = try ThrowawayCluster(standbyOf: primary, physicalSlot: "standby1", settings: [
-            "sync_replication_slots": "on", "hot_standby_feedback": "on",
-        ])
-        defer { standby.stop() }
-        try waitFor("the standby to stream from the primary", timeout: .seconds(30)) {
-            try query(primary.url, "SELECT state FROM pg_stat_replication").rows.first?.first == "streaming"
-        }
+        let pair = try FailoverPair()
+        defer { pair.stop() }
+        let (primary, standby) = (pair.primary, pair.standby)
         // Synchronous replication: a commit the writer saw succeed is on the standby, so "every committed
         // event arrives" is a promise PostgreSQL lets us make. synchronized_standby_slots keeps the
         // logical walsender from sending what the standby has not yet received.
         try query(primary.url, "ALTER SYSTEM SET synchronous_standby_names = '*'")
         try query(primary.url, "ALTER SYSTEM SET synchronized_standby_slots = 'standby1'")
         try query(primary.url, "SELECT pg_reload_conf()")
-        try query(primary.url, """
-            CREATE TABLE outbox (id uuid PRIMARY KEY, aggregatetype text NOT NULL, aggregateid text NOT NULL,
-                                 type text NOT NULL, payload jsonb, created_at timestamptz NOT NULL DEFAULT now())
-            """)
 
         let suffix = String(UInt64.random(in: 0 ... .max), radix: 36)
         let aggregateType = "Failover\(suffix)"
-        let bothHosts = "postgres://postgres@127.0.0.1:\(primary.port),127.0.0.1:\(standby.port)/postgres?target_session_attrs=read-write&connect_timeout=2"
-        let connector = try ConnectorProcess([
-            "--db", bothHosts, "--brokers", try TestStack.brokers(), "--slot", "failover_slot", "--publication", "failover_pub",
-            "--status-interval-ms", "200",
-        ])
-        try waitFor("the slot to stream on the primary", timeout: .seconds(30)) {
-            try query(primary.url, "SELECT active AND confirmed_flush_lsn IS NOT NULL FROM pg_replication_slots WHERE slot_name = 'failover_slot'")
-                .rows.first?.first == "t"
-        }
+        let bothHosts = pair.bothHosts
+        let connector = try pair.startConnector()
         #expect(try query(primary.url, "SELECT failover FROM pg_replication_slots WHERE slot_name = 'failover_slot'").rows.first?.first == "t",
                 "outbox-cdc creates a failover slot")
         #expect(connector.log.contains("pg.slot.failover=true") || connector.log.contains("\"pg.slot.failover\":\"true\""), "\(connector.log)")
 
         let writer = try ContinuousWriter(url: bothHosts, aggregateType: aggregateType)
         defer { writer.stop() }
-        // Only a synced slot that is persistent (not temporary) survives a promotion.
-        try waitFor("the standby to hold a synchronised copy of the slot", timeout: .seconds(60)) {
-            try query(standby.url, "SELECT synced AND NOT temporary FROM pg_replication_slots WHERE slot_name = 'failover_slot'")
-                .rows.first?.first == "t"
-        }
+        try waitFor("the standby to hold a synchronised copy of the slot", timeout: .seconds(60)) { try pair.standbyHoldsTheSlot() }
         try waitFor("events to flow", timeout: .seconds(30)) { writer.acknowledged.count >= 200 }
 
         let crashed = ContinuousClock.now
@@ -90,19 +69,9 @@ struct FailoverTests {
     /// the database (PostgreSQL's loss, not the relay's); every event the new primary commits after the fork
     /// must still arrive, though its WAL positions lie below the old confirmed position.
     @Test func afterAFailoverToAStandbyThatMissedTheEndOfTheWALTheNewPrimarysEventsStillArrive() throws {
-        let primary = try ThrowawayCluster(walLevel: "logical")
-        defer { primary.stop() }
-        let standby = try ThrowawayCluster(standbyOf: primary, physicalSlot: "standby1", settings: [
-            "sync_replication_slots": "on", "hot_standby_feedback": "on",
-        ])
-        defer { standby.stop() }
-        try waitFor("the standby to stream from the primary", timeout: .seconds(30)) {
-            try query(primary.url, "SELECT state FROM pg_stat_replication").rows.first?.first == "streaming"
-        }
-        try query(primary.url, """
-            CREATE TABLE outbox (id uuid PRIMARY KEY, aggregatetype text NOT NULL, aggregateid text NOT NULL,
-                                 type text NOT NULL, payload jsonb, created_at timestamptz NOT NULL DEFAULT now())
-            """)
+        let pair = try FailoverPair()
+        defer { pair.stop() }
+        let (primary, standby) = (pair.primary, pair.standby)
         let type = "Forked\(String(UInt64.random(in: 0 ... .max), radix: 36))"
         func insert(_ url: String, _ count: Int) throws -> [String] {
             let ids = (0 ..< count).map { _ in UUID().uuidString.lowercased() }
@@ -110,25 +79,16 @@ struct FailoverTests {
                 + ids.map { "('\($0)', '\(type)', 'k', 't', '{\"pad\": \"\(String(repeating: "x", count: 200))\"}')" }.joined(separator: ", "))
             return ids
         }
-        let bothHosts = "postgres://postgres@127.0.0.1:\(primary.port),127.0.0.1:\(standby.port)/postgres?target_session_attrs=read-write&connect_timeout=2"
-        let connector = try ConnectorProcess([
-            "--db", bothHosts, "--brokers", try TestStack.brokers(), "--slot", "failover_slot", "--publication", "failover_pub",
-            "--status-interval-ms", "200",
-        ])
+        let connector = try pair.startConnector()
         defer {
             connector.terminate()
             _ = connector.waitForExit(timeout: .seconds(30))
-        }
-        try waitFor("the slot to stream on the primary", timeout: .seconds(30)) {
-            try query(primary.url, "SELECT active AND confirmed_flush_lsn IS NOT NULL FROM pg_replication_slots WHERE slot_name = 'failover_slot'")
-                .rows.first?.first == "t"
         }
         let reader = try TopicReader(topics: ["outbox.event.\(type)"])
         var shared = try insert(primary.url, 20)
         try waitFor("the standby to hold a synchronised copy of the slot", timeout: .seconds(60)) {
             shared += try insert(primary.url, 1)
-            return try query(standby.url, "SELECT synced AND NOT temporary FROM pg_replication_slots WHERE slot_name = 'failover_slot'")
-                .rows.first?.first == "t"
+            return try pair.standbyHoldsTheSlot()
         }
         try reader.read(until: shared.count, log: connector)
         let beforeSync = try query(standby.url, "SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = 'failover_slot'").rows.first?.first ?? nil
@@ -167,11 +127,72 @@ struct FailoverTests {
         print("async failover: \(oldPrimaryOnly.count) events published from the old primary alone (gone from the database), \(missing.count) of the new primary's missing; synced slot was at \(beforeSync ?? "?")")
     }
 
-    @discardableResult
-    private func query(_ url: String, _ statement: String) throws -> QueryResult {
-        let connection = try PostgresConnection.connect(ConnectionSettings(url))
-        defer { connection.close() }
-        return try connection.query(statement)
+}
+
+@discardableResult
+private func query(_ url: String, _ statement: String) throws -> QueryResult {
+    let connection = try PostgresConnection.connect(ConnectionSettings(url))
+    defer { connection.close() }
+    return try connection.query(statement)
+}
+
+/// A primary with an outbox table, and a pg_basebackup standby of it that synchronises slots, streaming.
+private struct FailoverPair {
+    let primary: ThrowawayCluster
+    let standby: ThrowawayCluster
+
+    init() throws {
+        let primary = try ThrowawayCluster(walLevel: "logical")
+        do {
+            standby = try ThrowawayCluster(standbyOf: primary, physicalSlot: "standby1", settings: [
+                "sync_replication_slots": "on", "hot_standby_feedback": "on",
+            ])
+        } catch {
+            primary.stop()
+            throw error
+        }
+        self.primary = primary
+        do {
+            try waitFor("the standby to stream from the primary", timeout: .seconds(30)) {
+                try query(primary.url, "SELECT state FROM pg_stat_replication").rows.first?.first == "streaming"
+            }
+            try query(primary.url, """
+                CREATE TABLE outbox (id uuid PRIMARY KEY, aggregatetype text NOT NULL, aggregateid text NOT NULL,
+                                     type text NOT NULL, payload jsonb, created_at timestamptz NOT NULL DEFAULT now())
+                """)
+        } catch {
+            stop()
+            throw error
+        }
+    }
+
+    /// Both hosts: libpq connects to whichever accepts writes.
+    var bothHosts: String {
+        "postgres://postgres@127.0.0.1:\(primary.port),127.0.0.1:\(standby.port)/postgres?target_session_attrs=read-write&connect_timeout=2"
+    }
+
+    /// outbox-cdc on `bothHosts`, once its slot streams on the primary.
+    func startConnector() throws -> ConnectorProcess {
+        let connector = try ConnectorProcess([
+            "--db", bothHosts, "--brokers", try TestStack.brokers(), "--slot", "failover_slot", "--publication", "failover_pub",
+            "--status-interval-ms", "200",
+        ])
+        try waitFor("the slot to stream on the primary", timeout: .seconds(30)) {
+            try query(primary.url, "SELECT active AND confirmed_flush_lsn IS NOT NULL FROM pg_replication_slots WHERE slot_name = 'failover_slot'")
+                .rows.first?.first == "t"
+        }
+        return connector
+    }
+
+    /// The standby holds a synchronised copy of the slot that survives a promotion (a persistent one).
+    func standbyHoldsTheSlot() throws -> Bool {
+        try query(standby.url, "SELECT synced AND NOT temporary FROM pg_replication_slots WHERE slot_name = 'failover_slot'")
+            .rows.first?.first == "t"
+    }
+
+    func stop() {
+        standby.stop()
+        primary.stop()
     }
 }
 
