@@ -190,15 +190,6 @@ public enum ReplicationStartError: Error, Sendable, CustomStringConvertible {
 }
 
 /// What a check while streaming found.
-private func hexValue(_ byte: UInt8) -> UInt8? {
-    switch byte {
-    case 48...57: return byte - 48
-    case 97...102: return byte - 87
-    case 65...70: return byte - 55
-    default: return nil
-    }
-}
-
 public struct StreamingCheck: Sendable {
     /// The server's WAL position (its replay position on a standby).
     public var serverWAL: LSN?
@@ -277,30 +268,46 @@ extension PostgresConnection {
         var confirmedFlush = LSN.zero
         var loss: SlotLoss?
         var slotState = SlotState(walStatus: "unknown", retainedBytes: nil, failover: nil)
-        // Failover slots came with PostgreSQL 17; older servers have no such column. A slot on a standby
-        // (logical decoding there, PostgreSQL 16+) cannot be one: only a primary's slots are synchronised.
+        // Failover slots came with PostgreSQL 17. A slot on a standby (logical decoding there, PostgreSQL 16+)
+        // cannot be one: only a primary's slots are synchronised.
         let hasFailoverSlots = serverVersionNumber >= 170_000
-        let onStandby = try query("SELECT pg_is_in_recovery() AS standby")[0, "standby"] == "t"
+        let onStandby = try isInRecovery()
         let wantsFailover = source.failoverSlot && !onStandby
-        let slotQuery = """
-            SELECT plugin, slot_type, database, active_pid, confirmed_flush_lsn, wal_status,
-                   pg_wal_lsn_diff(CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END,
-                                   restart_lsn) AS retained_bytes\(hasFailoverSlots ? ", failover" : "")
-            FROM pg_replication_slots WHERE slot_name = \(try literal(source.slot))
-            """
-        var slot = try query(slotQuery)
-        if !slot.rows.isEmpty, slot[0, "wal_status"] == "lost" {
+        var slot = try replicationSlot(source.slot, inRecovery: onStandby)
+        if let lost = slot, lost.walStatus == "lost" {
             // Invalidated: it passed max_slot_wal_keep_size, and the WAL it needs is gone.
-            let confirmed = slot[0, "confirmed_flush_lsn"].flatMap(LSN.init)
             let reason = "invalidated: wal_status is lost, it fell further behind than max_slot_wal_keep_size"
             guard source.onSlotLost == .recreate else {
-                throw ReplicationSetupError.slotLost(slot: source.slot, reason: reason, confirmed: confirmed)
+                throw ReplicationSetupError.slotLost(slot: source.slot, reason: reason, confirmed: lost.confirmedFlush)
             }
             try query("SELECT pg_drop_replication_slot(\(try literal(source.slot)))")
-            loss = SlotLoss(reason: reason, lostConfirmed: confirmed)
-            slot = try query(slotQuery)
+            loss = SlotLoss(reason: reason, lostConfirmed: lost.confirmedFlush)
+            slot = try replicationSlot(source.slot, inRecovery: onStandby)
         }
-        if slot.rows.isEmpty {
+        if let slot {
+            if slot.slotType != "logical" { throw ReplicationSetupError.slotNotLogical(source.slot) }
+            if let plugin = slot.plugin, plugin != "pgoutput" {
+                throw ReplicationSetupError.slotUsesOtherPlugin(slot: source.slot, plugin: plugin)
+            }
+            if let slotDatabase = slot.database, slotDatabase != database {
+                throw ReplicationSetupError.slotInOtherDatabase(slot: source.slot, database: slotDatabase)
+            }
+            if let pid = slot.activePID {
+                throw ReplicationSetupError.slotActive(slot: source.slot, pid: pid)
+            }
+            confirmedFlush = slot.confirmedFlush ?? .zero
+            var failover = slot.failover
+            if failover == false, wantsFailover {
+                // A slot made by someone else (Debezium's, or a copy: copies are never failover slots).
+                try query("ALTER_REPLICATION_SLOT \(try identifier(source.slot)) (FAILOVER true)")
+                failover = true
+                slotState.madeFailover = true
+            }
+            slotState = SlotState(
+                walStatus: slot.walStatus ?? "unknown", retainedBytes: slot.retainedBytes, failover: failover,
+                madeFailover: slotState.madeFailover
+            )
+        } else {
             if source.slotKnownToExist, loss == nil {
                 let reason = "dropped while outbox-cdc was streaming from it"
                 guard source.onSlotLost == .recreate else {
@@ -316,30 +323,6 @@ extension PostgresConnection {
             slotCreated = true
             confirmedFlush = created[0, "consistent_point"].flatMap(LSN.init) ?? .zero
             slotState = SlotState(walStatus: "reserved", retainedBytes: 0, failover: hasFailoverSlots ? wantsFailover : nil)
-        } else {
-            if slot[0, "slot_type"] != "logical" { throw ReplicationSetupError.slotNotLogical(source.slot) }
-            if let plugin = slot[0, "plugin"], plugin != "pgoutput" {
-                throw ReplicationSetupError.slotUsesOtherPlugin(slot: source.slot, plugin: plugin)
-            }
-            if let slotDatabase = slot[0, "database"], slotDatabase != database {
-                throw ReplicationSetupError.slotInOtherDatabase(slot: source.slot, database: slotDatabase)
-            }
-            if let pid = slot[0, "active_pid"] {
-                throw ReplicationSetupError.slotActive(slot: source.slot, pid: Int(pid))
-            }
-            confirmedFlush = slot[0, "confirmed_flush_lsn"].flatMap(LSN.init) ?? .zero
-            var failover = hasFailoverSlots ? slot[0, "failover"] == "t" : nil
-            if failover == false, wantsFailover {
-                // A slot made by someone else (Debezium's, or a copy: copies are never failover slots).
-                try query("ALTER_REPLICATION_SLOT \(try identifier(source.slot)) (FAILOVER true)")
-                failover = true
-                slotState.madeFailover = true
-            }
-            slotState = SlotState(
-                walStatus: slot[0, "wal_status"] ?? "unknown",
-                retainedBytes: slot[0, "retained_bytes"].flatMap { Int64($0) }, failover: failover,
-                madeFailover: slotState.madeFailover
-            )
         }
         return PreparedSlot(
             confirmedFlush: confirmedFlush,
@@ -396,18 +379,8 @@ extension PostgresConnection {
     public func timelineSwitchPoint(of timeline: Int, current: Int) throws(PostgresError) -> LSN? {
         guard current > 1, timeline < current else { return nil }
         let history = try query("TIMELINE_HISTORY \(current)")
-        guard var content = history[0, "content"] else { return nil }
-        // The walsender sends the file's bytes as they are; a bytea's hex text form is read too.
-        if content.hasPrefix("\\x") {
-            let hex = Array(content.utf8.dropFirst(2))
-            var bytes: [UInt8] = []
-            var index = 0
-            while index + 1 < hex.count, let high = hexValue(hex[index]), let low = hexValue(hex[index + 1]) {
-                bytes.append(high << 4 | low)
-                index += 2
-            }
-            content = String(decoding: bytes, as: UTF8.self)
-        }
+        // The walsender sends the file's bytes as they are (a bytea column in text format, not hex-escaped).
+        guard let content = history[0, "content"] else { return nil }
         // Lines: "<parent timeline>\t<switch point>\t<reason>"; comments start with '#'.
         for line in content.split(separator: "\n") where !line.hasPrefix("#") {
             let fields = line.split(separator: "\t")

@@ -36,27 +36,8 @@ public struct SlotStatus: Sendable {
 extension PostgresConnection {
     /// Reads the slot's and the publication's state over an ordinary connection.
     public func slotStatus(slot: String, publication: String) throws(PostgresError) -> SlotStatus {
-        let hasFailoverSlots = serverVersionNumber >= 170_000
-        let recovery = try query("SELECT pg_is_in_recovery() AS in_recovery")
-        let position = recovery[0, "in_recovery"] == "t" ? "pg_last_wal_replay_lsn()" : "pg_current_wal_lsn()"
-        let slotRows = try query("""
-            SELECT plugin, slot_type, database, active_pid, confirmed_flush_lsn, restart_lsn, wal_status,
-                   pg_wal_lsn_diff(\(position), confirmed_flush_lsn)::bigint AS lag_bytes,
-                   pg_wal_lsn_diff(\(position), restart_lsn)::bigint AS retained_bytes\(hasFailoverSlots ? ", failover" : "")
-            FROM pg_replication_slots WHERE slot_name = \(try literal(slot))
-            """)
-        var slotState: SlotStatus.Slot?
-        if !slotRows.rows.isEmpty {
-            slotState = SlotStatus.Slot(
-                plugin: slotRows[0, "plugin"], slotType: slotRows[0, "slot_type"] ?? "", database: slotRows[0, "database"],
-                activePID: slotRows[0, "active_pid"].flatMap { Int($0) },
-                confirmedFlush: slotRows[0, "confirmed_flush_lsn"].flatMap(LSN.init),
-                restartLSN: slotRows[0, "restart_lsn"].flatMap(LSN.init), walStatus: slotRows[0, "wal_status"],
-                lagBytes: slotRows[0, "lag_bytes"].flatMap { Int64($0) },
-                retainedBytes: slotRows[0, "retained_bytes"].flatMap { Int64($0) },
-                failover: hasFailoverSlots ? slotRows[0, "failover"] == "t" : nil
-            )
-        }
+        let inRecovery = try isInRecovery()
+        let slotState = try replicationSlot(slot, inRecovery: inRecovery)
         let publicationRows = try query("SELECT pubinsert, puballtables FROM pg_publication WHERE pubname = \(try literal(publication))")
         var publicationState: SlotStatus.Publication?
         if !publicationRows.rows.isEmpty {
@@ -71,7 +52,36 @@ extension PostgresConnection {
         }
         return SlotStatus(
             slotName: slot, slot: slotState, publicationName: publication, publication: publicationState,
-            serverVersion: serverVersionNumber, inRecovery: recovery[0, "in_recovery"] == "t"
+            serverVersion: serverVersionNumber, inRecovery: inRecovery
+        )
+    }
+
+    /// The server is a standby (in recovery).
+    func isInRecovery() throws(PostgresError) -> Bool {
+        try query("SELECT pg_is_in_recovery() AS in_recovery")[0, "in_recovery"] == "t"
+    }
+
+    /// The slot as `pg_replication_slots` describes it; nil when there is none. Works on ordinary and
+    /// replication connections alike. On a standby the WAL position is its replay position.
+    func replicationSlot(_ slot: String, inRecovery: Bool) throws(PostgresError) -> SlotStatus.Slot? {
+        // Failover slots came with PostgreSQL 17; older servers have no such column.
+        let hasFailoverSlots = serverVersionNumber >= 170_000
+        let position = inRecovery ? "pg_last_wal_replay_lsn()" : "pg_current_wal_lsn()"
+        let rows = try query("""
+            SELECT plugin, slot_type, database, active_pid, confirmed_flush_lsn, restart_lsn, wal_status,
+                   pg_wal_lsn_diff(\(position), confirmed_flush_lsn)::bigint AS lag_bytes,
+                   pg_wal_lsn_diff(\(position), restart_lsn)::bigint AS retained_bytes\(hasFailoverSlots ? ", failover" : "")
+            FROM pg_replication_slots WHERE slot_name = \(try literal(slot))
+            """)
+        guard !rows.rows.isEmpty else { return nil }
+        return SlotStatus.Slot(
+            plugin: rows[0, "plugin"], slotType: rows[0, "slot_type"] ?? "", database: rows[0, "database"],
+            activePID: rows[0, "active_pid"].flatMap { Int($0) },
+            confirmedFlush: rows[0, "confirmed_flush_lsn"].flatMap(LSN.init),
+            restartLSN: rows[0, "restart_lsn"].flatMap(LSN.init), walStatus: rows[0, "wal_status"],
+            lagBytes: rows[0, "lag_bytes"].flatMap { Int64($0) },
+            retainedBytes: rows[0, "retained_bytes"].flatMap { Int64($0) },
+            failover: hasFailoverSlots ? rows[0, "failover"] == "t" : nil
         )
     }
 }
