@@ -570,14 +570,14 @@ public final class OutboxConnector: Sendable {
         mutating func sendStatus() throws(StreamingError) {
             // The server's WAL position as last asked: the walsender's own positions only say how far it has decoded.
             let walEnd = max(serverWALEnd, serverWatch.serverWAL ?? .zero)
-            let (confirmed, idle, inFlight, newlyConfirmed) = connector.state.withLock { shared in
+            let (confirmed, lag, idle, inFlight, newlyConfirmed) = connector.state.withLock { shared in
                 let confirmed = shared.tracker.confirmed
                 shared.slotLagBytes = walEnd > confirmed ? walEnd.rawValue - confirmed.rawValue : 0
                 let newlyConfirmed = shared.tracker.transactionsConfirmed - shared.transactionsCounted
                 shared.transactionsCounted = shared.tracker.transactionsConfirmed
-                return (confirmed, shared.tracker.isIdle, shared.tracker.eventsInFlight, newlyConfirmed)
+                return (confirmed, shared.slotLagBytes, shared.tracker.isIdle, shared.tracker.eventsInFlight, newlyConfirmed)
             }
-            recordMetrics(confirmed: confirmed, inFlight: inFlight, newlyConfirmedTransactions: newlyConfirmed)
+            recordMetrics(confirmed: confirmed, slotLagBytes: lag, inFlight: inFlight, newlyConfirmedTransactions: newlyConfirmed)
             var status = StandbyStatusUpdate(confirmed: confirmed, clientTime: PostgresMicroseconds.now)
             status.replyRequested = idle
             do {
@@ -593,11 +593,10 @@ public final class OutboxConnector: Sendable {
         }
 
         /// Gauges and the confirmed-transactions counter, at each status update.
-        private func recordMetrics(confirmed: LSN, inFlight: Int, newlyConfirmedTransactions: UInt64) {
+        private func recordMetrics(confirmed: LSN, slotLagBytes: UInt64, inFlight: Int, newlyConfirmedTransactions: UInt64) {
             let metrics = connector.metrics
             metrics.confirmedLSN.record(Double(confirmed.rawValue))
-            let walEnd = max(serverWALEnd, serverWatch.serverWAL ?? .zero)
-            metrics.slotLagBytes.record(Double(walEnd > confirmed ? walEnd.rawValue - confirmed.rawValue : 0))
+            metrics.slotLagBytes.record(Double(slotLagBytes))
             metrics.eventsInFlight.record(inFlight)
             metrics.producerQueueDepth.record(producer.outstandingMessageCount)
             if newlyConfirmedTransactions > 0 {
