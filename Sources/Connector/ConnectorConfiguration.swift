@@ -52,6 +52,12 @@ public struct ConnectorConfiguration: Sendable {
     /// Create (or turn) the slot into a failover slot on PostgreSQL 17 and later, so that a standby with
     /// `sync_replication_slots = on` carries it through a promotion.
     public var failoverSlot = true
+    /// Create the publication `WITH (publish_via_partition_root = true)`, so a partitioned outbox's rows are
+    /// named by the table itself. outbox-cdc's own always does; Debezium's only with `publish.via.partition.root`.
+    public var publicationViaPartitionRoot = true
+    /// Create a missing publication; nil: as `createMissing` says (Debezium's autocreate mode `disabled`
+    /// creates no publication, but still the slot).
+    public var createMissingPublication: Bool?
     /// Ask the server to stream large transactions before they commit (pgoutput `streaming`); outbox-cdc
     /// holds their changes until the commit. Off: the server spills them to disk and sends them at commit.
     public var streamInProgress = false

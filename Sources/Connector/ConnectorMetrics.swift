@@ -26,6 +26,24 @@ final class ConnectorMetrics: Sendable {
         var failed: Counter
     }
     private let topics = Mutex<[String: TopicCounters]>([:])
+    /// `outbox_cdc_rows_ignored_total` by table and reason; at most `maximumTopics` tables, like topics.
+    private let ignored = Mutex<[String: Counter]>([:])
+
+    /// A row that reached outbox-cdc and was not published, for a reason it can name.
+    func rowIgnored(table: String, reason: IgnoredRowReason) {
+        let counter = ignored.withLock { counters in
+            let key = "\(table)\u{0}\(reason.rawValue)"
+            if let counter = counters[key] { return counter }
+            let tables = Set(counters.keys.map { $0.prefix { $0 != "\u{0}" } })
+            let label = tables.count < Self.maximumTopics || tables.contains(Substring(table)) ? table : Self.otherTopics
+            let labelKey = "\(label)\u{0}\(reason.rawValue)"
+            if let counter = counters[labelKey] { return counter }
+            let counter = Counter(label: "outbox_cdc_rows_ignored_total", dimensions: [("table", label), ("reason", reason.rawValue)])
+            counters[labelKey] = counter
+            return counter
+        }
+        counter.increment()
+    }
 
     func published(topic: String, bytes: Int) {
         counters(for: topic).published.increment()
@@ -49,6 +67,19 @@ final class ConnectorMetrics: Sendable {
             return counters
         }
     }
+}
+
+/// Why a row that reached outbox-cdc was not published. Each is counted in `outbox_cdc_rows_ignored_total`.
+public enum IgnoredRowReason: String, Sendable, CaseIterable {
+    /// A row of a table that is not an outbox table, which the publication publishes too (`FOR ALL TABLES`,
+    /// `FOR TABLES IN SCHEMA`, or a table listed beside the outbox).
+    case otherTable = "other_table"
+    /// An UPDATE of an outbox row: only inserts are events.
+    case update
+    /// A DELETE of an outbox row (usually in the transaction that inserted it; the insert was published).
+    case delete
+    /// An event that could not be published, skipped under `--on-error skip` (logged at error level).
+    case onErrorSkip = "on_error_skip"
 }
 
 /// What readiness is judged on (`/readyz`).

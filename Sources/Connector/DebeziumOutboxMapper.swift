@@ -161,11 +161,23 @@ struct DebeziumOutboxMapper: Sendable {
         return unique
     }
 
-    /// Takes a Relation message into the cache; returns whether it describes the outbox table.
+    /// Takes a Relation message into the cache; returns whether it describes an outbox table (by name).
     @discardableResult
     mutating func register(_ relation: PgOutputMessage.Relation) throws(DebeziumRecordError) -> Bool {
         let table = QualifiedTableName(schema: relation.namespace, name: relation.name)
-        guard let notNull = notNullColumns[table] else {
+        return try register(relation, as: notNullColumns[table] != nil ? table : nil)
+    }
+
+    /// Whether the relation has every column the Event Router reads.
+    func fits(_ relation: PgOutputMessage.Relation) -> Bool {
+        namedColumns.allSatisfy { name in relation.columns.contains { $0.name == name } }
+    }
+
+    /// Takes a Relation message into the cache as the relation of `outboxTable`'s rows, or, when nil, of
+    /// another table's rows that map to nothing.
+    @discardableResult
+    mutating func register(_ relation: PgOutputMessage.Relation, as outboxTable: QualifiedTableName?) throws(DebeziumRecordError) -> Bool {
+        guard let table = outboxTable, let notNull = notNullColumns[table] else {
             relations[relation.relationID] = .some(nil)
             return false
         }

@@ -55,6 +55,9 @@ public final class OutboxConnector: Sendable {
     }
 
     let metrics = ConnectorMetrics()
+    /// Relations whose role was logged (a partition mapped to its outbox table, another table ignored): each
+    /// is logged once a run, not once a session. The reading thread's alone.
+    private let announcedRelations = Mutex<Set<QualifiedTableName>>([])
 
     public init(configuration: ConnectorConfiguration, logger: Logger, timingObserver: EventTimingObserver? = nil) {
         self.configuration = configuration
@@ -207,6 +210,8 @@ public final class OutboxConnector: Sendable {
         source.slotKnownToExist = state.withLock { $0.slotSeen }
         source.onSlotLost = configuration.onSlotLost
         source.failoverSlot = configuration.failoverSlot
+        source.createViaPartitionRoot = configuration.publicationViaPartitionRoot
+        source.createsMissingPublication = configuration.createMissingPublication
         let connection: PostgresConnection
         let preparedSource: PreparedSource
         let prepared: PreparedSlot
@@ -235,6 +240,7 @@ public final class OutboxConnector: Sendable {
         if preparedSource.publicationCreated {
             logger.info("created publication", metadata: ["cdc.publication": "\(configuration.publication)"])
         }
+        logTableShapes(preparedSource)
         state.withLock { $0.slotSeen = true }
         if let loss = prepared.recreatedAfterLoss {
             logger.error("the replication slot was lost and has been created anew (--on-slot-lost recreate): events committed between the lost slot's position and the new one may not have been published", metadata: [
@@ -314,6 +320,52 @@ public final class OutboxConnector: Sendable {
         if configuration.dropSlotOnStop {
             replication.finish()
             dropSlot()
+        }
+    }
+
+    /// Each outbox table's shape and how its rows reach the publication.
+    private func logTableShapes(_ prepared: PreparedSource) {
+        guard configuration.readsTable, let publication = prepared.publication else { return }
+        for table in configuration.tables {
+            guard let shape = prepared.shapes[table] else { continue }
+            var metadata: Logger.Metadata = [
+                "cdc.table": "\(table)", "pg.table_kind": "\(shape.summary)", "cdc.publication": "\(configuration.publication)",
+                "pg.publication_route": "\(publication.route(for: shape))",
+            ]
+            switch shape {
+            case .partitioned(let partitions): metadata["pg.partitions"] = "\(partitions.map(\.description).joined(separator: ","))"
+            case .inheritanceParent(let children): metadata["pg.children"] = "\(children.map(\.description).joined(separator: ","))"
+            case .ordinary, .partition: break
+            }
+            logger.info("outbox table", metadata: metadata)
+        }
+    }
+
+    /// Logs a relation's role the first time this run sees it: a partition or child mapped to its outbox
+    /// table, or another table whose rows are ignored. Returns nothing; the role decides the mapping.
+    func announce(_ role: RelationRole, relationID: UInt32, lsn: LSN) {
+        let name: QualifiedTableName
+        switch role {
+        case .outbox: return
+        case .descendant(let table, _), .goneWithOutboxColumns(let table, _), .otherTable(let table): name = table
+        }
+        guard announcedRelations.withLock({ $0.insert(name).inserted }) else { return }
+        switch role {
+        case .outbox:
+            break
+        case .descendant(let table, let outbox):
+            logger.info("rows of \(table) are published as rows of the outbox table \(outbox), of which it is a partition or child", metadata: [
+                "pg.relation": "\(table)", "pg.relation_id": "\(relationID)", "cdc.table": "\(outbox)", "cdc.lsn": "\(lsn)",
+            ])
+        case .goneWithOutboxColumns(let table, let outbox):
+            logger.warning("rows of \(table), which no longer exists, are published as rows of the outbox table \(outbox): it has the outbox's columns and may have been its partition or child (a repeat is possible, a loss is not)", metadata: [
+                "pg.relation": "\(table)", "pg.relation_id": "\(relationID)", "cdc.table": "\(outbox)", "cdc.lsn": "\(lsn)",
+            ])
+        case .otherTable(let table):
+            logger.info("rows of \(table) are not published: it is not an outbox table, but the publication sends it (counted in outbox_cdc_rows_ignored_total)", metadata: [
+                "pg.relation": "\(table)", "pg.relation_id": "\(relationID)", "cdc.publication": "\(configuration.publication)",
+                "cdc.ignored_reason": "\(IgnoredRowReason.otherTable.rawValue)",
+            ])
         }
     }
 
@@ -477,6 +529,14 @@ public final class OutboxConnector: Sendable {
 
     // MARK: - The reading thread's session
 
+    /// A Relation message as described in this session, and the role of its relation once a row needed it.
+    struct DescribedRelation {
+        var relation: PgOutputMessage.Relation
+        var table: QualifiedTableName
+        var role: RelationRole?
+        var columnNames: [String] { relation.columns.map(\.name) }
+    }
+
     /// The state of one replication session, owned by the reading thread.
     private struct StreamingSession {
         let connector: OutboxConnector
@@ -489,7 +549,7 @@ public final class OutboxConnector: Sendable {
         var transaction = DebeziumOutboxMapper.TransactionContext(transactionID: nil, commitTime: 0, lastCommitLSN: nil)
         /// What each Relation message said, by relation id: to describe a row that cannot be mapped, and to
         /// tell a TRUNCATE of the outbox from others.
-        var relations: [UInt32: (table: QualifiedTableName, columns: [String], isOutbox: Bool)] = [:]
+        var relations: [UInt32: DescribedRelation] = [:]
         /// A stop was asked for while a transaction was being read, and it is being read to its end.
         var finishingBeforeStop = false
         /// The ordinary connection the heartbeat statement runs on, opened at the first beat.
@@ -676,16 +736,20 @@ public final class OutboxConnector: Sendable {
                 transaction.commitTime = commitTime
                 ticket = connector.state.withLock { $0.tracker.beginTransaction(commitTime: commitTime) }
             case .relation(let relation):
-                let isOutbox = try mapper.register(relation, at: position)
-                relations[relation.relationID] = (
-                    QualifiedTableName(schema: relation.namespace, name: relation.name), relation.columns.map(\.name), isOutbox
-                )
+                // An outbox table by name is known at once. Any other relation's role waits for its first row:
+                // a publication via the partition root also describes the partition itself, whose id no row
+                // then carries, and most relations of a FOR ALL TABLES publication need no catalog question.
+                let name = QualifiedTableName(schema: relation.namespace, name: relation.name)
+                let outboxTables = connector.configuration.readsTable ? connector.configuration.tables : []
+                let role: RelationRole? = RelationRole.isKnownByName(name, outboxTables: outboxTables) ? .outbox(name) : nil
+                let isOutbox = try mapper.register(relation, as: role?.outboxTable, at: position)
+                relations[relation.relationID] = DescribedRelation(relation: relation, table: name, role: role)
                 logger.debug("relation described", metadata: [
-                    "pg.relation": "\(relation.namespace).\(relation.name)", "pg.relation_id": "\(relation.relationID)",
-                    "cdc.is_outbox": "\(isOutbox)",
+                    "pg.relation": "\(name)", "pg.relation_id": "\(relation.relationID)", "cdc.is_outbox": "\(isOutbox)",
                 ])
             case .insert(let insert):
                 guard let ticket else { return }
+                try resolveRole(of: insert.relationID)
                 let mapped: (OutboxEvent, warning: String?)?
                 do {
                     mapped = try mapper.event(for: insert, at: position)
@@ -693,12 +757,17 @@ public final class OutboxConnector: Sendable {
                     connector.state.withLock { $0.eventProduced(in: ticket) }
                     try connector.poisonedRow(
                         error, insert: insert, table: relations[insert.relationID]?.table,
-                        columnNames: relations[insert.relationID]?.columns, lsn: position, ticket: ticket,
+                        columnNames: relations[insert.relationID]?.columnNames, lsn: position, ticket: ticket,
                         producer: producer
                     ) { () throws(StreamingError) in try keepServerInformed() }
                     return
                 }
-                guard let (event, warning) = mapped else { return }
+                guard let (event, warning) = mapped else {
+                    if let table = relations[insert.relationID]?.table {
+                        connector.metrics.rowIgnored(table: table.description, reason: .otherTable)
+                    }
+                    return
+                }
                 if let warning {
                     logger.warning("\(warning)", metadata: ["event.id": "\(event.eventIDText)", "cdc.lsn": "\(position)"])
                 }
@@ -713,13 +782,54 @@ public final class OutboxConnector: Sendable {
                 transaction.lastCommitLSN = commit.commitLSN
             case .message(let message):
                 try handle(message)
-            case .truncate(let truncate) where truncate.relationIDs.contains(where: { relations[$0]?.isOutbox == true }):
+            case .truncate(let truncate) where truncate.relationIDs.contains(where: { relations[$0]?.role?.outboxTable != nil }):
                 // Emptying the outbox publishes nothing (Debezium publishes nothing for it either), but say so.
                 logger.info("TRUNCATE of the outbox table ignored", metadata: ["cdc.lsn": "\(position)"])
+            case .update(let update):
+                // Only inserts are events; a publication made by hand may send the rest.
+                try countIgnored(update.relationID, as: .update)
+            case .delete(let delete):
+                try countIgnored(delete.relationID, as: .delete)
             default:
                 // Updates, deletes, truncates and the rest publish nothing.
                 break
             }
+        }
+
+        /// An UPDATE or DELETE: never published, always counted.
+        private mutating func countIgnored(_ relationID: UInt32, as reason: IgnoredRowReason) throws(StreamingError) {
+            try resolveRole(of: relationID)
+            guard let known = relations[relationID], let role = known.role else { return }
+            connector.metrics.rowIgnored(table: (role.outboxTable ?? known.table).description, reason: role.outboxTable == nil ? .otherTable : reason)
+        }
+
+        /// Decides the role of a relation not named as an outbox table, at its first row: what the catalog says
+        /// of its id now (a partition or child of an outbox table, or another table). The mapper then takes
+        /// a partition's or child's Relation as its outbox table's. Not being able to ask ends the session as
+        /// transient: a relation of unknown role must not have its rows passed over.
+        private mutating func resolveRole(of relationID: UInt32) throws(StreamingError) {
+            guard var known = relations[relationID], known.role == nil else { return }
+            // The table-less outbox has no outbox table: every relation is another table.
+            let outboxTables = connector.configuration.readsTable ? connector.configuration.tables : []
+            let lineage: RelationLineage?
+            do {
+                lineage = try serverWatch.lineage(ofRelation: relationID)
+            } catch {
+                throw StreamingError(reason: .transient("could not ask the catalog what relation \(known.table) (id \(relationID)) is: \(error)"))
+            }
+            let relation = known.relation
+            let role = RelationRole.of(known.table, outboxTables: outboxTables, lineage: lineage, fitsOutbox: { _ in mapper.fits(relation) })
+            if let outbox = role.outboxTable {
+                // Debezium publishes a row only under a name its table filter includes: rows named by a
+                // partition or child are dropped by it. Stopping is the one deliberate difference (README).
+                if case .debezium = mapper {
+                    throw StreamingError(.rowsDebeziumWouldDrop(relation: known.table, outbox: outbox, lsn: position))
+                }
+                _ = try mapper.register(relation, as: outbox, at: position)
+            }
+            known.role = role
+            relations[relationID] = known
+            connector.announce(role, relationID: relationID, lsn: position)
         }
 
         /// A `pg_logical_emit_message` with the outbox prefix. A transactional one belongs to the transaction

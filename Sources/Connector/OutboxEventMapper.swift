@@ -139,11 +139,23 @@ public struct OutboxEventMapper: Sendable {
         }
     }
 
-    /// Takes a Relation message into the cache; returns whether it describes the outbox table.
+    /// Takes a Relation message into the cache; returns whether it describes an outbox table (by name).
     @discardableResult
     public mutating func register(_ relation: PgOutputMessage.Relation) throws(OutboxMappingError) -> Bool {
         let table = QualifiedTableName(schema: relation.namespace, name: relation.name)
-        guard tables.contains(table) else {
+        return try register(relation, as: tables.contains(table) ? table : nil)
+    }
+
+    /// Whether the relation has every column the format reads, so its rows could be an outbox table's.
+    public func fits(_ relation: PgOutputMessage.Relation) -> Bool {
+        format.columns.allSatisfy { name in relation.columns.contains { $0.name == name } }
+    }
+
+    /// Takes a Relation message into the cache as the relation of `outboxTable`'s rows (the table itself, or
+    /// its partition or child), or, when nil, of another table's rows that map to nothing.
+    @discardableResult
+    public mutating func register(_ relation: PgOutputMessage.Relation, as outboxTable: QualifiedTableName?) throws(OutboxMappingError) -> Bool {
+        guard let table = outboxTable else {
             relations[relation.relationID] = .some(nil)
             return false
         }

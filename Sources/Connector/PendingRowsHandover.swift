@@ -42,7 +42,7 @@ extension OutboxConnector {
             // One table after the other, all in the one snapshot.
             for (index, table) in configuration.tables.enumerated() {
                 let relation = try pendingRowsRelation(reader, table: table, relationID: UInt32(index))
-                _ = try mapper.register(relation, at: exported.consistentPoint)
+                _ = try mapper.register(relation, as: table, at: exported.consistentPoint)
                 try reader.query(try pendingRowsCursor(reader, table: table, columns: relation.columns.map(\.name)))
                 while true {
                     let batch = try reader.query("FETCH \(Self.pendingRowsPerFetch) FROM outbox_cdc_pending")

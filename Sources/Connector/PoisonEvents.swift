@@ -109,6 +109,7 @@ extension OutboxConnector {
             logger.error("skipped an event that cannot be published", metadata: [
                 "event.id": "\(eventID)", "cdc.lsn": "\(lsn)", "error": "\(error)", "cdc.on_error": "skip",
             ])
+            metrics.rowIgnored(table: table?.description ?? "unknown", reason: .onErrorSkip)
             state.withLock { shared in
                 shared.skippedEvents += 1
                 _ = shared.tracker.eventAcknowledged(in: ticket)
@@ -198,6 +199,7 @@ extension OutboxConnector {
                 _ = shared.tracker.eventAcknowledged(in: report.correlation)
                 return lsn
             }
+            metrics.rowIgnored(table: "unknown", reason: .onErrorSkip)
             logger.error("skipped an event Kafka refuses", metadata: [
                 "event.id": "\(eventID)", "kafka.topic": "\(report.topic)", "error": "\(error)", "cdc.on_error": "skip",
                 "cdc.lsn": "\(lsn.map { "\($0)" } ?? "in a transaction still arriving")",

@@ -9,15 +9,24 @@ enum RowMapper: Sendable {
     case native(OutboxEventMapper, messages: LogicalMessageRouter?)
     case debezium(DebeziumOutboxMapper, databaseName: String)
 
-    /// Takes a Relation message into the cache; returns whether it describes the outbox table.
-    mutating func register(_ relation: PgOutputMessage.Relation, at lsn: LSN) throws(StreamingError) -> Bool {
+    /// Takes a Relation message into the cache as the relation of `outboxTable`'s rows (nil: another
+    /// table's); returns whether it is an outbox relation.
+    mutating func register(_ relation: PgOutputMessage.Relation, as outboxTable: QualifiedTableName?, at lsn: LSN) throws(StreamingError) -> Bool {
         switch self {
         case .native(var mapper, let messages):
             defer { self = .native(mapper, messages: messages) }
-            do { return try mapper.register(relation) } catch { throw StreamingError(.mapping(error, lsn: lsn)) }
+            do { return try mapper.register(relation, as: outboxTable) } catch { throw StreamingError(.mapping(error, lsn: lsn)) }
         case .debezium(var mapper, let databaseName):
             defer { self = .debezium(mapper, databaseName: databaseName) }
-            do { return try mapper.register(relation) } catch { throw StreamingError(.debeziumRecord(error, lsn: lsn)) }
+            do { return try mapper.register(relation, as: outboxTable) } catch { throw StreamingError(.debeziumRecord(error, lsn: lsn)) }
+        }
+    }
+
+    /// Whether the relation has every column the format reads.
+    func fits(_ relation: PgOutputMessage.Relation) -> Bool {
+        switch self {
+        case .native(let mapper, _): mapper.fits(relation)
+        case .debezium(let mapper, _): mapper.fits(relation)
         }
     }
 

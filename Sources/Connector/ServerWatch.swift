@@ -36,18 +36,38 @@ struct ServerWatch {
         if let gone, streamedUpTo >= gone.at { throw gone.problem }
     }
 
+    /// The connection, opened when first needed.
+    private mutating func openConnection() throws(PostgresError) -> PostgresConnection {
+        if let connection { return connection }
+        let open = try PostgresConnection.connect(database)
+        do {
+            // The reading thread waits for this: never long, never behind a lock.
+            try open.query("SET statement_timeout = '2s'")
+            try open.query("SET lock_timeout = '1s'")
+        } catch {
+            open.close()
+            throw error
+        }
+        connection = open
+        return open
+    }
+
+    /// What the catalog says now of a relation the stream named: its name and ancestors (partitioned and
+    /// inheritance parents); nil when it no longer exists. A failure to ask is the caller's to handle: a
+    /// relation whose role is unknown must not be passed over.
+    mutating func lineage(ofRelation relationID: UInt32) throws(PostgresError) -> RelationLineage? {
+        do {
+            return try openConnection().relationLineage(of: relationID)
+        } catch {
+            connection?.close()
+            connection = nil
+            throw error
+        }
+    }
+
     private mutating func ask(logger: Logger) {
         do {
-            let open: PostgresConnection
-            if let connection {
-                open = connection
-            } else {
-                open = try PostgresConnection.connect(database)
-                // The reading thread waits for this: never long, never behind a lock.
-                try open.query("SET statement_timeout = '2s'")
-                try open.query("SET lock_timeout = '1s'")
-                connection = open
-            }
+            let open = try openConnection()
             let check = try open.streamingCheck(source)
             if let wal = check.serverWAL { serverWAL = max(serverWAL ?? wal, wal) }
             switch (check.problem, gone) {

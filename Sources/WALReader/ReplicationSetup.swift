@@ -1,31 +1,5 @@
 public import PostgresLSN
 
-/// A table name with its schema, as `--table` takes it: `public.outbox` or `outbox` (schema `public`).
-public struct QualifiedTableName: Sendable, Hashable, CustomStringConvertible {
-    public var schema: String
-    public var name: String
-
-    public init(schema: String, name: String) {
-        self.schema = schema
-        self.name = name
-    }
-
-    /// Parses `schema.table` or `table`; quoting is not supported, so neither part may hold a dot.
-    public init?(_ text: String) {
-        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-        switch parts.count {
-        case 1 where !parts[0].isEmpty:
-            self.init(schema: "public", name: String(parts[0]))
-        case 2 where !parts[0].isEmpty && !parts[1].isEmpty:
-            self.init(schema: String(parts[0]), name: String(parts[1]))
-        default:
-            return nil
-        }
-    }
-
-    public var description: String { "\(schema).\(name)" }
-}
-
 /// What the connector streams from: the slot, the publication that filters it, and the table.
 public struct ReplicationSource: Sendable {
     public var slot: String
@@ -48,6 +22,13 @@ public struct ReplicationSource: Sendable {
     /// `sync_replication_slots = on` keeps in step, so that streaming resumes there after a promotion.
     /// Older servers have no such slots: the setting is then ignored.
     public var failoverSlot = true
+    /// Create a missing publication `WITH (publish_via_partition_root = true)`. Off only to be Debezium (its
+    /// `publish.via.partition.root` unset); a partitioned outbox then stops the start.
+    public var createViaPartitionRoot = true
+    /// Create a missing publication; nil: as `createMissing` says. Debezium's `publication.autocreate.mode =
+    /// disabled` turns this off but still creates the slot.
+    public var createsMissingPublication: Bool?
+    var createMissingPublication: Bool { createsMissingPublication ?? createMissing }
 
     public init(
         slot: String, publication: String, table: QualifiedTableName, additionalTables: [QualifiedTableName] = [],
@@ -83,6 +64,15 @@ public enum ReplicationSetupError: Error, Sendable, CustomStringConvertible {
     case publicationMissing(String)
     case publicationLacksTable(publication: String, table: QualifiedTableName)
     case publicationSkipsInserts(String)
+    /// The outbox is partitioned and the publication names each partition's rows by the partition.
+    case publicationNotViaPartitionRoot(publication: String, table: QualifiedTableName, allTables: Bool)
+    /// An inheritance child of the outbox that the publication leaves out: its rows would never be sent.
+    case inheritanceChildUnpublished(publication: String, child: QualifiedTableName, parent: QualifiedTableName)
+    /// `--table` names a partition; its rows may be published under the root's name.
+    case tableIsPartition(QualifiedTableName, root: QualifiedTableName)
+    /// Under Debezium's configuration without `publish.via.partition.root`: the publication Debezium would
+    /// create names a partitioned outbox's rows by partition, and Debezium drops them all.
+    case partitionedOutboxNeedsViaRootSetting(QualifiedTableName, publication: String)
     case slotMissing(String)
     case slotNotLogical(String)
     case slotUsesOtherPlugin(slot: String, plugin: String)
@@ -107,11 +97,22 @@ public enum ReplicationSetupError: Error, Sendable, CustomStringConvertible {
         case .columnsMissing(let columns, let table):
             return "the outbox table \(table) lacks the column(s) \(columns.joined(separator: ", ")): choose the table's layout with --table-format (eventrouter reads id, aggregatetype, aggregateid and payload) or name its columns with the column flags"
         case .publicationMissing(let publication):
-            return "the publication '\(publication)' does not exist and creation is turned off: CREATE PUBLICATION \(publication) FOR TABLE <outbox table>, or drop --no-create"
+            return "the publication '\(publication)' does not exist and creation is turned off: CREATE PUBLICATION \(QualifiedTableName.quoted(publication)) FOR TABLE <outbox table> WITH (publish = 'insert', publish_via_partition_root = true), or drop --no-create"
         case .publicationLacksTable(let publication, let table):
-            return "the publication '\(publication)' does not publish \(table): ALTER PUBLICATION \(publication) ADD TABLE \(table)"
+            return "the publication '\(publication)' does not publish \(table): ALTER PUBLICATION \(QualifiedTableName.quoted(publication)) ADD TABLE \(table)"
         case .publicationSkipsInserts(let publication):
-            return "the publication '\(publication)' does not publish inserts: ALTER PUBLICATION \(publication) SET (publish = 'insert')"
+            return "the publication '\(publication)' does not publish inserts: ALTER PUBLICATION \(QualifiedTableName.quoted(publication)) SET (publish = 'insert')"
+        case .publicationNotViaPartitionRoot(let publication, let table, let allTables):
+            let shared = allTables
+                ? " It publishes all tables: if other subscribers use it, give outbox-cdc a publication of its own instead (CREATE PUBLICATION outbox_pub FOR TABLE \(table) WITH (publish = 'insert', publish_via_partition_root = true) and --publication outbox_pub)."
+                : ""
+            return "the outbox table \(table) is partitioned, and the publication '\(publication)' would send its rows under each partition's name, which a partition created or dropped later makes impossible to trace reliably: ALTER PUBLICATION \(QualifiedTableName.quoted(publication)) SET (publish_via_partition_root = true), then start outbox-cdc again.\(shared)"
+        case .inheritanceChildUnpublished(let publication, let child, let parent):
+            return "\(child) inherits from the outbox table \(parent), but the publication '\(publication)' does not publish it, so rows inserted into it would never be sent: ALTER PUBLICATION \(QualifiedTableName.quoted(publication)) ADD TABLE \(child)"
+        case .partitionedOutboxNeedsViaRootSetting(let table, let publication):
+            return "the outbox table \(table) is partitioned, and the publication '\(publication)' that this configuration creates would send its rows under each partition's name, which Debezium 3.6.3 drops without a word (table.include.list names the partitioned table): set publish.via.partition.root=true in the connector configuration (Debezium and outbox-cdc then both create the publication WITH (publish_via_partition_root = true) and publish every row), or create the publication yourself: CREATE PUBLICATION \(QualifiedTableName.quoted(publication)) FOR TABLE \(table) WITH (publish = 'insert', publish_via_partition_root = true)"
+        case .tableIsPartition(let table, let root):
+            return "\(table) is a partition of \(root): name the partitioned table with --table \(root); its partitions' rows are published as its own"
         case .slotMissing(let slot):
             return "the replication slot '\(slot)' does not exist and creation is turned off: create it with pg_create_logical_replication_slot('\(slot)', 'pgoutput'), or drop --no-create"
         case .slotNotLogical(let slot):
@@ -204,6 +205,10 @@ public struct PreparedSource: Sendable {
     /// Each table's columns declared NOT NULL. pgoutput's Relation message does not say; Debezium's record
     /// schemas do (a nullable column's schema is optional).
     public var notNullColumns: [QualifiedTableName: Set<String>]
+    /// How each outbox table is built.
+    public var shapes: [QualifiedTableName: OutboxTableShape] = [:]
+    /// The publication's settings, as found or created.
+    public var publication: PublicationSettings?
 }
 
 extension PostgresConnection {
@@ -245,19 +250,24 @@ extension PostgresConnection {
             return PreparedSource(database: database, publicationCreated: try prepareEmptyPublication(source), notNullColumns: [:])
         }
         var notNullColumns: [QualifiedTableName: Set<String>] = [:]
+        var shapes: [QualifiedTableName: OutboxTableShape] = [:]
         for table in source.tables {
             let columns = try columns(of: table)
-            guard !columns.isEmpty else {
+            guard !columns.isEmpty, let shape = try tableShape(of: table) else {
                 throw ReplicationSetupError.tableMissing(table, database: database)
             }
+            if case .partition(let root) = shape { throw ReplicationSetupError.tableIsPartition(table, root: root) }
+            shapes[table] = shape
             let missingColumns = source.requiredColumns.filter { name in !columns.contains { $0.name == name } }
             guard missingColumns.isEmpty else {
                 throw ReplicationSetupError.columnsMissing(missingColumns, table: table)
             }
             notNullColumns[table] = Set(columns.filter(\.notNull).map(\.name))
         }
+        let publicationCreated = try preparePublication(source, shapes: shapes)
         return PreparedSource(
-            database: database, publicationCreated: try preparePublication(source), notNullColumns: notNullColumns
+            database: database, publicationCreated: publicationCreated, notNullColumns: notNullColumns, shapes: shapes,
+            publication: try publicationSettings(source.publication)
         )
     }
 
@@ -369,6 +379,28 @@ extension PostgresConnection {
                 check.problem = .tableUnpublishedWhileStreaming(publication: source.publication, table: table)
                 return check
             }
+            // An inheritance child made while streaming is not in a FOR TABLE publication by itself (partitions
+            // need not be: the root publishes them).
+            let unpublishedChild = try query("""
+                WITH RECURSIVE down(relid, depth) AS (
+                    SELECT inhrelid, 1 FROM pg_inherits
+                    WHERE inhparent = to_regclass(\(try literal("\(try identifier(table.schema)).\(try identifier(table.name))")))
+                    UNION ALL
+                    SELECT i.inhrelid, d.depth + 1 FROM pg_inherits i JOIN down d ON i.inhparent = d.relid WHERE d.depth < 64
+                )
+                SELECT n.nspname, c.relname FROM down d JOIN pg_class c ON c.oid = d.relid
+                JOIN pg_namespace n ON n.oid = c.relnamespace
+                LEFT JOIN pg_publication p ON p.pubname = \(publicationLiteral)
+                WHERE NOT c.relispartition AND c.relkind = 'r' AND NOT COALESCE(p.puballtables
+                    OR EXISTS (SELECT 1 FROM pg_publication_rel r WHERE r.prpubid = p.oid AND r.prrelid = c.oid)
+                    OR EXISTS (SELECT 1 FROM pg_publication_namespace s WHERE s.pnpubid = p.oid AND s.pnnspid = c.relnamespace), false)
+                ORDER BY 1, 2 LIMIT 1
+                """)
+            if let row = unpublishedChild.rows.first, row.count == 2, let schema = row[0], let name = row[1] {
+                check.problem = .inheritanceChildUnpublished(
+                    publication: source.publication, child: QualifiedTableName(schema: schema, name: name), parent: table)
+                return check
+            }
         }
         return check
     }
@@ -395,7 +427,7 @@ extension PostgresConnection {
     private func prepareEmptyPublication(_ source: ReplicationSource) throws -> Bool {
         let exists = try query("SELECT 1 FROM pg_publication WHERE pubname = \(try literal(source.publication))")
         guard exists.rows.isEmpty else { return false }
-        guard source.createMissing else { throw ReplicationSetupError.publicationMissing(source.publication) }
+        guard source.createMissingPublication else { throw ReplicationSetupError.publicationMissing(source.publication) }
         do {
             try query("CREATE PUBLICATION \(try identifier(source.publication))")
             return true
@@ -406,17 +438,21 @@ extension PostgresConnection {
     }
 
     /// Returns whether the publication was created.
-    private func preparePublication(_ source: ReplicationSource) throws -> Bool {
+    private func preparePublication(_ source: ReplicationSource, shapes: [QualifiedTableName: OutboxTableShape]) throws -> Bool {
         let publicationLiteral = try literal(source.publication)
-        let publication = try query("SELECT pubinsert FROM pg_publication WHERE pubname = \(publicationLiteral)")
-        if publication.rows.isEmpty {
-            guard source.createMissing else { throw ReplicationSetupError.publicationMissing(source.publication) }
+        guard let publication = try publicationSettings(source.publication) else {
+            guard source.createMissingPublication else { throw ReplicationSetupError.publicationMissing(source.publication) }
+            if !source.createViaPartitionRoot, let table = source.tables.first(where: { if case .partitioned = shapes[$0] { true } else { false } }) {
+                throw ReplicationSetupError.partitionedOutboxNeedsViaRootSetting(table, publication: source.publication)
+            }
             // Inserts only: updates and deletes of outbox rows publish nothing, so the server need not
-            // decode and send them.
+            // decode and send them. Via the partition root: the walsender names a partitioned outbox's rows
+            // by the root as the catalog stood when they were written, so partitions attached, detached or
+            // dropped later change nothing. FOR TABLE (without ONLY) includes inheritance children.
             let create = """
                 CREATE PUBLICATION \(try identifier(source.publication))
                 FOR TABLE \(try source.tables.map { table in "\(try identifier(table.schema)).\(try identifier(table.name))" }.joined(separator: ", "))
-                WITH (publish = 'insert')
+                WITH (publish = 'insert'\(source.createViaPartitionRoot ? ", publish_via_partition_root = true" : ""))
                 """
             do {
                 try query(create)
@@ -427,16 +463,33 @@ extension PostgresConnection {
                 return false
             }
         }
-        guard publication[0, "pubinsert"] == "t" else {
+        guard publication.publishesInserts else {
             throw ReplicationSetupError.publicationSkipsInserts(source.publication)
         }
         for table in source.tables {
+            // Checked first: without it pg_publication_tables lists the partitions, not the table.
+            if case .partitioned = shapes[table], !publication.viaPartitionRoot {
+                throw ReplicationSetupError.publicationNotViaPartitionRoot(
+                    publication: source.publication, table: table, allTables: publication.allTables)
+            }
             let included = try query("""
                 SELECT 1 FROM pg_publication_tables WHERE pubname = \(publicationLiteral)
                   AND schemaname = \(try literal(table.schema)) AND tablename = \(try literal(table.name))
                 """)
             guard !included.rows.isEmpty else {
                 throw ReplicationSetupError.publicationLacksTable(publication: source.publication, table: table)
+            }
+            if case .inheritanceParent(let children) = shapes[table] {
+                for child in children {
+                    let childIncluded = try query("""
+                        SELECT 1 FROM pg_publication_tables WHERE pubname = \(publicationLiteral)
+                          AND schemaname = \(try literal(child.schema)) AND tablename = \(try literal(child.name))
+                        """)
+                    guard !childIncluded.rows.isEmpty else {
+                        throw ReplicationSetupError.inheritanceChildUnpublished(
+                            publication: source.publication, child: child, parent: table)
+                    }
+                }
             }
         }
         return false

@@ -22,38 +22,52 @@ public struct SlotStatus: Sendable {
     public struct Publication: Sendable {
         public var publishesInserts: Bool
         public var allTables: Bool
+        /// `publish_via_partition_root`.
+        public var viaPartitionRoot: Bool
+        /// The tables it publishes, each as PostgreSQL would quote it.
         public var tables: [String]
+    }
+
+    /// An outbox table: how it is built (nil when it does not exist).
+    public struct OutboxTable: Sendable {
+        public var table: QualifiedTableName
+        public var shape: OutboxTableShape?
     }
 
     public var slotName: String
     public var slot: Slot?
     public var publicationName: String
     public var publication: Publication?
+    public var outboxTables: [OutboxTable] = []
     public var serverVersion: Int
     public var inRecovery: Bool
 }
 
 extension PostgresConnection {
     /// Reads the slot's and the publication's state over an ordinary connection.
-    public func slotStatus(slot: String, publication: String) throws(PostgresError) -> SlotStatus {
+    public func slotStatus(slot: String, publication: String, tables: [QualifiedTableName] = []) throws(PostgresError) -> SlotStatus {
         let inRecovery = try isInRecovery()
         let slotState = try replicationSlot(slot, inRecovery: inRecovery)
-        let publicationRows = try query("SELECT pubinsert, puballtables FROM pg_publication WHERE pubname = \(try literal(publication))")
+        let publicationRows = try query("SELECT pubinsert, puballtables, pubviaroot FROM pg_publication WHERE pubname = \(try literal(publication))")
         var publicationState: SlotStatus.Publication?
         if !publicationRows.rows.isEmpty {
             let tables = try query("""
-                SELECT schemaname || '.' || tablename FROM pg_publication_tables
+                SELECT quote_ident(schemaname) || '.' || quote_ident(tablename) FROM pg_publication_tables
                 WHERE pubname = \(try literal(publication)) ORDER BY 1
                 """).rows.compactMap { $0.first ?? nil }
             publicationState = SlotStatus.Publication(
                 publishesInserts: publicationRows[0, "pubinsert"] == "t", allTables: publicationRows[0, "puballtables"] == "t",
-                tables: tables
+                viaPartitionRoot: publicationRows[0, "pubviaroot"] == "t", tables: tables
             )
         }
-        return SlotStatus(
+        var status = SlotStatus(
             slotName: slot, slot: slotState, publicationName: publication, publication: publicationState,
             serverVersion: serverVersionNumber, inRecovery: inRecovery
         )
+        for table in tables {
+            status.outboxTables.append(SlotStatus.OutboxTable(table: table, shape: try tableShape(of: table)))
+        }
+        return status
     }
 
     /// The server is a standby (in recovery).

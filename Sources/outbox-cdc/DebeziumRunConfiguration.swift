@@ -59,7 +59,8 @@ struct DebeziumRunConfiguration {
             slot: settings.replication.slotName,
             publication: settings.replication.publicationName,
             table: tables[0],
-            createMissing: settings.replication.publicationAutocreateMode != .disabled,
+            // Debezium creates a missing slot whatever the publication mode.
+            createMissing: true,
             kafkaProperties: kafkaProperties,
             statusInterval: settings.replication.statusUpdateInterval,
             tableFormat: .eventRouter(id: router.eventIDColumn, key: router.eventKeyColumn, payload: router.payloadColumn, routeBy: router.routeByField),
@@ -79,6 +80,10 @@ struct DebeziumRunConfiguration {
         configuration.extraPluginOptions = settings.replication.streamParameters.map { ($0.name, $0.value) }
         configuration.additionalTables = Array(tables.dropFirst())
         configuration.dropSlotOnStop = settings.replication.dropSlotOnStop
+        // Debezium creates its publication without it unless told: a partitioned outbox then publishes nothing
+        // through Debezium, and outbox-cdc stops at start instead (see README).
+        configuration.publicationViaPartitionRoot = settings.replication.publishViaPartitionRoot
+        configuration.createMissingPublication = settings.replication.publicationAutocreateMode != .disabled
         // Unset, outbox-cdc's default holds: a failover slot where the server has them.
         if let failover = settings.replication.slotFailover { configuration.failoverSlot = failover }
         // Debezium with the Event Router runs the action query once an interval and publishes no heartbeat
@@ -178,11 +183,14 @@ struct DebeziumRunConfiguration {
         var tables: [QualifiedTableName] = []
         for rawEntry in list.split(separator: ",") {
             let entry = rawEntry.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "\\.", with: ".")
-            guard let table = QualifiedTableName(entry), entry.contains("."),
+            // Debezium matches `schema.table` as the catalog spells it: no quoting, no case folding.
+            let parts = entry.split(separator: ".", omittingEmptySubsequences: false)
+            guard parts.count == 2, parts.allSatisfy({ !$0.isEmpty }),
                   entry.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "." })
             else {
                 throw UsageError("\(key)=\(list): '\(rawEntry)' is not a plain schema.table name; outbox-cdc takes names, not patterns")
             }
+            let table = QualifiedTableName(schema: String(parts[0]), name: String(parts[1]))
             if !tables.contains(table) { tables.append(table) }
         }
         guard !tables.isEmpty else { throw UsageError("\(key) must name the outbox table(s) (schema.table, comma-separated)") }

@@ -188,10 +188,13 @@ struct RunCommand: AsyncParsableCommand {
         }
         let tableText = environment.resolve(table, "OUTBOX_CDC_TABLE") ?? "public.outbox"
         let readsTable = tableText != "none"
-        let tables = readsTable ? tableText.split(separator: ",").map { QualifiedTableName(String($0).trimmingSpaces) } : [QualifiedTableName(schema: "public", name: "outbox")]
-        guard let table = tables.first ?? nil, !tables.contains(where: { $0 == nil }) else {
-            throw UsageError("--table must be schema.table, table (several comma-separated, of one layout), or none, not '\(tableText)'")
+        let tables: [QualifiedTableName]
+        do {
+            tables = readsTable ? try QualifiedTableName.parseList(tableText) : [QualifiedTableName(schema: "public", name: "outbox")]
+        } catch {
+            throw UsageError("--table: \(error) (several tables of one layout comma-separated, or none)")
         }
+        guard let table = tables.first else { throw UsageError("--table names no table") }
         let messagePrefixText = environment.resolve(messagePrefix, "OUTBOX_CDC_MESSAGE_PREFIX") ?? "outbox"
         let messagePrefix = messagePrefixText == "none" ? nil : messagePrefixText
         guard messagePrefix != nil || readsTable else {
@@ -227,7 +230,7 @@ struct RunCommand: AsyncParsableCommand {
             readsTable: readsTable,
             messagePrefix: messagePrefix
         )
-        configuration.additionalTables = tables.dropFirst().compactMap { $0 }
+        configuration.additionalTables = Array(tables.dropFirst())
         return configuration
     }
 

@@ -58,13 +58,23 @@ struct StatusCommand: AsyncParsableCommand {
     @Option(help: "text or json. (default: text)")
     var format: String = "text"
 
+    @Option(help: "The outbox table(s), comma-separated, to describe. [env: OUTBOX_CDC_TABLE] (default: public.outbox)")
+    var table: String?
+
     func run() async throws {
         guard format == "text" || format == "json" else { throw ValidationError("--format must be text or json, not '\(format)'") }
         let resolved = try target.resolve(purpose: "the database whose slot to show")
+        let tableText = resolved.environment.resolve(table, "OUTBOX_CDC_TABLE") ?? "public.outbox"
+        let tables: [QualifiedTableName]
+        do {
+            tables = tableText == "none" ? [] : try QualifiedTableName.parseList(tableText)
+        } catch {
+            throw ValidationError("--table: \(error)")
+        }
         let status = try await DedicatedThread.run(name: "cdc-status") {
             let connection = try PostgresConnection.connect(resolved.database)
             defer { connection.close() }
-            return try connection.slotStatus(slot: resolved.slot, publication: resolved.publication)
+            return try connection.slotStatus(slot: resolved.slot, publication: resolved.publication, tables: tables)
         }
         print(format == "json" ? Self.json(status, target: resolved.database) : Self.text(status, target: resolved.database))
         let healthy = status.slot != nil && status.slot?.walStatus != "lost" && status.publication != nil
@@ -88,9 +98,32 @@ struct StatusCommand: AsyncParsableCommand {
         }
         if let publication = status.publication {
             let tables = publication.allTables ? "all tables" : (publication.tables.isEmpty ? "no tables" : publication.tables.joined(separator: ", "))
-            lines.append("publication    \(status.publicationName): \(tables)\(publication.publishesInserts ? "" : " (does NOT publish inserts)")")
+            let viaRoot = publication.viaPartitionRoot ? ", publish_via_partition_root" : ""
+            lines.append("publication    \(status.publicationName): \(tables)\(viaRoot)\(publication.publishesInserts ? "" : " (does NOT publish inserts)")")
         } else {
             lines.append("publication    \(status.publicationName): does not exist")
+        }
+        for outbox in status.outboxTables {
+            guard let shape = outbox.shape else {
+                lines.append("outbox table   \(outbox.table): does not exist")
+                continue
+            }
+            var line = "outbox table   \(outbox.table): \(shape.summary)"
+            if let publication = status.publication {
+                let settings = PublicationSettings(
+                    publishesInserts: publication.publishesInserts, allTables: publication.allTables,
+                    viaPartitionRoot: publication.viaPartitionRoot)
+                line += "; \(settings.route(for: shape))"
+                if case .partitioned = shape, !publication.viaPartitionRoot {
+                    line += ": outbox-cdc refuses to start, run ALTER PUBLICATION \(QualifiedTableName.quoted(status.publicationName)) SET (publish_via_partition_root = true)"
+                }
+            }
+            lines.append(line)
+            switch shape {
+            case .partitioned(let partitions): lines.append("  partitions   \(partitions.isEmpty ? "none" : partitions.map(\.description).joined(separator: ", "))")
+            case .inheritanceParent(let children): lines.append("  children     \(children.map(\.description).joined(separator: ", "))")
+            case .ordinary, .partition: break
+            }
         }
         return lines.joined(separator: "\n")
     }
@@ -117,10 +150,33 @@ struct StatusCommand: AsyncParsableCommand {
         if let publication = status.publication {
             object["publication"] = [
                 "name": status.publicationName, "publishes_inserts": publication.publishesInserts,
-                "all_tables": publication.allTables, "tables": publication.tables,
+                "all_tables": publication.allTables, "publish_via_partition_root": publication.viaPartitionRoot,
+                "tables": publication.tables,
             ]
         } else {
             object["publication"] = ["name": status.publicationName, "exists": false]
+        }
+        object["outbox_tables"] = status.outboxTables.map { outbox -> [String: Any] in
+            var fields: [String: Any] = ["name": "\(outbox.table)", "exists": outbox.shape != nil]
+            switch outbox.shape {
+            case .ordinary: fields["kind"] = "ordinary"
+            case .partitioned(let partitions):
+                fields["kind"] = "partitioned"
+                fields["partitions"] = partitions.map(\.description)
+            case .inheritanceParent(let children):
+                fields["kind"] = "inheritance_parent"
+                fields["children"] = children.map(\.description)
+            case .partition(let root):
+                fields["kind"] = "partition"
+                fields["partition_of"] = "\(root)"
+            case nil: break
+            }
+            if let shape = outbox.shape, let publication = status.publication {
+                fields["route"] = PublicationSettings(
+                    publishesInserts: publication.publishesInserts, allTables: publication.allTables,
+                    viaPartitionRoot: publication.viaPartitionRoot).route(for: shape)
+            }
+            return fields
         }
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
         return String(decoding: data, as: UTF8.self)
@@ -150,11 +206,11 @@ struct SetupCommand: AsyncParsableCommand {
     func run() async throws {
         let resolved = try target.resolve(purpose: "the database to set up")
         let tableText = resolved.environment.resolve(table, "OUTBOX_CDC_TABLE") ?? "public.outbox"
-        let tables = try tableText.split(separator: ",").map { text -> QualifiedTableName in
-            guard let name = QualifiedTableName(String(text).trimmingSpaces) else {
-                throw ValidationError("--table: '\(text)' is not a table name (schema.table or table)")
-            }
-            return name
+        let tables: [QualifiedTableName]
+        do {
+            tables = try QualifiedTableName.parseList(tableText)
+        } catch {
+            throw ValidationError("--table: \(error)")
         }
         guard let first = tables.first else { throw ValidationError("--table names no table") }
         let failover = try !(noFailoverSlot || (resolved.environment.bool("OUTBOX_CDC_NO_FAILOVER_SLOT") ?? false))

@@ -98,6 +98,7 @@ struct DebeziumSettingsTests {
         #expect(settings.replication.slotName == "inventory_outbox")
         #expect(settings.replication.publicationName == "outbox_only")
         #expect(settings.replication.publicationAutocreateMode == .disabled)
+        #expect(settings.replication.publishViaPartitionRoot == false, "Debezium's default")
         #expect(settings.replication.schemaIncludeList == "outbox")
         #expect(settings.replication.tableIncludeList == "outbox\\.events")
         #expect(settings.replication.streamParameters == [.init(name: "messages", value: "true")])
@@ -443,6 +444,12 @@ struct DebeziumSettingsTests {
         #expect(errorKey == key)
     }
 
+    @Test func publishViaPartitionRootIsRead() throws {
+        #expect(try settings().replication.publishViaPartitionRoot == false, "Debezium's default")
+        #expect(try settings(["publish.via.partition.root": "true"]).replication.publishViaPartitionRoot)
+        #expect(try settings(["publish.via.partition.root": "FALSE"]).replication.publishViaPartitionRoot == false)
+    }
+
     @Test(arguments: [
         ("database.port", "54x32"), ("database.port", "0"), ("database.port", "70000"), ("database.port", "5432.0"),
         ("database.sslmode", "strict"), ("database.tcpKeepAlive", "yes"), ("slot.drop.on.stop", "1"),
@@ -453,7 +460,7 @@ struct DebeziumSettingsTests {
         ("extended.headers.enabled", "on"), ("transforms.outbox.route.tombstone.on.empty.payload", "maybe"),
         ("transforms.outbox.table.op.invalid.behavior", "ignore"),
         ("transforms.outbox.table.json.payload.null.behavior", "keep"),
-        ("transforms.outbox.table.expand.json.payload", "yes please"),
+        ("transforms.outbox.table.expand.json.payload", "yes please"), ("publish.via.partition.root", "1"),
     ])
     func anUnreadableValueIsAnErrorNamingTheKeyAndTheValue(_ key: String, _ value: String) {
         let error = settingsError([key: value])

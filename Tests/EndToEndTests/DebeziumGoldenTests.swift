@@ -33,6 +33,9 @@ struct DebeziumGoldenTests {
         "logical-message",
         // Three outbox tables at once (json, text and varchar payloads).
         "payload-types",
+        // A partitioned outbox, its rows in two partitions: published when the publication names them by the
+        // partitioned table, made by hand or through publish.via.partition.root=true.
+        "partitioned-viaroot", "partitioned-viaroot-property",
     ]
 
     @Test(arguments: cases)
@@ -149,6 +152,27 @@ struct DebeziumGoldenTests {
         #expect(Set(fresh) == Set(expected.keys), "what Debezium published before its task died, and no more")
     }
 
+    /// A partitioned outbox under a configuration with which Debezium publishes none of its rows (captured:
+    /// partitioned-default-publication and partitioned-filtered-publication, no record in 40 s, nothing
+    /// logged): outbox-cdc stops at start instead, saying what makes both publish, and reads nothing.
+    @Test(arguments: ["partitioned-default-publication", "partitioned-filtered-publication"])
+    func whereDebeziumDropsAPartitionedOutboxOutboxCDCStops(caseName: String) throws {
+        let golden = try GoldenFixture(caseName)
+        #expect(try golden.expectedRecords().isEmpty, "Debezium published nothing")
+        let database = try GoldenDatabase(setupSQL: golden.setupSQL)
+        defer { database.drop() }
+        let connector = try ConnectorProcess(["--debezium-config", try database.configFile(for: golden).path, "--brokers", try TestStack.brokers()])
+        #expect(connector.waitForExit(timeout: .seconds(30)) == 1, "\(connector.log)")
+        #expect(connector.log.contains("set publish.via.partition.root=true"), "\(connector.log)")
+        #expect(try database.sql("SELECT 1 FROM pg_replication_slots WHERE slot_name = '\(database.slot)'").rows.isEmpty, "no slot: nothing was read")
+
+        // An existing publication without publish_via_partition_root (Debezium never alters it): the ALTER to run.
+        try database.sql("CREATE PUBLICATION \(database.publication) FOR TABLE public.outbox")
+        let again = try ConnectorProcess(["--debezium-config", try database.configFile(for: golden).path, "--brokers", try TestStack.brokers()])
+        #expect(again.waitForExit(timeout: .seconds(30)) == 1, "\(again.log)")
+        #expect(again.log.contains("SET (publish_via_partition_root = true)"), "\(again.log)")
+    }
+
     /// `heartbeat.interval.ms` with `heartbeat.action.query`: the query runs once an interval, as in Debezium,
     /// and no heartbeat record is published (heartbeat-action-query: Debezium publishes none either).
     @Test func theHeartbeatActionQueryRunsEachInterval() throws {
@@ -247,6 +271,10 @@ final class GoldenDatabase: @unchecked Sendable {
         try admin.query("CREATE DATABASE \(name)")
         url = TestDatabase.replacingDatabase(in: try TestStack.databaseURL(), with: name)
         try sql(setupSQL)
+        // A case's own publication (setup.sql makes it under the capture script's name) becomes this database's.
+        if try !sql("SELECT 1 FROM pg_publication WHERE pubname = 'dbz_golden_pub'").rows.isEmpty {
+            try sql("ALTER PUBLICATION dbz_golden_pub RENAME TO \(publication)")
+        }
     }
 
     @discardableResult

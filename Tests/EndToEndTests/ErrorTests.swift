@@ -39,7 +39,10 @@ struct ErrorTests {
 
         let badTable = try runToExit(["--db", "postgres://u@127.0.0.1:9/db", "--brokers", "b:9", "--table", "a.b.c"])
         #expect(badTable.status == 64)
-        #expect(badTable.log.contains("--table must be schema.table"))
+        #expect(badTable.log.contains("--table: 'a.b.c' is not a table name (three parts"), "\(badTable.log)")
+        let unclosedQuote = try runToExit(["--db", "postgres://u@127.0.0.1:9/db", "--brokers", "b:9", "--table", "\"Sales\".\"Outbox"])
+        #expect(unclosedQuote.status == 64)
+        #expect(unclosedQuote.log.contains("a quoted name is not closed"), "\(unclosedQuote.log)")
 
         let badProperty = try runToExit(["--db", "postgres://u@127.0.0.1:9/db", "--brokers", "b:9", "--kafka-property", "acks"])
         #expect(badProperty.status == 64)

@@ -96,7 +96,7 @@ struct MetricsTests {
 }
 
 /// A Prometheus text exposition, as `name{labels}` → value.
-private struct Scrape {
+struct Scrape {
     private var samples: [String: Double] = [:]
 
     init(_ text: String) {

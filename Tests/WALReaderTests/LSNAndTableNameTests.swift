@@ -86,27 +86,52 @@ struct LSNTextTests {
 
 @Suite("QualifiedTableName")
 struct QualifiedTableNameTests {
-    @Test(arguments: [
+    @Test("Names read by PostgreSQL's rules: unquoted parts fold to lower case, quoted parts keep everything", arguments: [
         ("public.outbox", "public", "outbox"),
         ("outbox", "public", "outbox"),
         ("sales.order_events", "sales", "order_events"),
-        ("Sales.Outbox", "Sales", "Outbox"),
+        ("Sales.Outbox", "sales", "outbox"),
+        ("\"Sales\".\"Outbox\"", "Sales", "Outbox"),
+        ("sales.\"Outbox\"", "sales", "Outbox"),
+        ("\"a.b\".\"c,d\"", "a.b", "c,d"),
+        ("\"say \"\"hi\"\"\"", "public", "say \"hi\""),
+        ("  sales . outbox  ", "sales", "outbox"),
+        ("\"select\"", "public", "select"),
+        ("Ünïcode.T_1$", "Ünïcode", "t_1$"),
     ])
     func validNames(text: String, schema: String, name: String) throws {
-        let table = try #require(QualifiedTableName(text))
-        #expect(table.schema == schema)
-        #expect(table.name == name)
+        let table = try QualifiedTableName(parsing: text)
         #expect(table == QualifiedTableName(schema: schema, name: name))
-        #expect(table.description == "\(schema).\(name)")
     }
 
-    @Test(arguments: ["", ".", "..", "a.", ".b", "a.b.c", "a..b", "public.outbox."])
+    @Test("Text PostgreSQL would not read as a name is refused with the reason", arguments: [
+        "", ".", "..", "a.", ".b", "a.b.c", "a..b", "public.outbox.", "\"open", "\"\"", "1table", "a b", "\"a\"b",
+    ])
     func invalidNames(text: String) {
-        #expect(QualifiedTableName(text) == nil)
+        #expect(throws: TableNameError.self) { try QualifiedTableName(parsing: text) }
     }
 
-    @Test func descriptionParsesBackToTheSameName() {
-        let table = QualifiedTableName(schema: "audit", name: "events")
-        #expect(QualifiedTableName(table.description) == table)
+    @Test("Lists split on commas outside quotes")
+    func lists() throws {
+        let tables = try QualifiedTableName.parseList("public.outbox, \"Sales\".\"Out,box\" ,audit.events")
+        #expect(tables == [
+            QualifiedTableName(schema: "public", name: "outbox"), QualifiedTableName(schema: "Sales", name: "Out,box"),
+            QualifiedTableName(schema: "audit", name: "events"),
+        ])
+        #expect(throws: TableNameError.self) { try QualifiedTableName.parseList("a,,b") }
+        #expect(throws: TableNameError.self) { try QualifiedTableName.parseList("a b") }
+    }
+
+    @Test("Printed as quote_ident prints it, and read back as the same name", arguments: [
+        (QualifiedTableName(schema: "public", name: "outbox"), "public.outbox"),
+        (QualifiedTableName(schema: "Sales", name: "Outbox"), "\"Sales\".\"Outbox\""),
+        (QualifiedTableName(schema: "a.b", name: "say \"hi\""), "\"a.b\".\"say \"\"hi\"\"\""),
+        (QualifiedTableName(schema: "public", name: "user"), "public.\"user\""),
+        (QualifiedTableName(schema: "public", name: "2020_events"), "public.\"2020_events\""),
+        (QualifiedTableName(schema: "public", name: "events_2020"), "public.events_2020"),
+    ])
+    func printing(table: QualifiedTableName, printed: String) throws {
+        #expect(table.description == printed)
+        #expect(try QualifiedTableName(parsing: printed) == table)
     }
 }

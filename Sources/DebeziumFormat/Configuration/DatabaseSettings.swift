@@ -115,6 +115,9 @@ public struct ReplicationSettings: Sendable, Equatable {
     public var streamParameters: [StreamParameter] = []
     /// `slot.drop.on.stop`.
     public var dropSlotOnStop = false
+    /// `publish.via.partition.root`: Debezium creates its publication `WITH (publish_via_partition_root = true)`
+    /// (it never changes an existing one's).
+    public var publishViaPartitionRoot = false
     /// `slot.failover`, when the file sets it (Debezium's default is false; outbox-cdc's is true).
     public var slotFailover: Bool?
     /// `status.update.interval.ms`: how often the confirmed position is reported to the server.
@@ -162,6 +165,7 @@ public struct ReplicationSettings: Sendable, Equatable {
             settings.streamParameters = try parseStreamParameters(parameters, key: reader.fileKey("slot.stream.params"))
         }
         settings.dropSlotOnStop = try reader.bool("slot.drop.on.stop", default: settings.dropSlotOnStop)
+        settings.publishViaPartitionRoot = try reader.bool("publish.via.partition.root", default: false)
         if reader.string("slot.failover") != nil {
             settings.slotFailover = try reader.bool("slot.failover", default: false)
         }

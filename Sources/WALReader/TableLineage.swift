@@ -1,0 +1,139 @@
+/// How an outbox table is built, which decides how its rows reach the publication.
+public enum OutboxTableShape: Sendable, Equatable {
+    /// A plain table: its rows are published under its own name.
+    case ordinary
+    /// A declaratively partitioned table with these partitions (leaves, as the catalog lists them now). Its
+    /// rows are stored in the partitions; a publication with `publish_via_partition_root = true` publishes
+    /// them under the partitioned table's name.
+    case partitioned(partitions: [QualifiedTableName])
+    /// A table with inheritance children (`INHERITS`): their rows are published under each child's own name,
+    /// and only when the publication lists the child.
+    case inheritanceParent(children: [QualifiedTableName])
+    /// The table is itself a partition of `root`.
+    case partition(of: QualifiedTableName)
+
+    /// For the start log and `status`.
+    public var summary: String {
+        switch self {
+        case .ordinary: return "ordinary table"
+        case .partitioned(let partitions): return "partitioned table with \(partitions.count) partition(s)"
+        case .inheritanceParent(let children): return "table with \(children.count) inheritance child(ren)"
+        case .partition(let root): return "partition of \(root)"
+        }
+    }
+}
+
+/// A publication's settings that decide which rows reach outbox-cdc and under which name.
+public struct PublicationSettings: Sendable, Equatable {
+    public var publishesInserts: Bool
+    public var allTables: Bool
+    /// `publish_via_partition_root`: a partition's rows are published as its partitioned root's.
+    public var viaPartitionRoot: Bool
+
+    public init(publishesInserts: Bool, allTables: Bool, viaPartitionRoot: Bool) {
+        self.publishesInserts = publishesInserts
+        self.allTables = allTables
+        self.viaPartitionRoot = viaPartitionRoot
+    }
+
+    /// How rows of a table of this shape reach this publication, in words, for the start log and `status`.
+    public func route(for shape: OutboxTableShape) -> String {
+        switch shape {
+        case .ordinary:
+            return "rows published under the table's name"
+        case .partitioned:
+            return viaPartitionRoot
+                ? "rows published under the partitioned table's name (publish_via_partition_root = true)"
+                : "rows published under each partition's name (publish_via_partition_root = false)"
+        case .inheritanceParent:
+            return "rows of each child published under the child's name and mapped to the parent"
+        case .partition:
+            return "rows published under the partition's name"
+        }
+    }
+}
+
+/// What the catalog says now of a relation named in the replication stream: its name and every table it
+/// descends from (partitioned parents and inheritance parents), nearest first.
+public struct RelationLineage: Sendable, Equatable {
+    public var table: QualifiedTableName
+    public var ancestors: [QualifiedTableName]
+
+    public init(table: QualifiedTableName, ancestors: [QualifiedTableName]) {
+        self.table = table
+        self.ancestors = ancestors
+    }
+}
+
+extension PostgresConnection {
+    /// The shape of a table; nil when there is no such table.
+    public func tableShape(of table: QualifiedTableName) throws(PostgresError) -> OutboxTableShape? {
+        let rows = try query("""
+            SELECT c.oid::int8, c.relkind, c.relispartition FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE n.nspname = \(try literal(table.schema)) AND c.relname = \(try literal(table.name))
+            """)
+        guard let row = rows.rows.first, row.count == 3, let oid = row[0] else { return nil }
+        if row[2] == "t" {
+            let root = try query("""
+                SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                WHERE c.oid = pg_partition_root(\(oid)::oid)
+                """).rows.first
+            if let root, root.count == 2, let schema = root[0], let name = root[1] {
+                return .partition(of: QualifiedTableName(schema: schema, name: name))
+            }
+        }
+        // Every descendant, partitions and inheritance children alike (both are recorded in pg_inherits).
+        let descendants = try query("""
+            WITH RECURSIVE down(relid, depth) AS (
+                SELECT inhrelid, 1 FROM pg_inherits WHERE inhparent = \(oid)::oid
+                UNION ALL
+                SELECT i.inhrelid, d.depth + 1 FROM pg_inherits i JOIN down d ON i.inhparent = d.relid WHERE d.depth < 64
+            )
+            SELECT DISTINCT n.nspname, c.relname, c.relkind FROM down d JOIN pg_class c ON c.oid = d.relid
+            JOIN pg_namespace n ON n.oid = c.relnamespace ORDER BY 1, 2
+            """).rows.compactMap { row -> (QualifiedTableName, String)? in
+            guard row.count == 3, let schema = row[0], let name = row[1], let kind = row[2] else { return nil }
+            return (QualifiedTableName(schema: schema, name: name), kind)
+        }
+        if row[1] == "p" {
+            // Leaves hold the rows; a partitioned partition only routes them on.
+            return .partitioned(partitions: descendants.filter { $0.1 != "p" }.map(\.0))
+        }
+        return descendants.isEmpty ? .ordinary : .inheritanceParent(children: descendants.map(\.0))
+    }
+
+    /// The publication's settings; nil when there is no such publication.
+    public func publicationSettings(_ publication: String) throws(PostgresError) -> PublicationSettings? {
+        let rows = try query("""
+            SELECT pubinsert, puballtables, pubviaroot FROM pg_publication WHERE pubname = \(try literal(publication))
+            """)
+        guard !rows.rows.isEmpty else { return nil }
+        return PublicationSettings(
+            publishesInserts: rows[0, "pubinsert"] == "t", allTables: rows[0, "puballtables"] == "t",
+            viaPartitionRoot: rows[0, "pubviaroot"] == "t"
+        )
+    }
+
+    /// The relation with this id (its OID) as the catalog holds it now, with its ancestors; nil when it no
+    /// longer exists. Reads `pg_class` and `pg_inherits` only, taking no lock on the relation.
+    public func relationLineage(of relationID: UInt32) throws(PostgresError) -> RelationLineage? {
+        let rows = try query("""
+            WITH RECURSIVE up(relid, depth) AS (
+                SELECT \(relationID)::oid, 0
+                UNION ALL
+                SELECT i.inhparent, u.depth + 1 FROM pg_inherits i JOIN up u ON i.inhrelid = u.relid WHERE u.depth < 64
+            )
+            SELECT n.nspname, c.relname, u.depth FROM up u JOIN pg_class c ON c.oid = u.relid
+            JOIN pg_namespace n ON n.oid = c.relnamespace ORDER BY u.depth, 1, 2
+            """)
+        var names: [(QualifiedTableName, depth: Int)] = []
+        for row in rows.rows where row.count == 3 {
+            guard let schema = row[0], let name = row[1], let depth = row[2].flatMap({ Int($0) }) else { continue }
+            names.append((QualifiedTableName(schema: schema, name: name), depth))
+        }
+        guard let own = names.first, own.depth == 0 else { return nil }
+        var ancestors: [QualifiedTableName] = []
+        for (name, _) in names.dropFirst() where !ancestors.contains(name) { ancestors.append(name) }
+        return RelationLineage(table: own.0, ancestors: ancestors)
+    }
+}
