@@ -1,3 +1,4 @@
+public import DebeziumFormat
 import KafkaClient
 public import WALReader
 
@@ -11,6 +12,10 @@ public struct ConnectorConfiguration: Sendable {
     public var table: QualifiedTableName
     /// Further outbox tables of the same layout (Debezium's `table.include.list` may name several).
     public var additionalTables: [QualifiedTableName] = []
+    /// Debezium's `table.include.list`: the outbox tables are the ones it matches, found in the catalog at each
+    /// start, and a relation of the stream is an outbox relation when its name matches (as in Debezium).
+    /// `table` and `additionalTables` are then superseded.
+    public var debeziumTableIncludeList: TableIncludeList?
     /// Create the publication and the slot when missing.
     public var createMissing: Bool
     /// librdkafka properties given by the user; they override `KafkaProducer.defaultConfiguration`.
@@ -58,6 +63,8 @@ public struct ConnectorConfiguration: Sendable {
     /// Create a missing publication; nil: as `createMissing` says (Debezium's autocreate mode `disabled`
     /// creates no publication, but still the slot).
     public var createMissingPublication: Bool?
+    /// Create a missing publication `FOR ALL TABLES` (Debezium's `publication.autocreate.mode=all_tables`).
+    public var createPublicationForAllTables = false
     /// Ask the server to stream large transactions before they commit (pgoutput `streaming`); outbox-cdc
     /// holds their changes until the commit. Off: the server spills them to disk and sends them at commit.
     public var streamInProgress = false

@@ -117,7 +117,7 @@ struct DebeziumOutboxMapper: Sendable {
     }
 
     private let settings: DebeziumRecordSettings
-    private let notNullColumns: [QualifiedTableName: Set<String>]
+    private var notNullColumns: [QualifiedTableName: Set<String>]
     private let router: OutboxTopicRouter
     private var values: OutboxValueBuilder
     private let headerPlacements: OutboxHeaderPlacements
@@ -166,6 +166,13 @@ struct DebeziumOutboxMapper: Sendable {
     mutating func register(_ relation: PgOutputMessage.Relation) throws(DebeziumRecordError) -> Bool {
         let table = QualifiedTableName(schema: relation.namespace, name: relation.name)
         return try register(relation, as: notNullColumns[table] != nil ? table : nil)
+    }
+
+    func knowsColumns(of table: QualifiedTableName) -> Bool { notNullColumns[table] != nil }
+
+    /// A table found after the start (Debezium's list matched a partition created since).
+    mutating func learnNotNullColumns(_ columns: Set<String>, of table: QualifiedTableName) {
+        notNullColumns[table] = columns
     }
 
     /// Whether the relation has every column the Event Router reads.

@@ -1,3 +1,4 @@
+import DebeziumFormat
 import Glibc
 import KafkaClient
 public import Logging
@@ -125,7 +126,8 @@ public final class OutboxConnector: Sendable {
         defer { producer.shutdown() }
         logger.info("outbox-cdc starting", metadata: [
             "cdc.slot": "\(configuration.slot)", "cdc.publication": "\(configuration.publication)",
-            "cdc.table": "\(configuration.tables.map(\.description).joined(separator: ","))", "pg.target": "\(configuration.database)",
+            "cdc.table": "\(configuration.debeziumTableIncludeList.map { "table.include.list=\($0)" } ?? configuration.tables.map(\.description).joined(separator: ","))",
+            "pg.target": "\(configuration.database)",
             "kafka.brokers": "\(configuration.brokers)", "librdkafka.version": "\(KafkaProducer.librdkafkaVersion)",
             "libpq.version": "\(PostgresConnection.libpqVersion)",
         ])
@@ -212,6 +214,7 @@ public final class OutboxConnector: Sendable {
         source.failoverSlot = configuration.failoverSlot
         source.createViaPartitionRoot = configuration.publicationViaPartitionRoot
         source.createsMissingPublication = configuration.createMissingPublication
+        source.createForAllTables = configuration.createPublicationForAllTables
         let connection: PostgresConnection
         let preparedSource: PreparedSource
         let prepared: PreparedSlot
@@ -219,13 +222,22 @@ public final class OutboxConnector: Sendable {
             // Table and publication over an ordinary connection, closed before the walsender starts
             // (on an error, its deinit closes it); the slot over the replication connection that streams.
             let control = try PostgresConnection.connect(configuration.database)
+            if let includeList = configuration.debeziumTableIncludeList {
+                try matchTables(includeList, on: control, into: &source)
+            }
             preparedSource = try control.prepareSource(for: source)
+            // Matched partitions come and go with rotation: only the others are watched for being dropped.
+            source.watchedTables = source.tables.filter { if case .partition = preparedSource.shapes[$0] { false } else { true } }
             // Only a start that will create the slot hands over; asking whether it exists is needed only then.
             let mayHandOver = configuration.publishPendingRows && configuration.readsTable && configuration.createMissing
             let handOver = try mayHandOver && !control.slotExists(configuration.slot)
             control.close()
             if handOver {
-                try handOverPendingRows(producer: producer, mapper: rowMapper(for: preparedSource))
+                // A partition whose partitioned table is read too holds no row of its own to add.
+                let snapshotTables = source.tables.filter { table in
+                    if case .partition(let root) = preparedSource.shapes[table], source.tables.contains(root) { false } else { true }
+                }
+                try handOverPendingRows(producer: producer, mapper: rowMapper(for: preparedSource), tables: snapshotTables)
             }
             connection = try PostgresConnection.connect(configuration.database, replication: true)
             prepared = try connection.prepareSlot(for: source)
@@ -291,6 +303,11 @@ public final class OutboxConnector: Sendable {
             decoder: PgOutputDecoder(protocolVersion: protocolVersion),
             mapper: try rowMapper(for: preparedSource), source: source
         )
+        // Debezium's list may match partitions only: their partitioned table's other partitions are still the
+        // outbox's, never another table's.
+        session.outboxTablesByLineage = session.outboxTables + source.tables.compactMap { table in
+            if case .partition(let root) = preparedSource.shapes[table], !source.tables.contains(root) { root } else { nil }
+        }
         defer {
             session.serverWatch.close()
             replication.finish()
@@ -323,10 +340,22 @@ public final class OutboxConnector: Sendable {
         }
     }
 
+    /// The outbox tables as Debezium's `table.include.list` selects them: every table of the catalog it matches.
+    private func matchTables(_ includeList: TableIncludeList, on control: PostgresConnection, into source: inout ReplicationSource) throws {
+        let matched = try control.catalogTables().map(\.name).filter { includeList.includes(schema: $0.schema, table: $0.name) }
+        guard let first = matched.first else {
+            let database = try control.query("SELECT current_database()").rows.first?.first ?? nil
+            throw ReplicationSetupError.noTableMatches(includeList: includeList.text, database: database ?? "")
+        }
+        source.table = first
+        source.additionalTables = Array(matched.dropFirst())
+        source.tablesMatchedByPattern = true
+    }
+
     /// Each outbox table's shape and how its rows reach the publication.
     private func logTableShapes(_ prepared: PreparedSource) {
         guard configuration.readsTable, let publication = prepared.publication else { return }
-        for table in configuration.tables {
+        for table in prepared.shapes.keys.sorted(by: { $0.description < $1.description }) {
             guard let shape = prepared.shapes[table] else { continue }
             var metadata: Logger.Metadata = [
                 "cdc.table": "\(table)", "pg.table_kind": "\(shape.summary)", "cdc.publication": "\(configuration.publication)",
@@ -567,11 +596,19 @@ public final class OutboxConnector: Sendable {
         /// The server's end of WAL as last heard (XLogData and keepalives), for the slot lag.
         var serverWALEnd = LSN.zero
 
+        /// This session's outbox tables (none for the table-less outbox).
+        let outboxTables: [QualifiedTableName]
+        /// The tables whose partitions and children carry outbox rows: the outbox tables, and the partitioned
+        /// tables of partitions Debezium's list matched.
+        var outboxTablesByLineage: [QualifiedTableName]
+
         var logger: Logger { connector.logger }
 
         init(connector: OutboxConnector, producer: KafkaProducer, replication: ReplicationStream,
              decoder: PgOutputDecoder, mapper: RowMapper, source: ReplicationSource) {
             self.connector = connector
+            self.outboxTables = source.readsTable ? source.tables : []
+            self.outboxTablesByLineage = outboxTables
             self.serverWatch = ServerWatch(
                 source: source, database: connector.configuration.database, interval: connector.configuration.serverCheckInterval
             )
@@ -740,8 +777,15 @@ public final class OutboxConnector: Sendable {
                 // a publication via the partition root also describes the partition itself, whose id no row
                 // then carries, and most relations of a FOR ALL TABLES publication need no catalog question.
                 let name = QualifiedTableName(schema: relation.namespace, name: relation.name)
-                let outboxTables = connector.configuration.readsTable ? connector.configuration.tables : []
-                let role: RelationRole? = RelationRole.isKnownByName(name, outboxTables: outboxTables) ? .outbox(name) : nil
+                let role: RelationRole? = isOutboxTable(name) ? .outbox(name) : nil
+                if role != nil, mapper.needsNotNullColumns(of: name) {
+                    // A table Debezium's list matched after the start (a partition created since).
+                    do {
+                        mapper.learnNotNullColumns(try serverWatch.notNullColumns(of: name), of: name)
+                    } catch {
+                        throw StreamingError(reason: .transient("could not read the columns of \(name): \(error)"))
+                    }
+                }
                 let isOutbox = try mapper.register(relation, as: role?.outboxTable, at: position)
                 relations[relation.relationID] = DescribedRelation(relation: relation, table: name, role: role)
                 logger.debug("relation described", metadata: [
@@ -796,6 +840,14 @@ public final class OutboxConnector: Sendable {
             }
         }
 
+        /// An outbox table by its name alone: one of this session's, or one Debezium's list matches (as Debezium
+        /// decides per row, a partition created since the start included).
+        private func isOutboxTable(_ name: QualifiedTableName) -> Bool {
+            if RelationRole.isKnownByName(name, outboxTables: outboxTables) { return true }
+            guard connector.configuration.readsTable, let list = connector.configuration.debeziumTableIncludeList else { return false }
+            return list.includes(schema: name.schema, table: name.name)
+        }
+
         /// An UPDATE or DELETE: never published, always counted.
         private mutating func countIgnored(_ relationID: UInt32, as reason: IgnoredRowReason) throws(StreamingError) {
             try resolveRole(of: relationID)
@@ -809,8 +861,6 @@ public final class OutboxConnector: Sendable {
         /// transient: a relation of unknown role must not have its rows passed over.
         private mutating func resolveRole(of relationID: UInt32) throws(StreamingError) {
             guard var known = relations[relationID], known.role == nil else { return }
-            // The table-less outbox has no outbox table: every relation is another table.
-            let outboxTables = connector.configuration.readsTable ? connector.configuration.tables : []
             let lineage: RelationLineage?
             do {
                 lineage = try serverWatch.lineage(ofRelation: relationID)
@@ -818,7 +868,7 @@ public final class OutboxConnector: Sendable {
                 throw StreamingError(reason: .transient("could not ask the catalog what relation \(known.table) (id \(relationID)) is: \(error)"))
             }
             let relation = known.relation
-            let role = RelationRole.of(known.table, outboxTables: outboxTables, lineage: lineage, fitsOutbox: { _ in mapper.fits(relation) })
+            let role = RelationRole.of(known.table, outboxTables: outboxTablesByLineage, lineage: lineage, fitsOutbox: { _ in mapper.fits(relation) })
             if let outbox = role.outboxTable {
                 // Debezium publishes a row only under a name its table filter includes: rows named by a
                 // partition or child are dropped by it. Stopping is the one deliberate difference (README).

@@ -14,7 +14,7 @@ extension OutboxConnector {
     /// Rows fetched per round trip from the cursor over the pending rows.
     private static let pendingRowsPerFetch = 1000
 
-    func handOverPendingRows(producer: KafkaProducer, mapper: RowMapper) throws(StreamingError) {
+    func handOverPendingRows(producer: KafkaProducer, mapper: RowMapper, tables: [QualifiedTableName]) throws(StreamingError) {
         let format = configuration.tableFormat
         let temporarySlot = String(configuration.slot.prefix(54)) + "_handover"
         let replication: PostgresConnection
@@ -31,7 +31,7 @@ extension OutboxConnector {
         }
         defer { replication.close() }
         logger.info("taking over from a polling relay: publishing the rows it left pending", metadata: [
-            "cdc.table_format": "\(format.name)", "cdc.table": "\(configuration.tables.map(\.description).joined(separator: ","))",
+            "cdc.table_format": "\(format.name)", "cdc.table": "\(tables.map(\.description).joined(separator: ","))",
             "cdc.pending_condition": "\(format.pendingCondition ?? "(every row)")", "cdc.lsn": "\(exported.consistentPoint)",
         ])
 
@@ -40,7 +40,7 @@ extension OutboxConnector {
         do {
             var mapper = mapper
             // One table after the other, all in the one snapshot.
-            for (index, table) in configuration.tables.enumerated() {
+            for (index, table) in tables.enumerated() {
                 let relation = try pendingRowsRelation(reader, table: table, relationID: UInt32(index))
                 _ = try mapper.register(relation, as: table, at: exported.consistentPoint)
                 try reader.query(try pendingRowsCursor(reader, table: table, columns: relation.columns.map(\.name)))

@@ -22,6 +22,18 @@ enum RowMapper: Sendable {
         }
     }
 
+    /// Debezium's records need a table's NOT NULL columns, read at the start for the tables known then.
+    func needsNotNullColumns(of table: QualifiedTableName) -> Bool {
+        guard case .debezium(let mapper, _) = self else { return false }
+        return !mapper.knowsColumns(of: table)
+    }
+
+    mutating func learnNotNullColumns(_ columns: Set<String>, of table: QualifiedTableName) {
+        guard case .debezium(var mapper, let databaseName) = self else { return }
+        mapper.learnNotNullColumns(columns, of: table)
+        self = .debezium(mapper, databaseName: databaseName)
+    }
+
     /// Whether the relation has every column the format reads.
     func fits(_ relation: PgOutputMessage.Relation) -> Bool {
         switch self {

@@ -65,6 +65,17 @@ struct ServerWatch {
         }
     }
 
+    /// The columns of a table declared NOT NULL (Debezium's record schemas need them).
+    mutating func notNullColumns(of table: QualifiedTableName) throws(PostgresError) -> Set<String> {
+        do {
+            return Set(try openConnection().columns(of: table).filter(\.notNull).map(\.name))
+        } catch {
+            connection?.close()
+            connection = nil
+            throw error
+        }
+    }
+
     private mutating func ask(logger: Logger) {
         do {
             let open = try openConnection()

@@ -29,6 +29,16 @@ public struct ReplicationSource: Sendable {
     /// disabled` turns this off but still creates the slot.
     public var createsMissingPublication: Bool?
     var createMissingPublication: Bool { createsMissingPublication ?? createMissing }
+    /// The tables came from Debezium's `table.include.list`, which may match partitions. Debezium publishes a
+    /// row exactly when the name pgoutput gives it matches, so a matched partition is accepted where the
+    /// publication names its rows by the partition, and a partitioned table where all its partitions match.
+    public var tablesMatchedByPattern = false
+    /// Create a missing publication `FOR ALL TABLES`, as Debezium's `publication.autocreate.mode=all_tables`
+    /// does (a table its list matches later, such as a new partition, is then published too).
+    public var createForAllTables = false
+    /// The tables `ServerWatch` checks for being dropped or unpublished while streaming; nil: all. Matched
+    /// partitions come and go with rotation, and are left out.
+    public var watchedTables: [QualifiedTableName]?
 
     public init(
         slot: String, publication: String, table: QualifiedTableName, additionalTables: [QualifiedTableName] = [],
@@ -73,6 +83,11 @@ public enum ReplicationSetupError: Error, Sendable, CustomStringConvertible {
     /// Under Debezium's configuration without `publish.via.partition.root`: the publication Debezium would
     /// create names a partitioned outbox's rows by partition, and Debezium drops them all.
     case partitionedOutboxNeedsViaRootSetting(QualifiedTableName, publication: String)
+    /// Under Debezium's configuration: `table.include.list` matches a partition, but the publication names its
+    /// rows by its root, which the list does not match: Debezium drops them all.
+    case partitionRowsNamedByUnmatchedRoot(QualifiedTableName, root: QualifiedTableName, publication: String)
+    /// Debezium's `table.include.list` matches no table of the database.
+    case noTableMatches(includeList: String, database: String)
     case slotMissing(String)
     case slotNotLogical(String)
     case slotUsesOtherPlugin(slot: String, plugin: String)
@@ -111,6 +126,10 @@ public enum ReplicationSetupError: Error, Sendable, CustomStringConvertible {
             return "\(child) inherits from the outbox table \(parent), but the publication '\(publication)' does not publish it, so rows inserted into it would never be sent: ALTER PUBLICATION \(QualifiedTableName.quoted(publication)) ADD TABLE \(child)"
         case .partitionedOutboxNeedsViaRootSetting(let table, let publication):
             return "the outbox table \(table) is partitioned, and the publication '\(publication)' that this configuration creates would send its rows under each partition's name, which Debezium 3.6.3 drops without a word (table.include.list names the partitioned table): set publish.via.partition.root=true in the connector configuration (Debezium and outbox-cdc then both create the publication WITH (publish_via_partition_root = true) and publish every row), or create the publication yourself: CREATE PUBLICATION \(QualifiedTableName.quoted(publication)) FOR TABLE \(table) WITH (publish = 'insert', publish_via_partition_root = true)"
+        case .partitionRowsNamedByUnmatchedRoot(let table, let root, let publication):
+            return "table.include.list matches the partition \(table) but not its partitioned table \(root), and the publication '\(publication)' names the partition's rows by \(root) (publish_via_partition_root), so Debezium 3.6.3 would drop them all without a word: include \(root.schema).\(root.name) in table.include.list"
+        case .noTableMatches(let includeList, let database):
+            return "table.include.list=\(includeList) matches no table in database '\(database)' (Debezium reads each entry as a case-insensitive regular expression of schema.table): create the outbox table, or correct the list"
         case .tableIsPartition(let table, let root):
             return "\(table) is a partition of \(root): name the partitioned table with --table \(root); its partitions' rows are published as its own"
         case .slotMissing(let slot):
@@ -256,7 +275,7 @@ extension PostgresConnection {
             guard !columns.isEmpty, let shape = try tableShape(of: table) else {
                 throw ReplicationSetupError.tableMissing(table, database: database)
             }
-            if case .partition(let root) = shape { throw ReplicationSetupError.tableIsPartition(table, root: root) }
+            if case .partition(let root) = shape, !source.tablesMatchedByPattern { throw ReplicationSetupError.tableIsPartition(table, root: root) }
             shapes[table] = shape
             let missingColumns = source.requiredColumns.filter { name in !columns.contains { $0.name == name } }
             guard missingColumns.isEmpty else {
@@ -359,7 +378,7 @@ extension PostgresConnection {
         guard source.readsTable else { return check }
         let database = position[0, "database"] ?? ""
         let publicationLiteral = try literal(source.publication)
-        for table in source.tables {
+        for table in source.watchedTables ?? source.tables {
             let state = try query("""
                 SELECT c.oid IS NOT NULL AS present,
                        COALESCE(p.puballtables
@@ -423,6 +442,24 @@ extension PostgresConnection {
         return nil
     }
 
+    /// Rows of this partitioned table would arrive under partition names nobody maps: always for `--table`,
+    /// and under Debezium's list unless it matches every partition too.
+    private func partitionRowsWouldBeLost(_ table: QualifiedTableName, shapes: [QualifiedTableName: OutboxTableShape], source: ReplicationSource) -> Bool {
+        guard case .partitioned(let partitions) = shapes[table] else { return false }
+        guard source.tablesMatchedByPattern else { return true }
+        return partitions.isEmpty || !partitions.allSatisfy(source.tables.contains)
+    }
+
+    /// Under Debezium's list: a matched partition published via its root needs the root matched too.
+    private func checkMatchedPartitions(_ source: ReplicationSource, shapes: [QualifiedTableName: OutboxTableShape], viaRoot: Bool) throws {
+        guard viaRoot else { return }
+        for table in source.tables {
+            if case .partition(let root) = shapes[table], !source.tables.contains(root) {
+                throw ReplicationSetupError.partitionRowsNamedByUnmatchedRoot(table, root: root, publication: source.publication)
+            }
+        }
+    }
+
     /// For the table-less outbox: any publication will do; a missing one is created with no tables.
     private func prepareEmptyPublication(_ source: ReplicationSource) throws -> Bool {
         let exists = try query("SELECT 1 FROM pg_publication WHERE pubname = \(try literal(source.publication))")
@@ -442,18 +479,23 @@ extension PostgresConnection {
         let publicationLiteral = try literal(source.publication)
         guard let publication = try publicationSettings(source.publication) else {
             guard source.createMissingPublication else { throw ReplicationSetupError.publicationMissing(source.publication) }
-            if !source.createViaPartitionRoot, let table = source.tables.first(where: { if case .partitioned = shapes[$0] { true } else { false } }) {
+            if !source.createViaPartitionRoot, let table = source.tables.first(where: { partitionRowsWouldBeLost($0, shapes: shapes, source: source) }) {
                 throw ReplicationSetupError.partitionedOutboxNeedsViaRootSetting(table, publication: source.publication)
             }
+            try checkMatchedPartitions(source, shapes: shapes, viaRoot: source.createViaPartitionRoot)
             // Inserts only: updates and deletes of outbox rows publish nothing, so the server need not
             // decode and send them. Via the partition root: the walsender names a partitioned outbox's rows
             // by the root as the catalog stood when they were written, so partitions attached, detached or
             // dropped later change nothing. FOR TABLE (without ONLY) includes inheritance children.
-            let create = """
-                CREATE PUBLICATION \(try identifier(source.publication))
-                FOR TABLE \(try source.tables.map { table in "\(try identifier(table.schema)).\(try identifier(table.name))" }.joined(separator: ", "))
-                WITH (publish = 'insert'\(source.createViaPartitionRoot ? ", publish_via_partition_root = true" : ""))
-                """
+            let create = source.createForAllTables
+                ? """
+                    CREATE PUBLICATION \(try identifier(source.publication)) FOR ALL TABLES\(source.createViaPartitionRoot ? " WITH (publish_via_partition_root = true)" : "")
+                    """
+                : """
+                    CREATE PUBLICATION \(try identifier(source.publication))
+                    FOR TABLE \(try source.tables.map { table in "\(try identifier(table.schema)).\(try identifier(table.name))" }.joined(separator: ", "))
+                    WITH (publish = 'insert'\(source.createViaPartitionRoot ? ", publish_via_partition_root = true" : ""))
+                    """
             do {
                 try query(create)
                 return true
@@ -466,12 +508,19 @@ extension PostgresConnection {
         guard publication.publishesInserts else {
             throw ReplicationSetupError.publicationSkipsInserts(source.publication)
         }
+        try checkMatchedPartitions(source, shapes: shapes, viaRoot: publication.viaPartitionRoot)
         for table in source.tables {
             // Checked first: without it pg_publication_tables lists the partitions, not the table.
             if case .partitioned = shapes[table], !publication.viaPartitionRoot {
-                throw ReplicationSetupError.publicationNotViaPartitionRoot(
-                    publication: source.publication, table: table, allTables: publication.allTables)
+                guard !partitionRowsWouldBeLost(table, shapes: shapes, source: source) else {
+                    throw ReplicationSetupError.publicationNotViaPartitionRoot(
+                        publication: source.publication, table: table, allTables: publication.allTables)
+                }
+                // Every partition is matched itself (Debezium's list): each is checked as a table of its own.
+                continue
             }
+            // A matched partition's rows are published under its root's name: the root is checked.
+            if case .partition = shapes[table], publication.viaPartitionRoot { continue }
             let included = try query("""
                 SELECT 1 FROM pg_publication_tables WHERE pubname = \(publicationLiteral)
                   AND schemaname = \(try literal(table.schema)) AND tablename = \(try literal(table.name))

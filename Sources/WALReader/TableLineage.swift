@@ -65,7 +65,27 @@ public struct RelationLineage: Sendable, Equatable {
     }
 }
 
+/// A table of the database as the catalog lists it, for matching Debezium's `table.include.list`.
+public struct CatalogTable: Sendable, Equatable {
+    public var name: QualifiedTableName
+    /// A partition (of a declaratively partitioned table).
+    public var isPartition: Bool
+}
+
 extension PostgresConnection {
+    /// Every ordinary and partitioned table outside the system schemas, by name.
+    public func catalogTables() throws(PostgresError) -> [CatalogTable] {
+        try query("""
+            SELECT n.nspname, c.relname, c.relispartition FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+              AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%'
+            ORDER BY 1, 2
+            """).rows.compactMap { row in
+            guard row.count == 3, let schema = row[0], let name = row[1] else { return nil }
+            return CatalogTable(name: QualifiedTableName(schema: schema, name: name), isPartition: row[2] == "t")
+        }
+    }
+
     /// The shape of a table; nil when there is no such table.
     public func tableShape(of table: QualifiedTableName) throws(PostgresError) -> OutboxTableShape? {
         let rows = try query("""

@@ -46,7 +46,7 @@ struct DebeziumRunConfiguration {
             throw UsageError("--brokers is required: \(path) names no bootstrap servers (producer.override.bootstrap.servers or debezium.sink.kafka.producer.bootstrap.servers)")
         }
         let (key, value, sink) = try Self.converters(settings, file: file)
-        let tables = try Self.outboxTables(settings.replication, file: file)
+        let (includeList, tables) = try Self.outboxTables(settings.replication, file: file)
         var kafkaProperties: [String: String] = [:]
         for (name, propertyValue) in producer.properties where name != "bootstrap.servers" {
             kafkaProperties[name] = propertyValue
@@ -79,11 +79,14 @@ struct DebeziumRunConfiguration {
         )
         configuration.extraPluginOptions = settings.replication.streamParameters.map { ($0.name, $0.value) }
         configuration.additionalTables = Array(tables.dropFirst())
+        configuration.debeziumTableIncludeList = includeList
         configuration.dropSlotOnStop = settings.replication.dropSlotOnStop
         // Debezium creates its publication without it unless told: a partitioned outbox then publishes nothing
         // through Debezium, and outbox-cdc stops at start instead (see README).
         configuration.publicationViaPartitionRoot = settings.replication.publishViaPartitionRoot
         configuration.createMissingPublication = settings.replication.publicationAutocreateMode != .disabled
+        // Debezium's statement for its default mode, so that what its list matches later is published too.
+        configuration.createPublicationForAllTables = settings.replication.publicationAutocreateMode == .allTables
         // Unset, outbox-cdc's default holds: a failover slot where the server has them.
         if let failover = settings.replication.slotFailover { configuration.failoverSlot = failover }
         // Debezium with the Event Router runs the action query once an interval and publishes no heartbeat
@@ -173,28 +176,30 @@ struct DebeziumRunConfiguration {
         )
     }
 
-    /// `table.include.list` names the outbox tables, `schema.table` each, comma-separated (Debezium reads each
-    /// entry as a regular expression; plain names, the dot escaped or not, are what outbox-cdc takes).
-    private static func outboxTables(_ replication: ReplicationSettings, file: DebeziumConfigFile) throws -> [QualifiedTableName] {
+    /// `table.include.list`: Debezium's case-insensitive regular expressions of `schema.table`; the outbox
+    /// tables are those of the catalog it matches, found at each start. Until then the configuration names the
+    /// entries that read as plain names (for the start log), or `public.outbox`.
+    private static func outboxTables(_ replication: ReplicationSettings, file: DebeziumConfigFile) throws -> (TableIncludeList, [QualifiedTableName]) {
         let key = file.fileKey(forConnectorKey: "table.include.list")
-        guard let list = replication.tableIncludeList else {
-            throw UsageError("\(key) must name the outbox table(s) (schema.table, comma-separated)")
+        guard let text = replication.tableIncludeList else {
+            throw UsageError("\(key) must name the outbox table(s) (schema.table, comma-separated; Debezium reads each as a regular expression)")
+        }
+        let list: TableIncludeList
+        do {
+            list = try TableIncludeList(text)
+        } catch {
+            throw UsageError("\(key)=\(text): \(error)")
         }
         var tables: [QualifiedTableName] = []
-        for rawEntry in list.split(separator: ",") {
+        for rawEntry in text.split(separator: ",") {
             let entry = rawEntry.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "\\.", with: ".")
-            // Debezium matches `schema.table` as the catalog spells it: no quoting, no case folding.
             let parts = entry.split(separator: ".", omittingEmptySubsequences: false)
             guard parts.count == 2, parts.allSatisfy({ !$0.isEmpty }),
-                  entry.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "." })
-            else {
-                throw UsageError("\(key)=\(list): '\(rawEntry)' is not a plain schema.table name; outbox-cdc takes names, not patterns")
-            }
+                  entry.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "." }) else { continue }
             let table = QualifiedTableName(schema: String(parts[0]), name: String(parts[1]))
             if !tables.contains(table) { tables.append(table) }
         }
-        guard !tables.isEmpty else { throw UsageError("\(key) must name the outbox table(s) (schema.table, comma-separated)") }
-        return tables
+        return (list, tables.isEmpty ? [QualifiedTableName(schema: "public", name: "outbox")] : tables)
     }
 
     /// A libpq connection string from `database.*`, each value quoted as libpq requires.

@@ -36,6 +36,8 @@ struct DebeziumGoldenTests {
         // A partitioned outbox, its rows in two partitions: published when the publication names them by the
         // partitioned table, made by hand or through publish.via.partition.root=true.
         "partitioned-viaroot", "partitioned-viaroot-property",
+        // table.include.list=public.outbox_d.* (a regular expression, as Debezium reads it) matching the partitions.
+        "partitioned-include-partitions",
     ]
 
     @Test(arguments: cases)
@@ -100,7 +102,7 @@ struct DebeziumGoldenTests {
         ("transforms.outbox.table.op.invalid.behavior=fatal", "transforms.outbox.table.op.invalid.behavior"),
         ("transforms.outbox.route.topic.regex=(?<routedByValue", "transforms.outbox.route.topic.regex"),
         ("plugin.name=decoderbufs", "plugin.name"),
-        ("table.include.list=public.out.*", "table.include.list"),
+        ("table.include.list=public.(outbox", "table.include.list"),
         ("skipped.operations=c,t", "skipped.operations"),
         ("database.initial.statements=SET search_path TO app", "database.initial.statements"),
     ])
@@ -171,6 +173,42 @@ struct DebeziumGoldenTests {
         let again = try ConnectorProcess(["--debezium-config", try database.configFile(for: golden).path, "--brokers", try TestStack.brokers()])
         #expect(again.waitForExit(timeout: .seconds(30)) == 1, "\(again.log)")
         #expect(again.log.contains("SET (publish_via_partition_root = true)"), "\(again.log)")
+    }
+
+    /// table.include.list as Debezium reads it, per row: a partition created while streaming that the pattern
+    /// matches is published like the others (its key has the same NOT NULL schema); one it does not match
+    /// would be dropped by Debezium, so outbox-cdc stops there, the slot before it.
+    @Test func aPartitionCreatedWhileStreamingFollowsThePattern() throws {
+        let golden = try GoldenFixture("partitioned-include-partitions")
+        let database = try GoldenDatabase(setupSQL: golden.setupSQL)
+        defer { database.drop() }
+        let reader = try TopicReader(topics: ["outbox.event.Order"])
+        try reader.drain(for: .seconds(2))
+        let earlier = reader.records.count
+        let connector = try ConnectorProcess(["--debezium-config", try database.configFile(for: golden).path, "--brokers", try TestStack.brokers()])
+        defer {
+            connector.terminate()
+            _ = connector.waitForExit(timeout: .seconds(30))
+        }
+        try database.waitUntilActive(slot: database.slot)
+        let matched = UUID().uuidString.lowercased(), unmatched = UUID().uuidString.lowercased()
+        try database.sql("""
+            CREATE TABLE public.outbox_d3 PARTITION OF public.outbox FOR VALUES FROM ('2027-01-01') TO ('2028-01-01');
+            INSERT INTO public.outbox (id, aggregatetype, aggregateid, type, payload, created_at)
+              VALUES ('\(matched)', 'Order', 'order-d3', 'OrderCreated', '{"part": "d3"}', '2027-03-01');
+            """)
+        try reader.read(until: earlier + 1, log: connector)
+        let record = try #require(reader.records[earlier...].first { $0.headerText("id") == matched })
+        #expect(String(decoding: record.key ?? [], as: UTF8.self) == #"{"schema":{"type":"string","optional":false},"payload":"order-d3"}"#)
+        try database.sql("""
+            CREATE TABLE public.outbox_x PARTITION OF public.outbox FOR VALUES FROM ('2028-01-01') TO ('2029-01-01');
+            INSERT INTO public.outbox (id, aggregatetype, aggregateid, type, payload, created_at)
+              VALUES ('\(unmatched)', 'Order', 'order-x', 'OrderCreated', '{"part": "x"}', '2028-03-01');
+            """)
+        #expect(connector.waitForExit(timeout: .seconds(30)) == 1, "\(connector.log)")
+        #expect(connector.log.contains("under the name of its partition or child public.outbox_x"), "\(connector.log)")
+        try reader.drain(for: .seconds(1))
+        #expect(!reader.records[earlier...].contains { $0.headerText("id") == unmatched })
     }
 
     /// `heartbeat.interval.ms` with `heartbeat.action.query`: the query runs once an interval, as in Debezium,
