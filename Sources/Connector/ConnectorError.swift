@@ -54,7 +54,16 @@ public enum ConnectorError: Error, Sendable, CustomStringConvertible {
         case .postgres(let error):
             switch error.kind {
             case .authenticationFailed:
+                if let hint = error.hint {
+                    return "PostgreSQL refused the login: \(error.message) (\(hint): check that file, and the user in --db / OUTBOX_CDC_DB)"
+                }
                 return "PostgreSQL refused the login: \(error.message) (check the user and password in --db / OUTBOX_CDC_DB)"
+            case .databaseMissing:
+                return "PostgreSQL has no such database: \(error.message) (check the database name in --db / OUTBOX_CDC_DB, or create it)"
+            case .roleMissing:
+                return "PostgreSQL has no such role: \(error.message) (check the user in --db / OUTBOX_CDC_DB, or CREATE ROLE … LOGIN REPLICATION)"
+            case .invalidConnectionOption:
+                return "libpq cannot use the connection string: \(error.message) (fix the option in --db / OUTBOX_CDC_DB)"
             case .replicationPermissionDenied:
                 return "the database role may not open a replication connection: \(error.message) (ALTER ROLE <role> WITH REPLICATION)"
             case .tlsFailed:

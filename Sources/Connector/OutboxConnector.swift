@@ -47,6 +47,8 @@ public final class OutboxConnector: Sendable {
         var timeline: Int?
         /// Streamed transactions passed the memory bound once: later sessions do not ask for streaming.
         var streamingTurnedOff = false
+        /// A stop's flush ended at the shutdown timeout with events Kafka had not acknowledged.
+        var unacknowledgedAtStop = 0
 
         /// An event is about to be handed to Kafka. The first of a busy spell starts the acknowledgement wait.
         mutating func eventProduced(in ticket: CheckpointTracker.Ticket) {
@@ -486,10 +488,20 @@ public final class OutboxConnector: Sendable {
     /// Waits (bounded) for Kafka to acknowledge what is in flight.
     private func drain(_ producer: KafkaProducer) {
         if !producer.flush(timeout: configuration.shutdownTimeout) {
+            let outstanding = producer.outstandingMessageCount
+            state.withLock { $0.unacknowledgedAtStop = outstanding }
             logger.warning("Kafka did not acknowledge every event before the shutdown timeout; they are published again after a restart", metadata: [
-                "kafka.outstanding": "\(producer.outstandingMessageCount)",
+                "kafka.outstanding": "\(outstanding)",
             ])
+        } else {
+            state.withLock { $0.unacknowledgedAtStop = 0 }
         }
+    }
+
+    /// After `run` returned: how many events Kafka had not acknowledged when the stop's time ran out (they
+    /// are published again after a restart); 0 for a complete stop.
+    public var eventsUnacknowledgedAtStop: Int {
+        state.withLock { $0.unacknowledgedAtStop }
     }
 
     /// Sleeps, but wakes for `stop()`.

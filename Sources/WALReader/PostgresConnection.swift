@@ -52,7 +52,11 @@ public final class PostgresConnection {
         guard PQstatus(connection) == CONNECTION_OK else {
             let message = String(cString: PQerrorMessage(connection)).trimmedTrailingWhitespace
             PQfinish(connection)
-            throw PostgresError.connectionError(message: message)
+            var error = PostgresError.connectionError(message: message)
+            if error.kind == .authenticationFailed, let origin = settings.passwordOrigin {
+                error.hint = "the password was read from \(origin)"
+            }
+            throw error
         }
         return PostgresConnection(connection: connection, isReplication: replication)
     }

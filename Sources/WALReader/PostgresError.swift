@@ -5,6 +5,12 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
         case connectionFailed
         /// The server refused the credentials: retrying will not help.
         case authenticationFailed
+        /// The database named in the connection string does not exist.
+        case databaseMissing
+        /// The role named in the connection string does not exist.
+        case roleMissing
+        /// libpq refused an option of the connection string (a value it cannot read): a typo, not an outage.
+        case invalidConnectionOption
         /// The role lacks the REPLICATION attribute (or superuser) needed to open a replication connection.
         case replicationPermissionDenied
         /// The server answered a command with an error; `sqlState` says which.
@@ -45,7 +51,7 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
         switch kind {
         case .connectionFailed, .protocolViolation:
             return true
-        case .authenticationFailed, .replicationPermissionDenied, .tlsFailed:
+        case .authenticationFailed, .replicationPermissionDenied, .tlsFailed, .databaseMissing, .roleMissing, .invalidConnectionOption:
             return false
         case .serverError:
             guard let sqlState else { return false }
@@ -69,14 +75,30 @@ public enum SQLState {
 extension PostgresError {
     /// Classifies a failed connection attempt from libpq's message: libpq reports no SQLSTATE for
     /// errors raised during start-up, so the message text is all there is.
-    static func connectionError(message: String) -> PostgresError {
+    static func connectionError(message rawMessage: String) -> PostgresError {
+        // libpq may quote the connection string it could not use.
+        let message = ConnectionSettings.redactingSecrets(rawMessage)
         let lowered = message.lowercased()
+        if lowered.contains("fatal:  database") && lowered.contains("does not exist") || lowered.contains("fatal: database") && lowered.contains("does not exist") {
+            return PostgresError(kind: .databaseMissing, message: message)
+        }
+        if lowered.contains("fatal:  role") && lowered.contains("does not exist") || lowered.contains("fatal: role") && lowered.contains("does not exist") {
+            return PostgresError(kind: .roleMissing, message: message)
+        }
         if lowered.contains("password authentication failed") || lowered.contains("authentication failed")
             || lowered.contains("no pg_hba.conf entry") || lowered.contains("password is required")
             || lowered.contains("no password supplied") || lowered.contains("role") && lowered.contains("does not exist")
             || lowered.contains("database") && lowered.contains("does not exist")
         {
             return PostgresError(kind: .authenticationFailed, message: message)
+        }
+        if lowered.contains("invalid connection option") || lowered.contains("invalid integer value")
+            || lowered.contains("invalid port number") || lowered.contains("invalid sslmode value")
+            || lowered.contains("invalid gssencmode value") || lowered.contains("invalid channel_binding value")
+            || lowered.contains("invalid target_session_attrs value") || lowered.contains("invalid value for parameter")
+            || lowered.contains("invalid uri")
+        {
+            return PostgresError(kind: .invalidConnectionOption, message: message)
         }
         if ["certificate verify failed", "does not match host name", "requires a valid client certificate",
             "root certificate file", "could not open certificate file", "could not load private key file",

@@ -93,7 +93,8 @@ public enum ReplicationSetupError: Error, Sendable, CustomStringConvertible {
     case slotUsesOtherPlugin(slot: String, plugin: String)
     case slotInOtherDatabase(slot: String, database: String)
     /// Another process streams from the slot: the hot-standby case, worth waiting for.
-    case slotActive(slot: String, pid: Int?)
+    /// `client`: the address and application name of the connection the walsender serves, when known.
+    case slotActive(slot: String, pid: Int?, client: String? = nil)
     /// The slot this process streamed from is gone (dropped), or invalidated (`wal_status = lost`).
     case slotLost(slot: String, reason: String, confirmed: LSN?)
     /// Found while streaming (and once the stream has reached the moment it was seen): pgoutput's stream
@@ -106,7 +107,7 @@ public enum ReplicationSetupError: Error, Sendable, CustomStringConvertible {
         case .walLevelNotLogical(let current):
             return "wal_level is '\(current)' but logical replication needs 'logical': run ALTER SYSTEM SET wal_level = logical (or set it in postgresql.conf) and restart PostgreSQL"
         case .roleLacksReplication(let role):
-            return "the role '\(role)' may not open a replication connection: ALTER ROLE \(role) WITH REPLICATION (or use a role that has it)"
+            return "the role '\(role)' may not open a replication connection: ALTER ROLE \(QualifiedTableName.quoted(role)) WITH REPLICATION (or use a role that has it)"
         case .tableMissing(let table, let database):
             return "the outbox table \(table) does not exist in database '\(database)': create it, or name another with --table"
         case .columnsMissing(let columns, let table):
@@ -140,8 +141,9 @@ public enum ReplicationSetupError: Error, Sendable, CustomStringConvertible {
             return "the replication slot '\(slot)' uses the plugin '\(plugin)', not pgoutput: drop it (pg_drop_replication_slot('\(slot)')) or name another with --slot"
         case .slotInOtherDatabase(let slot, let database):
             return "the replication slot '\(slot)' belongs to database '\(database)': connect to that database or name another slot with --slot"
-        case .slotActive(let slot, let pid):
-            return "the replication slot '\(slot)' is in use by another process\(pid.map { " (pid \($0))" } ?? "")"
+        case .slotActive(let slot, let pid, let client):
+            let holder = pid.map { " (pid \($0) on the PostgreSQL server: the walsender serving \(client ?? "another client"))" } ?? ""
+            return "the replication slot '\(slot)' is in use by another process\(holder)"
         case .tableDroppedWhileStreaming(let table, let database):
             return "the outbox table \(table) was dropped from database '\(database)' while outbox-cdc was streaming: create it again (with its publication) before starting outbox-cdc, or name another with --table"
         case .tableUnpublishedWhileStreaming(let publication, let table):
@@ -322,7 +324,13 @@ extension PostgresConnection {
                 throw ReplicationSetupError.slotInOtherDatabase(slot: source.slot, database: slotDatabase)
             }
             if let pid = slot.activePID {
-                throw ReplicationSetupError.slotActive(slot: source.slot, pid: pid)
+                let holder = try? query("""
+                    SELECT COALESCE(host(client_addr), 'a local socket') AS address, application_name FROM pg_stat_replication WHERE pid = \(pid)
+                    """)
+                let client = holder.flatMap { rows in
+                    rows.rows.first.map { row in "\(row.first.flatMap { $0 } ?? "an unknown address")\((row.count > 1 ? row[1] : nil).map { $0.isEmpty ? "" : " (application \($0))" } ?? "")" }
+                }
+                throw ReplicationSetupError.slotActive(slot: source.slot, pid: pid, client: client)
             }
             confirmedFlush = slot.confirmedFlush ?? .zero
             var failover = slot.failover

@@ -75,6 +75,7 @@ extension Environment {
         }
         if let path = resolve(passwordFile, "OUTBOX_CDC_DB_PASSWORD_FILE") {
             settings.password = try readSecret(path, for: "--db-password-file")
+            settings.passwordOrigin = "--db-password-file \(path)"
         }
         return settings
     }

@@ -165,7 +165,18 @@ struct RunCommand: AsyncParsableCommand {
             logger.critical("\(error)")
             throw ExitCode(1)
         }
+        let unacknowledged = connector.eventsUnacknowledgedAtStop
+        if unacknowledged > 0 {
+            // Not a clean stop: a supervisor should know that the next start repeats these.
+            logger.error("stopped with events Kafka had not acknowledged within --shutdown-timeout-s; the next start publishes them again", metadata: [
+                "kafka.outstanding": "\(unacknowledged)", "exit.status": "\(Self.unacknowledgedExitStatus)",
+            ])
+            throw ExitCode(Self.unacknowledgedExitStatus)
+        }
     }
+
+    /// EX_TEMPFAIL: the stop was orderly but incomplete; a restart finishes it.
+    static let unacknowledgedExitStatus: Int32 = 75
 
     func debeziumConfiguration(path: String, _ environment: Environment) throws -> DebeziumRunConfiguration {
         let replaced = ([("--db", db), ("--db-password-file", dbPasswordFile ?? environment["OUTBOX_CDC_DB_PASSWORD_FILE"]), ("--slot", slot), ("--publication", publication), ("--table", table), ("--message-prefix", messagePrefix)] + tableFormat.flagsGiven)
@@ -301,8 +312,9 @@ final class SignalHandlers {
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
             source.setEventHandler {
                 if received.increment() > 1 {
-                    logger.warning("second signal: exiting without waiting for Kafka")
-                    exit(130)
+                    // As a shell reports death by that signal; what Kafka did not acknowledge is resent at restart.
+                    logger.warning("second signal: exiting without waiting for Kafka", metadata: ["exit.status": "\(128 + number)"])
+                    exit(128 + number)
                 }
                 logger.info("signal received: stopping", metadata: ["signal": "\(number)"])
                 onStop()

@@ -55,7 +55,7 @@ struct StatusCommand: AsyncParsableCommand {
 
     @OptionGroup var target: SlotOptions
 
-    @Option(help: "text or json. (default: text)")
+    @Option(help: "text or json.")
     var format: String = "text"
 
     @Option(help: "The outbox table(s), comma-separated, to describe. [env: OUTBOX_CDC_TABLE] (default: public.outbox)")
@@ -270,31 +270,69 @@ struct TeardownCommand: AsyncParsableCommand {
                 throw ExitCode(1)
             }
         }
-        let dropped = try await DedicatedThread.run(name: "cdc-teardown") {
+        // Dropping the slot cannot be undone: every step's privilege is checked before the first, and each
+        // step is reported as it completes, so that a failure says exactly what is left to do.
+        try await DedicatedThread.run(name: "cdc-teardown") {
+            let connection: PostgresConnection
+            let status: SlotStatus
             do {
-                let connection = try PostgresConnection.connect(resolved.database)
-                defer { connection.close() }
-                let status = try connection.slotStatus(slot: resolved.slot, publication: resolved.publication)
-                if let pid = status.slot?.activePID {
-                    throw SetupFailure(description: "the slot '\(resolved.slot)' is in use by pid \(pid): stop outbox-cdc first")
-                }
-                var dropped: [String] = []
-                if status.slot != nil {
-                    try connection.query("SELECT pg_drop_replication_slot(\(try connection.literal(resolved.slot)))")
-                    dropped.append("slot \(resolved.slot)")
-                }
-                if status.publication != nil {
-                    try connection.query("DROP PUBLICATION \(try connection.identifier(resolved.publication))")
-                    dropped.append("publication \(resolved.publication)")
-                }
-                return dropped
-            } catch let error as SetupFailure {
-                throw error
+                connection = try PostgresConnection.connect(resolved.database)
+                status = try connection.slotStatus(slot: resolved.slot, publication: resolved.publication)
             } catch {
                 throw SetupFailure(description: "\(error)")
             }
+            defer { connection.close() }
+            if let pid = status.slot?.activePID {
+                throw SetupFailure(description: "the slot '\(resolved.slot)' is in use by pid \(pid): stop outbox-cdc first; nothing dropped")
+            }
+            guard status.slot != nil || status.publication != nil else {
+                print("nothing to drop: neither the slot nor the publication exists")
+                return
+            }
+            let publicationSQL = "DROP PUBLICATION \(QualifiedTableName.quoted(resolved.publication))"
+            let slotSQL = "SELECT pg_drop_replication_slot('\(resolved.slot.replacingOccurrences(of: "'", with: "''"))')"
+            do {
+                let rights = try connection.query("""
+                    SELECT r.rolname, r.rolsuper OR r.rolreplication AS may_drop_slot,
+                           (SELECT pg_has_role(current_user, p.pubowner, 'USAGE') FROM pg_publication p
+                            WHERE p.pubname = \(try connection.literal(resolved.publication))) AS owns_publication
+                    FROM pg_roles r WHERE r.rolname = current_user
+                    """)
+                let role = rights[0, "rolname"] ?? "(this role)"
+                var missing: [String] = []
+                if status.slot != nil, rights[0, "may_drop_slot"] != "t" {
+                    missing.append("the role \(QualifiedTableName.quoted(role)) may not drop replication slots (it needs REPLICATION): \(slotSQL) as a role that may")
+                }
+                if status.publication != nil, rights[0, "owns_publication"] != "t" {
+                    missing.append("the role \(QualifiedTableName.quoted(role)) does not own the publication '\(resolved.publication)': \(publicationSQL) as its owner")
+                }
+                guard missing.isEmpty else {
+                    throw SetupFailure(description: "nothing dropped: " + missing.joined(separator: "; "))
+                }
+            } catch let error as SetupFailure {
+                throw error
+            } catch {
+                throw SetupFailure(description: "nothing dropped: could not check the role's rights: \(error)")
+            }
+            var leftToDo: [String] = []
+            if status.publication != nil { leftToDo.append(publicationSQL) }
+            if status.slot != nil {
+                do {
+                    try connection.query(slotSQL)
+                } catch {
+                    throw SetupFailure(description: "nothing dropped: the slot '\(resolved.slot)' could not be dropped: \(error)")
+                }
+                print("dropped slot \(resolved.slot)")
+            }
+            if status.publication != nil {
+                do {
+                    try connection.query(publicationSQL)
+                } catch {
+                    throw SetupFailure(description: "the publication '\(resolved.publication)' could not be dropped: \(error); left to do: \(leftToDo.joined(separator: "; "))")
+                }
+                print("dropped publication \(resolved.publication)")
+            }
         }
-        print(dropped.isEmpty ? "nothing to drop: neither the slot nor the publication exists" : "dropped " + dropped.joined(separator: " and "))
     }
 }
 

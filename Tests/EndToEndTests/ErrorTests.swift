@@ -33,6 +33,17 @@ struct ErrorTests {
         #expect(noBrokers.status == 64)
         #expect(noBrokers.log.contains("--brokers is required"))
 
+        // Values libpq only refuses when it connects: refused at once, naming the option, never retried as an outage.
+        for (database, option) in [("postgres://u@127.0.0.1:notaport/db", "'port'"), ("postgres://u@127.0.0.1/db?sslmode=bogus", "'sslmode'")] {
+            let badOption = try runToExit(["--db", database, "--brokers", "127.0.0.1:9"])
+            #expect(badOption.status == 64, "\(badOption.log)")
+            #expect(badOption.log.contains("--db: invalid database connection string: the option \(option)"), "\(badOption.log)")
+        }
+        // A typo in the scheme: libpq quotes the string in its error; the password never reaches the output.
+        let typo = try runToExit(["--db", "postgres//app:Pa55word-typo@127.0.0.1:5432/db", "--brokers", "127.0.0.1:9"])
+        #expect(typo.status == 64)
+        #expect(typo.log.contains("app:***@") && !typo.log.contains("Pa55word-typo"), "\(typo.log)")
+
         let badURL = try runToExit(["--db", "postgres://u@[::1/db", "--brokers", "127.0.0.1:9"])
         #expect(badURL.status == 64)
         #expect(badURL.log.contains("--db: invalid database connection string"))
@@ -130,6 +141,28 @@ struct ErrorTests {
         #expect(!result.log.contains("s3cret-wrong-pw"))
     }
 
+    @Test("An unknown database, and a wrong password read from --db-password-file: each told apart, at once, with its own hint")
+    func hintsFitTheFailure() throws {
+        let database = try TestDatabase()
+        defer { database.drop() }
+        let missing = TestDatabase.replacingDatabase(in: database.url, with: "no_such_db_\(database.suffix)")
+        let unknownDatabase = try runToExit(["--db", missing, "--brokers", try TestStack.brokers()])
+        #expect(unknownDatabase.status == 1, "fatal, not retried:\n\(unknownDatabase.log)")
+        #expect(unknownDatabase.log.contains("PostgreSQL has no such database") && unknownDatabase.log.contains("check the database name"),
+                "\(unknownDatabase.log)")
+        #expect(!unknownDatabase.log.contains("check the user and password"))
+
+        let passwordFile = FileManager.default.temporaryDirectory.appendingPathComponent("pw-\(database.suffix)")
+        try "wrong-pw-in-file\n".write(to: passwordFile, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: passwordFile) }
+        var components = try #require(URLComponents(string: database.url))
+        components.password = nil
+        let fromFile = try runToExit(["--db", try #require(components.string), "--db-password-file", passwordFile.path, "--brokers", try TestStack.brokers()])
+        #expect(fromFile.status == 1)
+        #expect(fromFile.log.contains("the password was read from --db-password-file \(passwordFile.path)"), "\(fromFile.log)")
+        #expect(!fromFile.log.contains("wrong-pw-in-file"))
+    }
+
     @Test("A role without REPLICATION is told how to grant it")
     func noReplicationPrivilege() throws {
         let database = try TestDatabase()
@@ -190,6 +223,8 @@ struct ErrorTests {
             standby.log.contains("standing by: the replication slot '\(slot)' is in use by another process")
         }
         #expect(standby.isRunning)
+        #expect(standby.log.contains("on the PostgreSQL server: the walsender serving 127.0.0.1 (application outbox-cdc)"),
+                "the pid is the server's walsender, and whose: \(standby.log)")
 
         active.killHard()
         let killed = ContinuousClock.now

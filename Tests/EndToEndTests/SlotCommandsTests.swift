@@ -64,8 +64,21 @@ struct SlotCommandsTests {
         connector.terminate()
         #expect(connector.waitForExit(timeout: .seconds(30)) == 0)
         try waitFor("the slot to be released", timeout: .seconds(10)) { try database.slot(slot)?.active == false }
+        // A role that may drop the slot but does not own the publication: refused before anything is dropped.
+        let role = "teardown_\(database.suffix)"
+        try database.sql("CREATE ROLE \(role) LOGIN REPLICATION PASSWORD 'pw'")
+        defer { _ = try? database.sql("DROP ROLE IF EXISTS \(role)") }
+        var components = try #require(URLComponents(string: database.url))
+        components.user = role
+        components.password = "pw"
+        let notOwner = try run(["teardown", "--yes", "--db", try #require(components.string), "--slot", slot, "--publication", publication])
+        #expect(notOwner.status != 0, "\(notOwner.output)")
+        #expect(notOwner.output.contains("nothing dropped") && notOwner.output.contains("does not own the publication '\(publication)'")
+                && notOwner.output.contains("DROP PUBLICATION \(publication) as its owner"), "\(notOwner.output)")
+        #expect(try database.slot(slot) != nil, "the slot is still there")
+
         let dropped = try run(["teardown", "--yes"] + target)
-        #expect(dropped.status == 0 && dropped.output.contains("dropped slot \(slot) and publication \(publication)"), "\(dropped.output)")
+        #expect(dropped.status == 0 && dropped.output.contains("dropped slot \(slot)\ndropped publication \(publication)"), "\(dropped.output)")
         #expect(try database.slot(slot) == nil)
     }
 }

@@ -270,8 +270,9 @@ final class TopicReader: @unchecked Sendable {
     let topics: [String]
     private(set) var records: [KafkaRecord] = []
 
-    init(topics: [String]) throws {
-        consumer = try KafkaConsumer(brokers: TestStack.brokers(), logger: TestStack.logger)
+    /// `brokers`: the stack's unless a test runs a broker of its own.
+    init(brokers: String? = nil, topics: [String]) throws {
+        consumer = try KafkaConsumer(brokers: brokers ?? TestStack.brokers(), logger: TestStack.logger)
         self.topics = topics
         for topic in topics {
             try consumer.assign(topic: topic, from: .beginning)

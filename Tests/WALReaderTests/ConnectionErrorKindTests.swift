@@ -13,6 +13,10 @@ struct ConnectionErrorKindTests {
         ("connection to server at \"127.0.0.1\", port 5432 failed: FATAL:  password authentication failed for user \"app\"", .authenticationFailed),
         ("connection to server at \"127.0.0.1\", port 5432 failed: Connection refused\n\tIs the server running on that host and accepting TCP/IP connections?", .connectionFailed),
         ("connection to server at \"127.0.0.1\", port 5432 failed: SSL SYSCALL error: EOF detected", .connectionFailed),
+        ("connection to server at \"127.0.0.1\", port 5432 failed: FATAL:  database \"shop\" does not exist", .databaseMissing),
+        ("connection to server at \"127.0.0.1\", port 5432 failed: FATAL:  role \"app\" does not exist", .roleMissing),
+        ("invalid integer value \"notaport\" for connection option \"port\"", .invalidConnectionOption),
+        ("invalid sslmode value: \"bogus\"", .invalidConnectionOption),
     ])
     func sortsLibpqMessages(message: String, kind: PostgresError.Kind) {
         let error = PostgresError.connectionError(message: message)
