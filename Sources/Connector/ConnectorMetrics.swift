@@ -26,20 +26,34 @@ final class ConnectorMetrics: Sendable {
         var failed: Counter
     }
     private let topics = Mutex<[String: TopicCounters]>([:])
-    /// `outbox_cdc_rows_ignored_total` by table and reason; at most `maximumTopics` tables, like topics.
-    private let ignored = Mutex<[String: Counter]>([:])
+    /// `outbox_cdc_rows_ignored_total` by table and reason; at most `maximumTopics` table labels, like topics.
+    private struct IgnoredCounters {
+        /// The label of each table seen: itself, or `_other` past the limit.
+        var labels: [String: String] = [:]
+        var distinctLabels = 0
+        var counters: [IgnoredCounterKey: Counter] = [:]
+    }
+    private struct IgnoredCounterKey: Hashable {
+        var label: String
+        var reason: IgnoredRowReason
+    }
+    private let ignored = Mutex(IgnoredCounters())
 
     /// A row that reached outbox-cdc and was not published, for a reason it can name.
     func rowIgnored(table: String, reason: IgnoredRowReason) {
-        let counter = ignored.withLock { counters in
-            let key = "\(table)\u{0}\(reason.rawValue)"
-            if let counter = counters[key] { return counter }
-            let tables = Set(counters.keys.map { $0.prefix { $0 != "\u{0}" } })
-            let label = tables.count < Self.maximumTopics || tables.contains(Substring(table)) ? table : Self.otherTopics
-            let labelKey = "\(label)\u{0}\(reason.rawValue)"
-            if let counter = counters[labelKey] { return counter }
+        let counter = ignored.withLock { state in
+            let label: String
+            if let known = state.labels[table] {
+                label = known
+            } else {
+                label = state.distinctLabels < Self.maximumTopics ? table : Self.otherTopics
+                if label == table { state.distinctLabels += 1 }
+                state.labels[table] = label
+            }
+            let key = IgnoredCounterKey(label: label, reason: reason)
+            if let counter = state.counters[key] { return counter }
             let counter = Counter(label: "outbox_cdc_rows_ignored_total", dimensions: [("table", label), ("reason", reason.rawValue)])
-            counters[labelKey] = counter
+            state.counters[key] = counter
             return counter
         }
         counter.increment()

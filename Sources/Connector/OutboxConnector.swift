@@ -58,6 +58,8 @@ public final class OutboxConnector: Sendable {
     }
 
     let metrics = ConnectorMetrics()
+    /// The outbox tables' partitions and children seen this run, by relation id.
+    let outboxFamily = OutboxFamily()
     /// Relations whose role was logged (a partition mapped to its outbox table, another table ignored): each
     /// is logged once a run, not once a session. The reading thread's alone.
     private let announcedRelations = Mutex<Set<QualifiedTableName>>([])
@@ -237,7 +239,11 @@ public final class OutboxConnector: Sendable {
             if handOver {
                 // A partition whose partitioned table is read too holds no row of its own to add.
                 let snapshotTables = source.tables.filter { table in
-                    if case .partition(let root) = preparedSource.shapes[table], source.tables.contains(root) { false } else { true }
+                    if case .partition(let root) = preparedSource.shapes[table], source.tables.contains(root) { return false }
+                    // A child of an inheritance parent that is read too: the parent's SELECT includes its rows.
+                    return !source.tables.contains { parent in
+                        if case .inheritanceParent(let children) = preparedSource.shapes[parent] { children.contains(table) } else { false }
+                    }
                 }
                 try handOverPendingRows(producer: producer, mapper: rowMapper(for: preparedSource), tables: snapshotTables)
             }
@@ -255,6 +261,11 @@ public final class OutboxConnector: Sendable {
             logger.info("created publication", metadata: ["cdc.publication": "\(configuration.publication)"])
         }
         logTableShapes(preparedSource)
+        for (table, filter) in preparedSource.rowFilters.sorted(by: { $0.key.description < $1.key.description }) {
+            logger.warning("the publication filters the rows of an outbox table: rows its filter leaves out are never sent, so outbox-cdc can neither publish nor count them", metadata: [
+                "cdc.publication": "\(configuration.publication)", "cdc.table": "\(table)", "pg.row_filter": "\(filter)",
+            ])
+        }
         state.withLock { $0.slotSeen = true }
         if let loss = prepared.recreatedAfterLoss {
             logger.error("the replication slot was lost and has been created anew (--on-slot-lost recreate): events committed between the lost slot's position and the new one may not have been published", metadata: [
@@ -310,6 +321,7 @@ public final class OutboxConnector: Sendable {
         session.outboxTablesByLineage = session.outboxTables + source.tables.compactMap { table in
             if case .partition(let root) = preparedSource.shapes[table], !source.tables.contains(root) { root } else { nil }
         }
+        session.publicationListsTables = preparedSource.publication?.listsTables ?? false
         defer {
             session.serverWatch.close()
             replication.finish()
@@ -378,7 +390,8 @@ public final class OutboxConnector: Sendable {
         let name: QualifiedTableName
         switch role {
         case .outbox: return
-        case .descendant(let table, _), .goneWithOutboxColumns(let table, _), .otherTable(let table): name = table
+        case .descendant(let table, _), .goneWithOutboxColumns(let table, _), .otherTable(let table), .otherTableWithOutboxColumns(let table):
+            name = table
         }
         guard announcedRelations.withLock({ $0.insert(name).inserted }) else { return }
         switch role {
@@ -396,6 +409,11 @@ public final class OutboxConnector: Sendable {
             logger.info("rows of \(table) are not published: it is not an outbox table, but the publication sends it (counted in outbox_cdc_rows_ignored_total)", metadata: [
                 "pg.relation": "\(table)", "pg.relation_id": "\(relationID)", "cdc.publication": "\(configuration.publication)",
                 "cdc.ignored_reason": "\(IgnoredRowReason.otherTable.rawValue)",
+            ])
+        case .otherTableWithOutboxColumns(let table):
+            logger.warning("rows of \(table) are not published: it has the outbox's columns but is not an outbox table, nor a partition or child of one that this run has seen (counted in outbox_cdc_rows_ignored_total). If it was detached from the outbox before outbox-cdc read its rows, republish them", metadata: [
+                "pg.relation": "\(table)", "pg.relation_id": "\(relationID)", "cdc.publication": "\(configuration.publication)",
+                "cdc.ignored_reason": "\(IgnoredRowReason.otherTable.rawValue)", "cdc.lsn": "\(lsn)",
             ])
         }
     }
@@ -574,6 +592,8 @@ public final class OutboxConnector: Sendable {
     struct DescribedRelation {
         var relation: PgOutputMessage.Relation
         var table: QualifiedTableName
+        /// `table` as metrics and logs print it, made once.
+        var tableLabel: String
         var role: RelationRole?
         var columnNames: [String] { relation.columns.map(\.name) }
     }
@@ -612,7 +632,11 @@ public final class OutboxConnector: Sendable {
         let outboxTables: [QualifiedTableName]
         /// The tables whose partitions and children carry outbox rows: the outbox tables, and the partitioned
         /// tables of partitions Debezium's list matched.
-        var outboxTablesByLineage: [QualifiedTableName]
+        var outboxTablesByLineage: [QualifiedTableName] {
+            didSet { serverWatch.familyRoots = outboxTablesByLineage }
+        }
+        /// The publication names its tables (not FOR ALL TABLES, no schema).
+        var publicationListsTables = false
 
         var logger: Logger { connector.logger }
 
@@ -622,7 +646,8 @@ public final class OutboxConnector: Sendable {
             self.outboxTables = source.readsTable ? source.tables : []
             self.outboxTablesByLineage = outboxTables
             self.serverWatch = ServerWatch(
-                source: source, database: connector.configuration.database, interval: connector.configuration.serverCheckInterval
+                source: source, database: connector.configuration.database, interval: connector.configuration.serverCheckInterval,
+                family: connector.outboxFamily
             )
             self.producer = producer
             self.replication = replication
@@ -789,7 +814,10 @@ public final class OutboxConnector: Sendable {
                 // a publication via the partition root also describes the partition itself, whose id no row
                 // then carries, and most relations of a FOR ALL TABLES publication need no catalog question.
                 let name = QualifiedTableName(schema: relation.namespace, name: relation.name)
-                let role: RelationRole? = isOutboxTable(name) ? .outbox(name) : nil
+                // A relation described again (after ALTER TABLE) keeps the role it has, so that the mapper
+                // compares the new columns with the old layout.
+                let known = relations[relation.relationID].flatMap { $0.table == name ? $0.role : nil }
+                let role: RelationRole? = known ?? (isOutboxTable(name) ? .outbox(name) : nil)
                 if role != nil, mapper.needsNotNullColumns(of: name) {
                     // A table Debezium's list matched after the start (a partition created since).
                     do {
@@ -799,7 +827,7 @@ public final class OutboxConnector: Sendable {
                     }
                 }
                 let isOutbox = try mapper.register(relation, as: role?.outboxTable, at: position)
-                relations[relation.relationID] = DescribedRelation(relation: relation, table: name, role: role)
+                relations[relation.relationID] = DescribedRelation(relation: relation, table: name, tableLabel: name.description, role: role)
                 logger.debug("relation described", metadata: [
                     "pg.relation": "\(name)", "pg.relation_id": "\(relation.relationID)", "cdc.is_outbox": "\(isOutbox)",
                 ])
@@ -819,8 +847,8 @@ public final class OutboxConnector: Sendable {
                     return
                 }
                 guard let (event, warning) = mapped else {
-                    if let table = relations[insert.relationID]?.table {
-                        connector.metrics.rowIgnored(table: table.description, reason: .otherTable)
+                    if let table = relations[insert.relationID]?.tableLabel {
+                        connector.metrics.rowIgnored(table: table, reason: .otherTable)
                     }
                     return
                 }
@@ -852,6 +880,22 @@ public final class OutboxConnector: Sendable {
             }
         }
 
+        /// Under Debezium's list with the publication via the root: rows of a partition the list matches arrive
+        /// under its partitioned table's name, which the list does not match, and Debezium drops them (a
+        /// partition created since the start, which the start check could not see).
+        private mutating func stopIfRootOfMatchedPartitions(_ name: QualifiedTableName, relationID: UInt32) throws(StreamingError) {
+            guard let list = connector.configuration.debeziumTableIncludeList else { return }
+            let shape: OutboxTableShape?
+            do {
+                shape = try serverWatch.shape(of: name)
+            } catch {
+                throw StreamingError(reason: .transient("could not ask the catalog what relation \(name) (id \(relationID)) is: \(error)"))
+            }
+            guard case .partitioned(let partitions) = shape,
+                  let matched = partitions.first(where: { list.includes(schema: $0.schema, table: $0.name) }) else { return }
+            throw StreamingError(.setup(.partitionRowsNamedByUnmatchedRoot(matched, root: name, publication: connector.configuration.publication)))
+        }
+
         /// An outbox table by its name alone: one of this session's, or one Debezium's list matches (as Debezium
         /// decides per row, a partition created since the start included).
         private func isOutboxTable(_ name: QualifiedTableName) -> Bool {
@@ -861,10 +905,14 @@ public final class OutboxConnector: Sendable {
         }
 
         /// An UPDATE or DELETE: never published, always counted.
+        /// An UPDATE or DELETE: never published, always counted, without asking the catalog (no role is
+        /// needed to know it is not an event).
         private mutating func countIgnored(_ relationID: UInt32, as reason: IgnoredRowReason) throws(StreamingError) {
-            try resolveRole(of: relationID)
-            guard let known = relations[relationID], let role = known.role else { return }
-            connector.metrics.rowIgnored(table: (role.outboxTable ?? known.table).description, reason: role.outboxTable == nil ? .otherTable : reason)
+            guard let known = relations[relationID] else { return }
+            switch known.role {
+            case .otherTable, .otherTableWithOutboxColumns: connector.metrics.rowIgnored(table: known.tableLabel, reason: .otherTable)
+            case .outbox, .descendant, .goneWithOutboxColumns, nil: connector.metrics.rowIgnored(table: known.tableLabel, reason: reason)
+            }
         }
 
         /// Decides the role of a relation not named as an outbox table, at its first row: what the catalog says
@@ -880,7 +928,14 @@ public final class OutboxConnector: Sendable {
                 throw StreamingError(reason: .transient("could not ask the catalog what relation \(known.table) (id \(relationID)) is: \(error)"))
             }
             let relation = known.relation
-            let role = RelationRole.of(known.table, outboxTables: outboxTablesByLineage, lineage: lineage, fitsOutbox: { _ in mapper.fits(relation) })
+            let role = RelationRole.of(
+                known.table, outboxTables: outboxTablesByLineage,
+                knownDescendantOf: connector.outboxFamily.outboxTable(ofDescendant: relationID), lineage: lineage,
+                publicationListsTables: publicationListsTables, fitsOutbox: { _ in mapper.fits(relation) }
+            )
+            if case .otherTable(let name) = role, connector.configuration.debeziumTableIncludeList != nil {
+                try stopIfRootOfMatchedPartitions(name, relationID: relationID)
+            }
             if let outbox = role.outboxTable {
                 // Debezium publishes a row only under a name its table filter includes: rows named by a
                 // partition or child are dropped by it. Stopping is the one deliberate difference (README).

@@ -18,11 +18,27 @@ struct ServerWatch {
     private var gone: (problem: ReplicationSetupError, at: LSN)?
     /// The server's WAL position as last asked.
     private(set) var serverWAL: LSN?
+    /// The tables whose partitions and children are recorded in `family` at each check.
+    var familyRoots: [QualifiedTableName]
+    private let family: OutboxFamily
 
-    init(source: ReplicationSource, database: ConnectionSettings, interval: Duration) {
+    init(source: ReplicationSource, database: ConnectionSettings, interval: Duration, family: OutboxFamily) {
         self.source = source
         self.database = database
         self.interval = interval
+        self.family = family
+        self.familyRoots = source.readsTable ? source.tables : []
+    }
+
+    /// How a table is built now; nil when it does not exist.
+    mutating func shape(of table: QualifiedTableName) throws(PostgresError) -> OutboxTableShape? {
+        do {
+            return try openConnection().tableShape(of: table)
+        } catch {
+            connection?.close()
+            connection = nil
+            throw error
+        }
     }
 
     /// Asks the server when the interval has passed; throws what was found gone once the stream, which
@@ -80,6 +96,9 @@ struct ServerWatch {
         do {
             let open = try openConnection()
             let check = try open.streamingCheck(source)
+            // Before any row is read (the first check comes first) and every interval after: a partition or child
+            // detached or dropped later is still known for what it was.
+            for root in familyRoots { family.record(try open.descendantIDs(of: root), of: root) }
             if let wal = check.serverWAL { serverWAL = max(serverWAL ?? wal, wal) }
             switch (check.problem, gone) {
             case (let problem?, nil):

@@ -48,12 +48,15 @@ public struct QualifiedTableName: Sendable, Hashable, CustomStringConvertible {
             && !(bytes[0] >= 0x30 && bytes[0] <= 0x39)
             && !keywordsNeedingQuotes.contains(identifier)
         if plain { return identifier }
-        var quoted = "\""
-        for character in identifier {
-            quoted.append(character)
-            if character == "\"" { quoted.append("\"") }
+        // By scalar: a quote followed by a combining mark is one Character, but still a quote to double.
+        var quoted = String.UnicodeScalarView()
+        quoted.append("\"")
+        for scalar in identifier.unicodeScalars {
+            quoted.append(scalar)
+            if scalar == "\"" { quoted.append("\"") }
         }
-        return quoted + "\""
+        quoted.append("\"")
+        return String(quoted)
     }
 
     /// PostgreSQL's reserved, type-or-function-name and column-name keywords (kwlist.h): as identifiers they
@@ -90,24 +93,52 @@ public struct TableNameError: Error, Sendable, Equatable, CustomStringConvertibl
     }
 }
 
-/// Reads identifiers from text as PostgreSQL's scanner does for names (no keywords, no operators).
+/// Reads identifiers from text as PostgreSQL's scanner does for names (no keywords, no operators), scalar by
+/// scalar: an unquoted name is ASCII letters, digits, `_` and `$` and any non-ASCII character, not starting
+/// with a digit or `$`; a name longer than 63 bytes is cut there, as PostgreSQL cuts it.
 private struct IdentifierScanner {
     private let text: String
-    private let characters: [Character]
+    private let characters: [Unicode.Scalar]
     private var index = 0
+    /// NAMEDATALEN - 1.
+    private static let maximumNameBytes = 63
 
     init(_ text: String) {
         self.text = text
-        self.characters = Array(text)
+        self.characters = Array(text.unicodeScalars)
     }
 
     var atEnd: Bool { index == characters.count }
 
-    mutating func skipSpaces() {
-        while index < characters.count, characters[index].isWhitespace { index += 1 }
+    /// PostgreSQL's white space: space, tab, newline, carriage return, form feed, vertical tab.
+    private static func isSpace(_ scalar: Unicode.Scalar) -> Bool {
+        [" ", "\t", "\n", "\r", "\u{0C}", "\u{0B}"].contains(scalar)
     }
 
-    mutating func skip(_ character: Character) -> Bool {
+    private static func isUnquotedNamePart(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value >= 0x80 || ("a" ... "z").contains(scalar) || ("A" ... "Z").contains(scalar)
+            || ("0" ... "9").contains(scalar) || scalar == "_" || scalar == "$"
+    }
+
+    /// Cuts a name to PostgreSQL's limit, never inside a character.
+    private static func truncated(_ name: String) -> String {
+        guard name.utf8.count > maximumNameBytes else { return name }
+        var result = String.UnicodeScalarView()
+        var bytes = 0
+        for scalar in name.unicodeScalars {
+            let size = String(scalar).utf8.count
+            if bytes + size > maximumNameBytes { break }
+            bytes += size
+            result.append(scalar)
+        }
+        return String(result)
+    }
+
+    mutating func skipSpaces() {
+        while index < characters.count, Self.isSpace(characters[index]) { index += 1 }
+    }
+
+    mutating func skip(_ character: Unicode.Scalar) -> Bool {
         skipSpaces()
         guard index < characters.count, characters[index] == character else { return false }
         index += 1
@@ -131,7 +162,7 @@ private struct IdentifierScanner {
         guard index < characters.count else { throw TableNameError(text: text, reason: "a name is missing") }
         if characters[index] == "\"" {
             index += 1
-            var name = ""
+            var name = String.UnicodeScalarView()
             while true {
                 guard index < characters.count else { throw TableNameError(text: text, reason: "a quoted name is not closed") }
                 let character = characters[index]
@@ -144,22 +175,25 @@ private struct IdentifierScanner {
                 name.append(character)
             }
             guard !name.isEmpty else { throw TableNameError(text: text, reason: "a quoted name is empty") }
-            return name
+            return Self.truncated(String(name))
         }
-        var name = ""
-        while index < characters.count {
-            let character = characters[index]
-            if character == "." || character == "," || character == "\"" || character.isWhitespace { break }
-            name.append(character)
+        var name = String.UnicodeScalarView()
+        while index < characters.count, Self.isUnquotedNamePart(characters[index]) {
+            // PostgreSQL folds only ASCII letters of an unquoted name (in a multi-byte encoding such as UTF-8).
+            let scalar = characters[index]
+            name.append(("A" ... "Z").contains(scalar) ? Unicode.Scalar(UInt8(scalar.value + 0x20)) : scalar)
             index += 1
         }
-        guard !name.isEmpty else { throw TableNameError(text: text, reason: "a name is missing") }
-        if let first = name.first, first.isNumber || first == "$" {
+        guard let first = name.first else {
+            let found = index < characters.count ? "'\(characters[index])'" : "nothing"
+            throw TableNameError(text: text, reason: "a name is missing where \(found) stands (quote a name that holds it)")
+        }
+        if ("0" ... "9").contains(first) || first == "$" {
             throw TableNameError(text: text, reason: "an unquoted name cannot start with '\(first)'")
         }
-        // PostgreSQL folds only ASCII letters of an unquoted name (in a multi-byte encoding such as UTF-8).
-        return String(String.UnicodeScalarView(name.unicodeScalars.map { scalar in
-            (scalar.value >= 0x41 && scalar.value <= 0x5A) ? Unicode.Scalar(UInt8(scalar.value + 0x20)) : scalar
-        }))
+        if index < characters.count, !Self.isSpace(characters[index]), ![".", ","].contains(characters[index]) {
+            throw TableNameError(text: text, reason: "'\(characters[index])' cannot stand in an unquoted name: quote the name")
+        }
+        return Self.truncated(String(name))
     }
 }

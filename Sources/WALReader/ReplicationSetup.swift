@@ -230,6 +230,8 @@ public struct PreparedSource: Sendable {
     public var shapes: [QualifiedTableName: OutboxTableShape] = [:]
     /// The publication's settings, as found or created.
     public var publication: PublicationSettings?
+    /// Row filters the publication applies to outbox tables (`WHERE …`), by table.
+    public var rowFilters: [QualifiedTableName: String] = [:]
 }
 
 extension PostgresConnection {
@@ -286,10 +288,14 @@ extension PostgresConnection {
             notNullColumns[table] = Set(columns.filter(\.notNull).map(\.name))
         }
         let publicationCreated = try preparePublication(source, shapes: shapes)
-        return PreparedSource(
+        var prepared = PreparedSource(
             database: database, publicationCreated: publicationCreated, notNullColumns: notNullColumns, shapes: shapes,
             publication: try publicationSettings(source.publication)
         )
+        for table in source.tables {
+            if let filter = try publicationRowFilter(source.publication, table: table) { prepared.rowFilters[table] = filter }
+        }
+        return prepared
     }
 
     private func checkSlot(_ source: ReplicationSource) throws -> PreparedSlot {

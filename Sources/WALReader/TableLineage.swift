@@ -29,12 +29,18 @@ public struct PublicationSettings: Sendable, Equatable {
     public var allTables: Bool
     /// `publish_via_partition_root`: a partition's rows are published as its partitioned root's.
     public var viaPartitionRoot: Bool
+    /// It publishes whole schemas (`FOR TABLES IN SCHEMA`).
+    public var includesSchemas: Bool
 
-    public init(publishesInserts: Bool, allTables: Bool, viaPartitionRoot: Bool) {
+    public init(publishesInserts: Bool, allTables: Bool, viaPartitionRoot: Bool, includesSchemas: Bool = false) {
         self.publishesInserts = publishesInserts
         self.allTables = allTables
         self.viaPartitionRoot = viaPartitionRoot
+        self.includesSchemas = includesSchemas
     }
+
+    /// It names its tables one by one: what it sends is those tables and their partitions and children.
+    public var listsTables: Bool { !allTables && !includesSchemas }
 
     /// How rows of a table of this shape reach this publication, in words, for the start log and `status`.
     public func route(for shape: OutboxTableShape) -> String {
@@ -125,13 +131,40 @@ extension PostgresConnection {
     /// The publication's settings; nil when there is no such publication.
     public func publicationSettings(_ publication: String) throws(PostgresError) -> PublicationSettings? {
         let rows = try query("""
-            SELECT pubinsert, puballtables, pubviaroot FROM pg_publication WHERE pubname = \(try literal(publication))
+            SELECT p.pubinsert, p.puballtables, p.pubviaroot,
+                   EXISTS (SELECT 1 FROM pg_publication_namespace s WHERE s.pnpubid = p.oid) AS schemas
+            FROM pg_publication p WHERE p.pubname = \(try literal(publication))
             """)
         guard !rows.rows.isEmpty else { return nil }
         return PublicationSettings(
             publishesInserts: rows[0, "pubinsert"] == "t", allTables: rows[0, "puballtables"] == "t",
-            viaPartitionRoot: rows[0, "pubviaroot"] == "t"
+            viaPartitionRoot: rows[0, "pubviaroot"] == "t", includesSchemas: rows[0, "schemas"] == "t"
         )
+    }
+
+    /// The relation ids (OIDs) of every partition and inheritance child of a table, at any depth.
+    public func descendantIDs(of table: QualifiedTableName) throws(PostgresError) -> [UInt32] {
+        try query("""
+            WITH RECURSIVE down(relid, depth) AS (
+                SELECT inhrelid, 1 FROM pg_inherits
+                WHERE inhparent = to_regclass(\(try literal("\(try identifier(table.schema)).\(try identifier(table.name))")))
+                UNION ALL
+                SELECT i.inhrelid, d.depth + 1 FROM pg_inherits i JOIN down d ON i.inhparent = d.relid WHERE d.depth < 64
+            )
+            SELECT DISTINCT relid::int8 FROM down
+            """).rows.compactMap { $0.first.flatMap { $0 }.flatMap { UInt32($0) } }
+    }
+
+    /// The row filter (`FOR TABLE … WHERE …`, PostgreSQL 15+) the publication applies to a table, if any: rows
+    /// it filters out are never sent, so outbox-cdc can neither publish nor count them.
+    public func publicationRowFilter(_ publication: String, table: QualifiedTableName) throws(PostgresError) -> String? {
+        let rows = try query("""
+            SELECT pg_get_expr(r.prqual, r.prrelid) AS filter FROM pg_publication_rel r
+            JOIN pg_publication p ON p.oid = r.prpubid
+            WHERE p.pubname = \(try literal(publication)) AND r.prqual IS NOT NULL
+              AND r.prrelid = to_regclass(\(try literal("\(try identifier(table.schema)).\(try identifier(table.name))")))
+            """)
+        return rows.rows.first?.first ?? nil
     }
 
     /// The relation with this id (its OID) as the catalog holds it now, with its ancestors; nil when it no

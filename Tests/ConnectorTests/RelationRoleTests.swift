@@ -16,52 +16,72 @@ struct RelationRoleTests {
         return QualifiedTableName(schema: String(parts[0]), name: String(parts[1]))
     }
 
+    /// The role with what a FOR TABLE publication and an empty family give, unless a test says otherwise.
+    private func role(
+        _ name: QualifiedTableName, _ tables: [QualifiedTableName], lineage: RelationLineage?, known: QualifiedTableName? = nil,
+        listsTables: Bool = true, fits: Bool = false
+    ) -> RelationRole {
+        RelationRole.of(name, outboxTables: tables, knownDescendantOf: known, lineage: lineage, publicationListsTables: listsTables, fitsOutbox: { _ in fits })
+    }
+
     @Test func anOutboxTableIsKnownByItsNameWithoutAskingTheCatalog() {
         #expect(RelationRole.isKnownByName(outbox, outboxTables: [outbox, audit]))
         #expect(!RelationRole.isKnownByName(name("public.outbox_2026_01"), outboxTables: [outbox]))
-        let role = RelationRole.of(outbox, outboxTables: [outbox], lineage: nil, fitsOutbox: { _ in false })
-        #expect(role == .outbox(outbox))
-        #expect(role.outboxTable == outbox)
+        #expect(role(outbox, [outbox], lineage: nil) == .outbox(outbox))
+        #expect(role(outbox, [outbox], lineage: nil).outboxTable == outbox)
     }
 
     @Test("A partition, a sub-partition or an inheritance child of an outbox table carries its rows")
     func descendants() {
         let partition = name("public.outbox_2026_01")
-        let direct = RelationLineage(table: partition, ancestors: [outbox])
-        #expect(RelationRole.of(partition, outboxTables: [outbox], lineage: direct, fitsOutbox: { _ in false })
-            == .descendant(partition, of: outbox))
+        #expect(role(partition, [outbox], lineage: RelationLineage(table: partition, ancestors: [outbox])) == .descendant(partition, of: outbox))
         let leaf = name("public.outbox_2026_01_a")
-        let nested = RelationLineage(table: leaf, ancestors: [partition, outbox])
-        #expect(RelationRole.of(leaf, outboxTables: [outbox], lineage: nested, fitsOutbox: { _ in false })
-            == .descendant(leaf, of: outbox))
+        #expect(role(leaf, [outbox], lineage: RelationLineage(table: leaf, ancestors: [partition, outbox])) == .descendant(leaf, of: outbox))
         // The nearest outbox ancestor wins when outbox tables are nested in each other.
         let child = name("audit.events_eu")
-        let both = RelationLineage(table: child, ancestors: [audit, outbox])
-        #expect(RelationRole.of(child, outboxTables: [outbox, audit], lineage: both, fitsOutbox: { _ in false })
-            == .descendant(child, of: audit))
+        #expect(role(child, [outbox, audit], lineage: RelationLineage(table: child, ancestors: [audit, outbox])) == .descendant(child, of: audit))
     }
 
-    @Test("Another table is never taken for the outbox, even with the outbox's columns, while the catalog knows it")
+    @Test("A partition this run saw stays the outbox's after it is detached or dropped, whatever the catalog says now")
+    func knownFamily() {
+        let detached = name("public.outbox_2026_01")
+        #expect(role(detached, [outbox], lineage: RelationLineage(table: detached, ancestors: []), known: outbox) == .descendant(detached, of: outbox))
+        #expect(role(detached, [outbox], lineage: nil, known: outbox, listsTables: false) == .descendant(detached, of: outbox))
+    }
+
+    @Test("Another table is never taken for the outbox while the catalog knows it; with the outbox's columns it is warned about")
     func otherTables() {
         let orders = name("public.orders")
-        let role = RelationRole.of(orders, outboxTables: [outbox], lineage: RelationLineage(table: orders, ancestors: []), fitsOutbox: { _ in true })
-        #expect(role == .otherTable(orders))
-        #expect(role.outboxTable == nil)
+        #expect(role(orders, [outbox], lineage: RelationLineage(table: orders, ancestors: [])) == .otherTable(orders))
+        #expect(role(orders, [outbox], lineage: RelationLineage(table: orders, ancestors: [])).outboxTable == nil)
+        let archive = name("public.outbox_archive")
+        #expect(role(archive, [outbox], lineage: RelationLineage(table: archive, ancestors: []), fits: true) == .otherTableWithOutboxColumns(archive))
+        #expect(role(archive, [outbox], lineage: RelationLineage(table: archive, ancestors: []), fits: true).outboxTable == nil)
         // A partition of another partitioned table.
         let other = name("public.orders_2026")
-        #expect(RelationRole.of(other, outboxTables: [outbox], lineage: RelationLineage(table: other, ancestors: [orders]), fitsOutbox: { _ in true })
-            == .otherTable(other))
+        #expect(role(other, [outbox], lineage: RelationLineage(table: other, ancestors: [orders])) == .otherTable(other))
         // The table-less outbox has no outbox table.
-        #expect(RelationRole.of(outbox, outboxTables: [], lineage: nil, fitsOutbox: { _ in true }) == .otherTable(outbox))
+        #expect(role(outbox, [], lineage: nil, fits: true) == .otherTable(outbox))
     }
 
-    @Test("A relation gone from the catalog is published as the outbox's when it has the outbox's columns, else counted as another table")
+    @Test("A relation gone from the catalog: published as the outbox's only when it has its columns and the publication lists tables")
     func goneRelations() {
         let gone = name("public.outbox_2025_12")
-        #expect(RelationRole.of(gone, outboxTables: [outbox], lineage: nil, fitsOutbox: { _ in true })
-            == .goneWithOutboxColumns(gone, assumed: outbox))
-        #expect(RelationRole.of(gone, outboxTables: [outbox], lineage: nil, fitsOutbox: { _ in true }).outboxTable == outbox)
-        #expect(RelationRole.of(gone, outboxTables: [outbox], lineage: nil, fitsOutbox: { _ in false }) == .otherTable(gone))
+        #expect(role(gone, [outbox], lineage: nil, fits: true) == .goneWithOutboxColumns(gone, assumed: outbox))
+        #expect(role(gone, [outbox], lineage: nil, fits: true).outboxTable == outbox)
+        // FOR ALL TABLES or a schema: a dropped copy of the outbox cannot be told from a partition.
+        #expect(role(gone, [outbox], lineage: nil, listsTables: false, fits: true) == .otherTableWithOutboxColumns(gone))
+        #expect(role(gone, [outbox], lineage: nil, fits: false) == .otherTable(gone))
+    }
+
+    @Test func theFamilyKeepsWhatItSaw() {
+        let family = OutboxFamily()
+        family.record([10, 11], of: outbox)
+        family.record([11, 12], of: audit)
+        #expect(family.outboxTable(ofDescendant: 10) == outbox)
+        #expect(family.outboxTable(ofDescendant: 11) == outbox, "the first outbox table recorded keeps it")
+        #expect(family.outboxTable(ofDescendant: 12) == audit)
+        #expect(family.outboxTable(ofDescendant: 13) == nil)
     }
 
     @Test("The mapper registers a partition's Relation as its outbox table's and maps its rows")

@@ -27,7 +27,15 @@ struct TableIncludeListTests {
         #expect(list.description == "public.outbox_d.* , audit\\.events_[0-9]+")
     }
 
-    @Test("An entry ICU cannot read, or no entry at all, is an error naming it", arguments: ["public.(outbox", "[a-", " , "])
+    @Test("A backslash-escaped comma belongs to its entry")
+    func escapedComma() throws {
+        let list = try TableIncludeList("public.a\\,b,public.c")
+        #expect(list.includes(schema: "public", table: "a,b"))
+        #expect(list.includes(schema: "public", table: "c"))
+        #expect(!list.includes(schema: "public", table: "a"))
+    }
+
+    @Test("An entry ICU cannot read, or no entry at all, is an error naming it", arguments: ["public.(outbox", "[a-", " , ", "a)|(b"])
     func invalid(text: String) {
         #expect(throws: TableIncludeListError.self) { try TableIncludeList(text) }
     }

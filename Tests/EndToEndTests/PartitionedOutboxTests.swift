@@ -152,6 +152,7 @@ struct PartitionedOutboxTests {
         let publication = "pub_\(database.suffix)"
         try database.sql("""
             CREATE TABLE "Orders" (id bigint PRIMARY KEY, total numeric);
+            CREATE TABLE outbox_archive (LIKE outbox INCLUDING ALL);
             CREATE PUBLICATION \(publication) FOR ALL TABLES;
             """)
         let port = try freeLoopbackPort()
@@ -173,6 +174,7 @@ struct PartitionedOutboxTests {
                 INSERT INTO outbox (id, aggregatetype, aggregateid, type, payload) VALUES ('\(id)', '\(type)', 'order-\(order)', 'created', '{}');
                 UPDATE "Orders" SET total = total + 1 WHERE id = \(order);
                 UPDATE outbox SET type = 'seen' WHERE id = '\(id)';
+                INSERT INTO outbox_archive SELECT * FROM outbox WHERE id = '\(id)';
                 DELETE FROM outbox WHERE id = '\(id)';
                 COMMIT;
                 """)
@@ -183,11 +185,15 @@ struct PartitionedOutboxTests {
         #expect(reader.records.count == 3)
         let logLine = "rows of public.\"Orders\" are not published: it is not an outbox table"
         #expect(connector.log.components(separatedBy: logLine).count == 2, "logged once, at info, by name:\n\(connector.log)")
+        // A copy with the outbox's columns is not published either, but warned about: it could be a detached partition.
+        #expect(connector.log.contains("warning") && connector.log.contains("rows of public.outbox_archive are not published: it has the outbox's columns"),
+                "\(connector.log)")
         try waitFor("the ignored rows to be counted", timeout: .seconds(5)) {
             let scrape = Scrape(try httpGet(port: port, "/metrics").body)
             return scrape["outbox_cdc_rows_ignored_total{table=\"public.\\\"Orders\\\"\",reason=\"other_table\"}"] == 6
                 && scrape["outbox_cdc_rows_ignored_total{table=\"public.outbox\",reason=\"update\"}"] == 3
                 && scrape["outbox_cdc_rows_ignored_total{table=\"public.outbox\",reason=\"delete\"}"] == 3
+                && scrape["outbox_cdc_rows_ignored_total{table=\"public.outbox_archive\",reason=\"other_table\"}"] == 3
         }
     }
 
@@ -218,6 +224,21 @@ struct PartitionedOutboxTests {
         try database.sql("CREATE TABLE outbox_us () INHERITS (outbox)")
         #expect(connector.waitForExit(timeout: .seconds(30)) == 1, "\(connector.log)")
         #expect(connector.log.contains("ALTER PUBLICATION pub_\(database.suffix) ADD TABLE public.outbox_us"), "\(connector.log)")
+    }
+
+    @Test("A publication that filters the outbox's rows is named at start: what it leaves out can be neither published nor counted")
+    func rowFiltersAreWarnedAbout() throws {
+        let database = try TestDatabase()
+        defer { database.drop() }
+        try database.sql("CREATE PUBLICATION pub_\(database.suffix) FOR TABLE outbox WHERE (aggregatetype <> 'internal') WITH (publish = 'insert')")
+        let connector = try ConnectorProcess(database: database)
+        defer {
+            connector.terminate()
+            _ = connector.waitForExit(timeout: .seconds(30))
+        }
+        try database.waitUntilActive(slot: "slot_\(database.suffix)")
+        try waitFor("the warning", timeout: .seconds(10)) { connector.log.contains("the publication filters the rows of an outbox table") }
+        #expect(connector.log.contains("aggregatetype <> 'internal'::text"), "\(connector.log)")
     }
 
     @Test("Names as psql users write them: a quoted mixed-case schema and table")

@@ -106,9 +106,26 @@ struct QualifiedTableNameTests {
 
     @Test("Text PostgreSQL would not read as a name is refused with the reason", arguments: [
         "", ".", "..", "a.", ".b", "a.b.c", "a..b", "public.outbox.", "\"open", "\"\"", "1table", "a b", "\"a\"b",
+        "public.out-box", "outbox;", "a+b", "$x",
     ])
     func invalidNames(text: String) {
         #expect(throws: TableNameError.self) { try QualifiedTableName(parsing: text) }
+    }
+
+    @Test("Names longer than 63 bytes are cut as PostgreSQL cuts them, never inside a character")
+    func longNames() throws {
+        let long = String(repeating: "a", count: 70)
+        #expect(try QualifiedTableName(parsing: long).name == String(repeating: "a", count: 63))
+        let wide = String(repeating: "é", count: 40)  // 2 bytes each
+        #expect(try QualifiedTableName(parsing: "\"\(wide)\"").name == String(repeating: "é", count: 31))
+        #expect(try QualifiedTableName(parsing: "Ümlaut_Tabelle").name == "Ümlaut_tabelle", "only ASCII letters fold")
+    }
+
+    @Test("A quote followed by a combining mark is still doubled when printed")
+    func quotingByScalar() throws {
+        let table = QualifiedTableName(schema: "public", name: "a\"\u{0301}b")
+        #expect(table.description == "public.\"a\"\"\u{0301}b\"")
+        #expect(try QualifiedTableName(parsing: table.description) == table)
     }
 
     @Test("Lists split on commas outside quotes")
