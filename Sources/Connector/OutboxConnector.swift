@@ -173,7 +173,7 @@ public final class OutboxConnector: Sendable {
                     metrics.reconnects.increment()
                     let delay = backoff.next()
                     logger.warning("replication interrupted; reconnecting", metadata: [
-                        "error": "\(reason)", "retry.in_ms": "\(delay.milliseconds)",
+                        "error": "\(reason)", "retry.in_ms": .stringConvertible(delay.milliseconds),
                     ])
                     wait(delay)
                 }
@@ -292,8 +292,8 @@ public final class OutboxConnector: Sendable {
             throw StreamingError(error)
         }
         logger.info("streaming", metadata: [
-            "cdc.slot": "\(configuration.slot)", "cdc.lsn": "\(start)", "pg.version": "\(connection.serverVersionNumber)",
-            "pg.system_id": "\(prepared.systemIdentifier)", "pgoutput.protocol_version": "\(protocolVersion)",
+            "cdc.slot": "\(configuration.slot)", "cdc.lsn": "\(start)", "pg.version": .stringConvertible(connection.serverVersionNumber),
+            "pg.system_id": "\(prepared.systemIdentifier)", "pgoutput.protocol_version": .stringConvertible(protocolVersion),
             "pgoutput.streaming": "\(streaming)",
         ])
         onStreaming()
@@ -332,7 +332,7 @@ public final class OutboxConnector: Sendable {
         try session.sendStatus()
         let (skipped, deadLettered) = state.withLock { ($0.skippedEvents, $0.deadLetteredEvents) }
         logger.info("stopped", metadata: [
-            "cdc.lsn": "\(confirmedPosition)", "cdc.events_skipped": "\(skipped)", "cdc.events_dead_lettered": "\(deadLettered)",
+            "cdc.lsn": "\(confirmedPosition)", "cdc.events_skipped": .stringConvertible(skipped), "cdc.events_dead_lettered": .stringConvertible(deadLettered),
         ])
         if configuration.dropSlotOnStop {
             replication.finish()
@@ -384,15 +384,15 @@ public final class OutboxConnector: Sendable {
             break
         case .descendant(let table, let outbox):
             logger.info("rows of \(table) are published as rows of the outbox table \(outbox), of which it is a partition or child", metadata: [
-                "pg.relation": "\(table)", "pg.relation_id": "\(relationID)", "cdc.table": "\(outbox)", "cdc.lsn": "\(lsn)",
+                "pg.relation": "\(table)", "pg.relation_id": .stringConvertible(relationID), "cdc.table": "\(outbox)", "cdc.lsn": "\(lsn)",
             ])
         case .goneWithOutboxColumns(let table, let outbox):
             logger.warning("rows of \(table), which no longer exists, are published as rows of the outbox table \(outbox): it has the outbox's columns and may have been its partition or child (a repeat is possible, a loss is not)", metadata: [
-                "pg.relation": "\(table)", "pg.relation_id": "\(relationID)", "cdc.table": "\(outbox)", "cdc.lsn": "\(lsn)",
+                "pg.relation": "\(table)", "pg.relation_id": .stringConvertible(relationID), "cdc.table": "\(outbox)", "cdc.lsn": "\(lsn)",
             ])
         case .otherTable(let table):
             logger.info("rows of \(table) are not published: it is not an outbox table, but the publication sends it (counted in outbox_cdc_rows_ignored_total)", metadata: [
-                "pg.relation": "\(table)", "pg.relation_id": "\(relationID)", "cdc.publication": "\(configuration.publication)",
+                "pg.relation": "\(table)", "pg.relation_id": .stringConvertible(relationID), "cdc.publication": "\(configuration.publication)",
                 "cdc.ignored_reason": "\(IgnoredRowReason.otherTable.rawValue)",
             ])
         }
@@ -424,7 +424,7 @@ public final class OutboxConnector: Sendable {
             return (confirmed, safe)
         }
         var metadata: Logger.Metadata = [
-            "pg.timeline.previous": "\(previous)", "pg.timeline": "\(prepared.timeline)",
+            "pg.timeline.previous": .stringConvertible(previous), "pg.timeline": .stringConvertible(prepared.timeline),
             "pg.timeline.switch_lsn": "\(switchPoint.map { "\($0)" } ?? "unknown")", "cdc.lsn": "\(confirmed)",
         ]
         if let rewoundTo {
@@ -451,7 +451,8 @@ public final class OutboxConnector: Sendable {
         }
         var metadata: Logger.Metadata = [
             "cdc.slot": "\(configuration.slot)", "pg.slot.wal_status": "\(slot.walStatus)",
-            "pg.slot.retained_wal_bytes": "\(slot.retainedBytes.map { "\($0)" } ?? "unknown")",
+            // A number when the server knows it (the slot has a restart position), else "unknown".
+            "pg.slot.retained_wal_bytes": slot.retainedBytes.map { .stringConvertible($0) } ?? "unknown",
         ]
         if let failover = slot.failover { metadata["pg.slot.failover"] = "\(failover)" }
         if slot.walStatus == "unreserved" {
@@ -487,7 +488,7 @@ public final class OutboxConnector: Sendable {
     private func drain(_ producer: KafkaProducer) {
         if !producer.flush(timeout: configuration.shutdownTimeout) {
             logger.warning("Kafka did not acknowledge every event before the shutdown timeout; they are published again after a restart", metadata: [
-                "kafka.outstanding": "\(producer.outstandingMessageCount)",
+                "kafka.outstanding": .stringConvertible(producer.outstandingMessageCount),
             ])
         }
     }
@@ -746,7 +747,7 @@ public final class OutboxConnector: Sendable {
         private func streamedTooMuch() throws(StreamingError) {
             connector.state.withLock { $0.streamingTurnedOff = true }
             logger.warning("streamed transactions held in memory passed --stream-max-held-bytes; reconnecting without --stream-in-progress for the rest of this run", metadata: [
-                "cdc.held_bytes": "\(streamed.heldBytes)", "cdc.lsn": "\(position)",
+                "cdc.held_bytes": .stringConvertible(streamed.heldBytes), "cdc.lsn": "\(position)",
             ])
             throw StreamingError(reason: .transient("streaming of in-progress transactions turned off"))
         }
@@ -755,7 +756,7 @@ public final class OutboxConnector: Sendable {
         private mutating func replay(_ commit: PgOutputMessage.StreamCommit) throws(StreamingError) {
             let changes = streamed.commit(commit)
             logger.debug("streamed transaction committed", metadata: [
-                "pg.xid": "\(commit.transactionID)", "cdc.changes": "\(changes.count)", "cdc.lsn": "\(commit.commitLSN)",
+                "pg.xid": .stringConvertible(commit.transactionID), "cdc.changes": .stringConvertible(changes.count), "cdc.lsn": "\(commit.commitLSN)",
             ])
             try handle(decoded: .begin(.init(finalLSN: commit.commitLSN, commitTimestamp: commit.commitTimestamp, transactionID: commit.transactionID)))
             for change in changes {
@@ -789,7 +790,7 @@ public final class OutboxConnector: Sendable {
                 let isOutbox = try mapper.register(relation, as: role?.outboxTable, at: position)
                 relations[relation.relationID] = DescribedRelation(relation: relation, table: name, role: role)
                 logger.debug("relation described", metadata: [
-                    "pg.relation": "\(name)", "pg.relation_id": "\(relation.relationID)", "cdc.is_outbox": "\(isOutbox)",
+                    "pg.relation": "\(name)", "pg.relation_id": .stringConvertible(relation.relationID), "cdc.is_outbox": "\(isOutbox)",
                 ])
             case .insert(let insert):
                 guard let ticket else { return }

@@ -72,7 +72,7 @@ class ClientCallbackContext: @unchecked Sendable {
             logger.warning(
                 "librdkafka reported an error: \(LibrdkafkaConfiguration.redact(reason, secrets: secrets))",
                 metadata: [
-                    "kafka.error.code": "\(code)",
+                    "kafka.error.code": .stringConvertible(code),
                     "kafka.error.name": "\(String(cString: rd_kafka_err2name(rd_kafka_resp_err_t(rawValue: code))))",
                 ]
             )
@@ -94,7 +94,7 @@ class ClientCallbackContext: @unchecked Sendable {
         guard isFirst else { return }
         logger.error(
             "librdkafka raised a fatal error; the client must be shut down: \(error.message)",
-            metadata: ["kafka.error.code": "\(error.code)", "kafka.error.name": "\(error.name)"]
+            metadata: ["kafka.error.code": .stringConvertible(error.code), "kafka.error.name": "\(error.name)"]
         )
         fatalErrorHandler?(error)
     }

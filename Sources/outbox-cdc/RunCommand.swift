@@ -304,7 +304,7 @@ final class SignalHandlers {
                     logger.warning("second signal: exiting without waiting for Kafka")
                     exit(130)
                 }
-                logger.info("signal received: stopping", metadata: ["signal": "\(number)"])
+                logger.info("signal received: stopping", metadata: ["signal": .stringConvertible(number)])
                 onStop()
             }
             source.resume()
