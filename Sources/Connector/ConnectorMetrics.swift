@@ -14,7 +14,12 @@ final class ConnectorMetrics: Sendable {
     let transactionsConfirmed = Counter(label: "outbox_cdc_transactions_confirmed_total")
     let confirmedLSN = Gauge(label: "outbox_cdc_confirmed_lsn")
     let slotLagBytes = Gauge(label: "outbox_cdc_slot_lag_bytes")
-    let timeBehindSource = Gauge(label: "outbox_cdc_time_behind_source_seconds")
+    /// Now minus the commit time of the oldest event Kafka has not acknowledged; 0 when none waits. It grows
+    /// while Kafka stalls, which is what "how far behind" has to show.
+    let oldestUnacknowledgedEventAge = Gauge(label: "outbox_cdc_oldest_unacknowledged_event_age_seconds")
+    /// The newest acknowledged event's acknowledgement time minus its commit time: the latency of the last
+    /// delivery. It keeps its value while nothing is acknowledged, so it cannot show a stall.
+    let lastAcknowledgedEventDelay = Gauge(label: "outbox_cdc_last_acknowledged_event_delay_seconds")
     let commitToAcknowledgement = Timer(label: "outbox_cdc_commit_to_ack_seconds")
     let eventsInFlight = Gauge(label: "outbox_cdc_events_in_flight")
     let producerQueueDepth = Gauge(label: "outbox_cdc_producer_queue_depth")

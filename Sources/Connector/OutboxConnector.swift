@@ -47,6 +47,9 @@ public final class OutboxConnector: Sendable {
         var timeline: Int?
         /// Streamed transactions passed the memory bound once: later sessions do not ask for streaming.
         var streamingTurnedOff = false
+        /// Whether Kafka's acknowledgements have stalled, checked at each status update; kept across
+        /// sessions, so that a stall that outlives a reconnect is reported as one.
+        var stallWatch = AcknowledgementStallWatch()
 
         /// An event is about to be handed to Kafka. The first of a busy spell starts the acknowledgement wait.
         mutating func eventProduced(in ticket: CheckpointTracker.Ticket) {
@@ -552,8 +555,28 @@ public final class OutboxConnector: Sendable {
             let now = UnixTime.nowMicroseconds()
             let behind = max(0, now - commitTime)
             metrics.commitToAcknowledgement.recordNanoseconds(behind * 1000)
-            metrics.timeBehindSource.record(Double(behind) / 1_000_000)
+            metrics.lastAcknowledgedEventDelay.record(Double(behind) / 1_000_000)
             timingObserver?.acknowledged(commitTime, now)
+        }
+    }
+
+    /// A stall of Kafka's acknowledgements began, goes on or ended (`AcknowledgementStallWatch`).
+    func logStall(_ report: AcknowledgementStallWatch.Report, eventsWaiting: Int, oldestAgeMicroseconds: Int64?) {
+        var metadata: Logger.Metadata = ["kafka.events_waiting": .stringConvertible(eventsWaiting)]
+        if let oldestAgeMicroseconds {
+            metadata["cdc.oldest_unacknowledged_age_ms"] = .stringConvertible(oldestAgeMicroseconds / 1000)
+        }
+        switch report {
+        case .began(let since):
+            metadata["kafka.ack_wait_ms"] = .stringConvertible(since.milliseconds)
+            logger.warning("Kafka has acknowledged nothing for \(since.secondsText) s while \(eventsWaiting) events wait; is the broker reachable and working?", metadata: metadata)
+        case .continues(let since):
+            metadata["kafka.ack_wait_ms"] = .stringConvertible(since.milliseconds)
+            logger.warning("Kafka has still acknowledged nothing, for \(since.secondsText) s while \(eventsWaiting) events wait", metadata: metadata)
+        case .ended(let lasted):
+            logger.info("Kafka acknowledges again after a stall of \(lasted.secondsText) s", metadata: [
+                "kafka.stall_ms": .stringConvertible(lasted.milliseconds), "kafka.events_waiting": .stringConvertible(eventsWaiting),
+            ])
         }
     }
 
@@ -668,14 +691,22 @@ public final class OutboxConnector: Sendable {
         mutating func sendStatus() throws(StreamingError) {
             // The server's WAL position as last asked: the walsender's own positions only say how far it has decoded.
             let walEnd = max(serverWALEnd, serverWatch.serverWAL ?? .zero)
-            let (confirmed, lag, idle, inFlight, newlyConfirmed) = connector.state.withLock { shared in
+            let now = ContinuousClock.now
+            let (confirmed, lag, idle, inFlight, newlyConfirmed, oldestCommitTime, stall) = connector.state.withLock { shared in
                 let confirmed = shared.tracker.confirmed
                 shared.slotLagBytes = walEnd > confirmed ? walEnd.rawValue - confirmed.rawValue : 0
                 let newlyConfirmed = shared.tracker.transactionsConfirmed - shared.transactionsCounted
                 shared.transactionsCounted = shared.tracker.transactionsConfirmed
-                return (confirmed, shared.slotLagBytes, shared.tracker.isIdle, shared.tracker.eventsInFlight, newlyConfirmed)
+                let inFlight = shared.tracker.eventsInFlight
+                let stall = shared.stallWatch.check(now: now, eventsWaiting: inFlight, lastProgress: shared.lastProgress)
+                return (confirmed, shared.slotLagBytes, shared.tracker.isIdle, inFlight, newlyConfirmed,
+                        shared.tracker.oldestUnacknowledgedCommitTime, stall)
             }
-            recordMetrics(confirmed: confirmed, slotLagBytes: lag, inFlight: inFlight, newlyConfirmedTransactions: newlyConfirmed)
+            // Microseconds, as PostgreSQL's commit times; a clock behind the server's reads as no age, not a negative one.
+            let oldestAge = oldestCommitTime.map { max(0, UnixTime.nowMicroseconds() - $0) } ?? 0
+            recordMetrics(confirmed: confirmed, slotLagBytes: lag, inFlight: inFlight, newlyConfirmedTransactions: newlyConfirmed,
+                          oldestUnacknowledgedAgeMicroseconds: oldestAge)
+            if let stall { connector.logStall(stall, eventsWaiting: inFlight, oldestAgeMicroseconds: oldestCommitTime.map { _ in oldestAge }) }
             var status = StandbyStatusUpdate(confirmed: confirmed, clientTime: PostgresMicroseconds.now)
             status.replyRequested = idle
             do {
@@ -691,12 +722,16 @@ public final class OutboxConnector: Sendable {
         }
 
         /// Gauges and the confirmed-transactions counter, at each status update.
-        private func recordMetrics(confirmed: LSN, slotLagBytes: UInt64, inFlight: Int, newlyConfirmedTransactions: UInt64) {
+        private func recordMetrics(
+            confirmed: LSN, slotLagBytes: UInt64, inFlight: Int, newlyConfirmedTransactions: UInt64,
+            oldestUnacknowledgedAgeMicroseconds: Int64
+        ) {
             let metrics = connector.metrics
             metrics.confirmedLSN.record(Double(confirmed.rawValue))
             metrics.slotLagBytes.record(Double(slotLagBytes))
             metrics.eventsInFlight.record(inFlight)
             metrics.producerQueueDepth.record(producer.outstandingMessageCount)
+            metrics.oldestUnacknowledgedEventAge.record(Double(oldestUnacknowledgedAgeMicroseconds) / 1_000_000)
             if newlyConfirmedTransactions > 0 {
                 metrics.transactionsConfirmed.increment(by: Int(newlyConfirmedTransactions))
             }
@@ -1043,6 +1078,12 @@ enum UnixTime {
 extension Duration {
     var milliseconds: Int64 {
         components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000
+    }
+
+    /// Seconds with one decimal, for messages ("44.1").
+    var secondsText: String {
+        let tenths = milliseconds / 100
+        return "\(tenths / 10).\(tenths % 10)"
     }
 }
 
