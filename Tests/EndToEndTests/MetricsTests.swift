@@ -44,6 +44,16 @@ struct MetricsTests {
         #expect(scrape["outbox_cdc_last_acknowledged_event_delay_seconds"] != nil)
         #expect(scrape["outbox_cdc_oldest_unacknowledged_event_age_seconds"] == 0, "nothing waits")
 
+        // Each outbox_cdc metric says what it is, on a # HELP line just before its # TYPE line.
+        let exposition = try httpGet(port: port, "/metrics").body.split(separator: "\n").map(String.init)
+        let typed = exposition.indices.filter { exposition[$0].hasPrefix("# TYPE outbox_cdc_") }
+        #expect(typed.count >= 13, "\(exposition)")
+        for index in typed {
+            let name = exposition[index].split(separator: " ")[2]
+            let help = index > 0 ? exposition[index - 1] : ""
+            #expect(help.hasPrefix("# HELP \(name) ") && help.count > "# HELP \(name) ".count + 10, "no help for \(name): \(help)")
+        }
+
         for _ in 0 ..< 5 { _ = try writer.commit([(type, "k")]) }
         try reader.read(until: 55, log: connector)
         try waitFor("the counter to move on to 55", timeout: .seconds(10)) {
