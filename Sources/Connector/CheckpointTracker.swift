@@ -91,6 +91,21 @@ public struct CheckpointTracker: Sendable {
         index(of: ticket).map { pending[$0].commitTime }
     }
 
+    /// When the oldest transaction that still has events Kafka has not acknowledged committed on the
+    /// server, in Unix microseconds; nil when no event waits. Transactions of unknown commit time (a
+    /// non-transactional logical message has none) are passed over: the answer is then a lower bound.
+    ///
+    /// Transactions are kept in commit order, so the first one with an event outstanding holds the oldest
+    /// event. Finished transactions leave the front as they complete, so the scan stops at the first or
+    /// second entry (past an open transaction none of whose events wait).
+    public var oldestUnacknowledgedCommitTime: Int64? {
+        guard eventsInFlight > 0 else { return nil }
+        for index in head..<pending.count where pending[index].outstandingEvents > 0 && pending[index].commitTime != 0 {
+            return pending[index].commitTime
+        }
+        return nil
+    }
+
     /// The end LSN of a ticket's transaction, once its Commit was seen.
     public func endLSN(of ticket: Ticket) -> LSN? {
         index(of: ticket).flatMap { pending[$0].endLSN }

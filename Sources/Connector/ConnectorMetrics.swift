@@ -10,16 +10,17 @@ final class ConnectorMetrics: Sendable {
     /// The label value for topics past `maximumTopics`.
     static let otherTopics = "_other"
 
-    let bytesPublished = Counter(label: "outbox_cdc_bytes_published_total")
-    let transactionsConfirmed = Counter(label: "outbox_cdc_transactions_confirmed_total")
-    let confirmedLSN = Gauge(label: "outbox_cdc_confirmed_lsn")
-    let slotLagBytes = Gauge(label: "outbox_cdc_slot_lag_bytes")
-    let timeBehindSource = Gauge(label: "outbox_cdc_time_behind_source_seconds")
-    let commitToAcknowledgement = Timer(label: "outbox_cdc_commit_to_ack_seconds")
-    let eventsInFlight = Gauge(label: "outbox_cdc_events_in_flight")
-    let producerQueueDepth = Gauge(label: "outbox_cdc_producer_queue_depth")
-    let reconnects = Counter(label: "outbox_cdc_reconnects_total")
-    let streaming = Gauge(label: "outbox_cdc_streaming")
+    let bytesPublished = Counter(label: MetricDescription.bytesPublished.name)
+    let transactionsConfirmed = Counter(label: MetricDescription.transactionsConfirmed.name)
+    let confirmedLSN = Gauge(label: MetricDescription.confirmedLSN.name)
+    let slotLagBytes = Gauge(label: MetricDescription.slotLagBytes.name)
+    let oldestUnacknowledgedEventAge = Gauge(label: MetricDescription.oldestUnacknowledgedEventAge.name)
+    let lastAcknowledgedEventDelay = Gauge(label: MetricDescription.lastAcknowledgedEventDelay.name)
+    let commitToAcknowledgement = Timer(label: MetricDescription.commitToAcknowledgement.name)
+    let eventsInFlight = Gauge(label: MetricDescription.eventsInFlight.name)
+    let producerQueueDepth = Gauge(label: MetricDescription.producerQueueDepth.name)
+    let reconnects = Counter(label: MetricDescription.reconnects.name)
+    let streaming = Gauge(label: MetricDescription.streaming.name)
 
     private struct TopicCounters {
         var published: Counter
@@ -52,7 +53,7 @@ final class ConnectorMetrics: Sendable {
             }
             let key = IgnoredCounterKey(label: label, reason: reason)
             if let counter = state.counters[key] { return counter }
-            let counter = Counter(label: "outbox_cdc_rows_ignored_total", dimensions: [("table", label), ("reason", reason.rawValue)])
+            let counter = Counter(label: MetricDescription.rowsIgnored.name, dimensions: [("table", label), ("reason", reason.rawValue)])
             state.counters[key] = counter
             return counter
         }
@@ -74,13 +75,60 @@ final class ConnectorMetrics: Sendable {
             let label = topics.count < Self.maximumTopics ? topic : Self.otherTopics
             if let counters = topics[label] { return counters }
             let counters = TopicCounters(
-                published: Counter(label: "outbox_cdc_events_published_total", dimensions: [("topic", label)]),
-                failed: Counter(label: "outbox_cdc_events_failed_total", dimensions: [("topic", label)])
+                published: Counter(label: MetricDescription.eventsPublished.name, dimensions: [("topic", label)]),
+                failed: Counter(label: MetricDescription.eventsFailed.name, dimensions: [("topic", label)])
             )
             topics[label] = counters
             return counters
         }
     }
+}
+
+/// A metric's name and what it means. swift-metrics carries no help text, so the executable, which serves
+/// the exposition, adds each one's `# HELP` line from `all`.
+public struct MetricDescription: Sendable {
+    public let name: String
+    public let help: String
+
+    public static let eventsPublished = MetricDescription(
+        name: "outbox_cdc_events_published_total",
+        help: "Events Kafka acknowledged, by topic (at most 1000 topics; more count as _other).")
+    public static let eventsFailed = MetricDescription(
+        name: "outbox_cdc_events_failed_total", help: "Deliveries Kafka refused, by topic.")
+    public static let bytesPublished = MetricDescription(
+        name: "outbox_cdc_bytes_published_total", help: "Key and value bytes Kafka acknowledged.")
+    public static let transactionsConfirmed = MetricDescription(
+        name: "outbox_cdc_transactions_confirmed_total", help: "Transactions confirmed to PostgreSQL.")
+    public static let confirmedLSN = MetricDescription(
+        name: "outbox_cdc_confirmed_lsn", help: "The position confirmed to PostgreSQL, as a number.")
+    public static let slotLagBytes = MetricDescription(
+        name: "outbox_cdc_slot_lag_bytes", help: "The server's WAL position minus the confirmed position, in bytes.")
+    public static let oldestUnacknowledgedEventAge = MetricDescription(
+        name: "outbox_cdc_oldest_unacknowledged_event_age_seconds",
+        help: "Now minus the PostgreSQL commit time of the oldest event Kafka has not acknowledged; 0 when none waits.")
+    public static let lastAcknowledgedEventDelay = MetricDescription(
+        name: "outbox_cdc_last_acknowledged_event_delay_seconds",
+        help: "The newest acknowledged event's acknowledgement time minus its commit time; unchanged while nothing is acknowledged.")
+    public static let commitToAcknowledgement = MetricDescription(
+        name: "outbox_cdc_commit_to_ack_seconds", help: "Commit on PostgreSQL to acknowledgement by Kafka, per event.")
+    public static let eventsInFlight = MetricDescription(
+        name: "outbox_cdc_events_in_flight", help: "Events handed to Kafka and not yet acknowledged.")
+    public static let producerQueueDepth = MetricDescription(
+        name: "outbox_cdc_producer_queue_depth", help: "Messages in librdkafka's queue, in flight or awaiting their report.")
+    public static let reconnects = MetricDescription(
+        name: "outbox_cdc_reconnects_total", help: "Replication sessions that broke and were reopened.")
+    public static let streaming = MetricDescription(
+        name: "outbox_cdc_streaming", help: "1 while this instance streams from the slot, 0 when standing by or reconnecting.")
+    public static let rowsIgnored = MetricDescription(
+        name: "outbox_cdc_rows_ignored_total",
+        help: "Rows that reached outbox-cdc and were not published, by table and reason (other_table, update, delete, on_error_skip).")
+
+    /// Every metric the connector records.
+    public static let all: [MetricDescription] = [
+        eventsPublished, eventsFailed, bytesPublished, transactionsConfirmed, confirmedLSN, slotLagBytes,
+        oldestUnacknowledgedEventAge, lastAcknowledgedEventDelay, commitToAcknowledgement, eventsInFlight,
+        producerQueueDepth, reconnects, streaming, rowsIgnored,
+    ]
 }
 
 /// Why a row that reached outbox-cdc was not published. Each is counted in `outbox_cdc_rows_ignored_total`.

@@ -49,6 +49,9 @@ public final class OutboxConnector: Sendable {
         var streamingTurnedOff = false
         /// A stop's flush ended at the shutdown timeout with events Kafka had not acknowledged.
         var unacknowledgedAtStop = 0
+        /// Whether Kafka's acknowledgements have stalled, checked at each status update; kept across
+        /// sessions, so that a stall that outlives a reconnect is reported as one.
+        var stallWatch = AcknowledgementStallWatch()
 
         /// An event is about to be handed to Kafka. The first of a busy spell starts the acknowledgement wait.
         mutating func eventProduced(in ticket: CheckpointTracker.Ticket) {
@@ -177,7 +180,7 @@ public final class OutboxConnector: Sendable {
                     metrics.reconnects.increment()
                     let delay = backoff.next()
                     logger.warning("replication interrupted; reconnecting", metadata: [
-                        "error": "\(reason)", "retry.in_ms": "\(delay.milliseconds)",
+                        "error": "\(reason)", "retry.in_ms": .stringConvertible(delay.milliseconds),
                     ])
                     wait(delay)
                 }
@@ -305,8 +308,8 @@ public final class OutboxConnector: Sendable {
             throw StreamingError(error)
         }
         logger.info("streaming", metadata: [
-            "cdc.slot": "\(configuration.slot)", "cdc.lsn": "\(start)", "pg.version": "\(connection.serverVersionNumber)",
-            "pg.system_id": "\(prepared.systemIdentifier)", "pgoutput.protocol_version": "\(protocolVersion)",
+            "cdc.slot": "\(configuration.slot)", "cdc.lsn": "\(start)", "pg.version": .stringConvertible(connection.serverVersionNumber),
+            "pg.system_id": "\(prepared.systemIdentifier)", "pgoutput.protocol_version": .stringConvertible(protocolVersion),
             "pgoutput.streaming": "\(streaming)",
         ])
         onStreaming()
@@ -346,7 +349,7 @@ public final class OutboxConnector: Sendable {
         try session.sendStatus()
         let (skipped, deadLettered) = state.withLock { ($0.skippedEvents, $0.deadLetteredEvents) }
         logger.info("stopped", metadata: [
-            "cdc.lsn": "\(confirmedPosition)", "cdc.events_skipped": "\(skipped)", "cdc.events_dead_lettered": "\(deadLettered)",
+            "cdc.lsn": "\(confirmedPosition)", "cdc.events_skipped": .stringConvertible(skipped), "cdc.events_dead_lettered": .stringConvertible(deadLettered),
         ])
         if configuration.dropSlotOnStop {
             replication.finish()
@@ -399,20 +402,20 @@ public final class OutboxConnector: Sendable {
             break
         case .descendant(let table, let outbox):
             logger.info("rows of \(table) are published as rows of the outbox table \(outbox), of which it is a partition or child", metadata: [
-                "pg.relation": "\(table)", "pg.relation_id": "\(relationID)", "cdc.table": "\(outbox)", "cdc.lsn": "\(lsn)",
+                "pg.relation": "\(table)", "pg.relation_id": .stringConvertible(relationID), "cdc.table": "\(outbox)", "cdc.lsn": "\(lsn)",
             ])
         case .goneWithOutboxColumns(let table, let outbox):
             logger.warning("rows of \(table), which no longer exists, are published as rows of the outbox table \(outbox): it has the outbox's columns and may have been its partition or child (a repeat is possible, a loss is not)", metadata: [
-                "pg.relation": "\(table)", "pg.relation_id": "\(relationID)", "cdc.table": "\(outbox)", "cdc.lsn": "\(lsn)",
+                "pg.relation": "\(table)", "pg.relation_id": .stringConvertible(relationID), "cdc.table": "\(outbox)", "cdc.lsn": "\(lsn)",
             ])
         case .otherTable(let table):
             logger.info("rows of \(table) are not published: it is not an outbox table, but the publication sends it (counted in outbox_cdc_rows_ignored_total)", metadata: [
-                "pg.relation": "\(table)", "pg.relation_id": "\(relationID)", "cdc.publication": "\(configuration.publication)",
+                "pg.relation": "\(table)", "pg.relation_id": .stringConvertible(relationID), "cdc.publication": "\(configuration.publication)",
                 "cdc.ignored_reason": "\(IgnoredRowReason.otherTable.rawValue)",
             ])
         case .otherTableWithOutboxColumns(let table):
             logger.warning("rows of \(table) are not published: it has the outbox's columns but is not an outbox table, nor a partition or child of one that this run has seen (counted in outbox_cdc_rows_ignored_total). If it was detached from the outbox before outbox-cdc read its rows, republish them", metadata: [
-                "pg.relation": "\(table)", "pg.relation_id": "\(relationID)", "cdc.publication": "\(configuration.publication)",
+                "pg.relation": "\(table)", "pg.relation_id": .stringConvertible(relationID), "cdc.publication": "\(configuration.publication)",
                 "cdc.ignored_reason": "\(IgnoredRowReason.otherTable.rawValue)", "cdc.lsn": "\(lsn)",
             ])
         }
@@ -444,7 +447,7 @@ public final class OutboxConnector: Sendable {
             return (confirmed, safe)
         }
         var metadata: Logger.Metadata = [
-            "pg.timeline.previous": "\(previous)", "pg.timeline": "\(prepared.timeline)",
+            "pg.timeline.previous": .stringConvertible(previous), "pg.timeline": .stringConvertible(prepared.timeline),
             "pg.timeline.switch_lsn": "\(switchPoint.map { "\($0)" } ?? "unknown")", "cdc.lsn": "\(confirmed)",
         ]
         if let rewoundTo {
@@ -471,7 +474,8 @@ public final class OutboxConnector: Sendable {
         }
         var metadata: Logger.Metadata = [
             "cdc.slot": "\(configuration.slot)", "pg.slot.wal_status": "\(slot.walStatus)",
-            "pg.slot.retained_wal_bytes": "\(slot.retainedBytes.map { "\($0)" } ?? "unknown")",
+            // A number when the server knows it (the slot has a restart position), else "unknown".
+            "pg.slot.retained_wal_bytes": slot.retainedBytes.map { .stringConvertible($0) } ?? "unknown",
         ]
         if let failover = slot.failover { metadata["pg.slot.failover"] = "\(failover)" }
         if slot.walStatus == "unreserved" {
@@ -509,7 +513,7 @@ public final class OutboxConnector: Sendable {
             let outstanding = producer.outstandingMessageCount
             state.withLock { $0.unacknowledgedAtStop = outstanding }
             logger.warning("Kafka did not acknowledge every event before the shutdown timeout; they are published again after a restart", metadata: [
-                "kafka.outstanding": "\(outstanding)",
+                "kafka.outstanding": .stringConvertible(outstanding),
             ])
         } else {
             state.withLock { $0.unacknowledgedAtStop = 0 }
@@ -581,8 +585,28 @@ public final class OutboxConnector: Sendable {
             let now = UnixTime.nowMicroseconds()
             let behind = max(0, now - commitTime)
             metrics.commitToAcknowledgement.recordNanoseconds(behind * 1000)
-            metrics.timeBehindSource.record(Double(behind) / 1_000_000)
+            metrics.lastAcknowledgedEventDelay.record(Double(behind) / 1_000_000)
             timingObserver?.acknowledged(commitTime, now)
+        }
+    }
+
+    /// A stall of Kafka's acknowledgements began, goes on or ended (`AcknowledgementStallWatch`).
+    func logStall(_ report: AcknowledgementStallWatch.Report, eventsWaiting: Int, oldestAgeMicroseconds: Int64?) {
+        var metadata: Logger.Metadata = ["kafka.events_waiting": .stringConvertible(eventsWaiting)]
+        if let oldestAgeMicroseconds {
+            metadata["cdc.oldest_unacknowledged_age_ms"] = .stringConvertible(oldestAgeMicroseconds / 1000)
+        }
+        switch report {
+        case .began(let since):
+            metadata["kafka.ack_wait_ms"] = .stringConvertible(since.milliseconds)
+            logger.warning("Kafka has acknowledged nothing for \(since.secondsText) s while \(eventsWaiting) events wait; is the broker reachable and working?", metadata: metadata)
+        case .continues(let since):
+            metadata["kafka.ack_wait_ms"] = .stringConvertible(since.milliseconds)
+            logger.warning("Kafka has still acknowledged nothing, for \(since.secondsText) s while \(eventsWaiting) events wait", metadata: metadata)
+        case .ended(let lasted):
+            logger.info("Kafka acknowledges again after a stall of \(lasted.secondsText) s", metadata: [
+                "kafka.stall_ms": .stringConvertible(lasted.milliseconds), "kafka.events_waiting": .stringConvertible(eventsWaiting),
+            ])
         }
     }
 
@@ -704,14 +728,22 @@ public final class OutboxConnector: Sendable {
         mutating func sendStatus() throws(StreamingError) {
             // The server's WAL position as last asked: the walsender's own positions only say how far it has decoded.
             let walEnd = max(serverWALEnd, serverWatch.serverWAL ?? .zero)
-            let (confirmed, lag, idle, inFlight, newlyConfirmed) = connector.state.withLock { shared in
+            let now = ContinuousClock.now
+            let (confirmed, lag, idle, inFlight, newlyConfirmed, oldestCommitTime, stall) = connector.state.withLock { shared in
                 let confirmed = shared.tracker.confirmed
                 shared.slotLagBytes = walEnd > confirmed ? walEnd.rawValue - confirmed.rawValue : 0
                 let newlyConfirmed = shared.tracker.transactionsConfirmed - shared.transactionsCounted
                 shared.transactionsCounted = shared.tracker.transactionsConfirmed
-                return (confirmed, shared.slotLagBytes, shared.tracker.isIdle, shared.tracker.eventsInFlight, newlyConfirmed)
+                let inFlight = shared.tracker.eventsInFlight
+                let stall = shared.stallWatch.check(now: now, eventsWaiting: inFlight, lastProgress: shared.lastProgress)
+                return (confirmed, shared.slotLagBytes, shared.tracker.isIdle, inFlight, newlyConfirmed,
+                        shared.tracker.oldestUnacknowledgedCommitTime, stall)
             }
-            recordMetrics(confirmed: confirmed, slotLagBytes: lag, inFlight: inFlight, newlyConfirmedTransactions: newlyConfirmed)
+            // Microseconds, as PostgreSQL's commit times; a clock behind the server's reads as no age, not a negative one.
+            let oldestAge = oldestCommitTime.map { max(0, UnixTime.nowMicroseconds() - $0) } ?? 0
+            recordMetrics(confirmed: confirmed, slotLagBytes: lag, inFlight: inFlight, newlyConfirmedTransactions: newlyConfirmed,
+                          oldestUnacknowledgedAgeMicroseconds: oldestAge)
+            if let stall { connector.logStall(stall, eventsWaiting: inFlight, oldestAgeMicroseconds: oldestCommitTime.map { _ in oldestAge }) }
             var status = StandbyStatusUpdate(confirmed: confirmed, clientTime: PostgresMicroseconds.now)
             status.replyRequested = idle
             do {
@@ -727,12 +759,16 @@ public final class OutboxConnector: Sendable {
         }
 
         /// Gauges and the confirmed-transactions counter, at each status update.
-        private func recordMetrics(confirmed: LSN, slotLagBytes: UInt64, inFlight: Int, newlyConfirmedTransactions: UInt64) {
+        private func recordMetrics(
+            confirmed: LSN, slotLagBytes: UInt64, inFlight: Int, newlyConfirmedTransactions: UInt64,
+            oldestUnacknowledgedAgeMicroseconds: Int64
+        ) {
             let metrics = connector.metrics
             metrics.confirmedLSN.record(Double(confirmed.rawValue))
             metrics.slotLagBytes.record(Double(slotLagBytes))
             metrics.eventsInFlight.record(inFlight)
             metrics.producerQueueDepth.record(producer.outstandingMessageCount)
+            metrics.oldestUnacknowledgedEventAge.record(Double(oldestUnacknowledgedAgeMicroseconds) / 1_000_000)
             if newlyConfirmedTransactions > 0 {
                 metrics.transactionsConfirmed.increment(by: Int(newlyConfirmedTransactions))
             }
@@ -783,7 +819,7 @@ public final class OutboxConnector: Sendable {
         private func streamedTooMuch() throws(StreamingError) {
             connector.state.withLock { $0.streamingTurnedOff = true }
             logger.warning("streamed transactions held in memory passed --stream-max-held-bytes; reconnecting without --stream-in-progress for the rest of this run", metadata: [
-                "cdc.held_bytes": "\(streamed.heldBytes)", "cdc.lsn": "\(position)",
+                "cdc.held_bytes": .stringConvertible(streamed.heldBytes), "cdc.lsn": "\(position)",
             ])
             throw StreamingError(reason: .transient("streaming of in-progress transactions turned off"))
         }
@@ -792,7 +828,7 @@ public final class OutboxConnector: Sendable {
         private mutating func replay(_ commit: PgOutputMessage.StreamCommit) throws(StreamingError) {
             let changes = streamed.commit(commit)
             logger.debug("streamed transaction committed", metadata: [
-                "pg.xid": "\(commit.transactionID)", "cdc.changes": "\(changes.count)", "cdc.lsn": "\(commit.commitLSN)",
+                "pg.xid": .stringConvertible(commit.transactionID), "cdc.changes": .stringConvertible(changes.count), "cdc.lsn": "\(commit.commitLSN)",
             ])
             try handle(decoded: .begin(.init(finalLSN: commit.commitLSN, commitTimestamp: commit.commitTimestamp, transactionID: commit.transactionID)))
             for change in changes {
@@ -829,7 +865,7 @@ public final class OutboxConnector: Sendable {
                 let isOutbox = try mapper.register(relation, as: role?.outboxTable, at: position)
                 relations[relation.relationID] = DescribedRelation(relation: relation, table: name, tableLabel: name.description, role: role)
                 logger.debug("relation described", metadata: [
-                    "pg.relation": "\(name)", "pg.relation_id": "\(relation.relationID)", "cdc.is_outbox": "\(isOutbox)",
+                    "pg.relation": "\(name)", "pg.relation_id": .stringConvertible(relation.relationID), "cdc.is_outbox": "\(isOutbox)",
                 ])
             case .insert(let insert):
                 guard let ticket else { return }
@@ -1109,6 +1145,12 @@ enum UnixTime {
 extension Duration {
     var milliseconds: Int64 {
         components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000
+    }
+
+    /// Seconds with one decimal, for messages ("44.1").
+    var secondsText: String {
+        let tenths = milliseconds / 100
+        return "\(tenths / 10).\(tenths % 10)"
     }
 }
 

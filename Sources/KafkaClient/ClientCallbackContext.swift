@@ -1,4 +1,5 @@
 import CLibRdKafka
+import Foundation
 import Logging
 import Synchronization
 
@@ -17,11 +18,22 @@ class ClientCallbackContext: @unchecked Sendable {
     private let recordedFatalError = Mutex<KafkaError?>(nil)
     /// Values of sensitive properties, scrubbed from every librdkafka text before it is logged or thrown.
     private let secrets: [String]
+    /// Which brokers are down, so that a broker refusing connections is logged once, not at every attempt.
+    private let connectivity = Mutex(BrokerConnectivity())
+    /// Some broker is down: only then are librdkafka's statistics read (for brokers coming back up).
+    private let someBrokerDown = Atomic(false)
+    /// The configuration leaves `statistics.interval.ms` to us.
+    private let setsStatisticsInterval: Bool
+
+    /// How often librdkafka reports its brokers' states, which is how a broker coming back is noticed
+    /// (librdkafka logs no line when a connection succeeds). Its statistics are read only while a broker is down.
+    static let statisticsInterval = "1000"
 
     init(configuration: [String: String], logger: Logger, fatalErrorHandler: (@Sendable (KafkaError) -> Void)?) {
         self.logger = logger
         self.fatalErrorHandler = fatalErrorHandler
         self.secrets = LibrdkafkaConfiguration.secretValues(of: configuration)
+        self.setsStatisticsInterval = configuration["statistics.interval.ms"] == nil
     }
 
     /// The first fatal error raised by librdkafka, if any.
@@ -46,10 +58,82 @@ class ClientCallbackContext: @unchecked Sendable {
             let context = Unmanaged<ClientCallbackContext>.fromOpaque(opaque).takeUnretainedValue()
             context.errorReported(handle: handle, code: code, reason: reason.map { String(cString: $0) } ?? "")
         }
+        if setsStatisticsInterval {
+            var reason = [CChar](repeating: 0, count: 256)
+            // A valid value of a known property: it cannot fail.
+            _ = rd_kafka_conf_set(conf, "statistics.interval.ms", Self.statisticsInterval, &reason, reason.count)
+        }
+        rd_kafka_conf_set_stats_cb(conf) { _, json, length, opaque in
+            guard let json, let opaque else { return 0 }
+            let context = Unmanaged<ClientCallbackContext>.fromOpaque(opaque).takeUnretainedValue()
+            context.statisticsReceived(UnsafeRawBufferPointer(start: json, count: length))
+            // 0: librdkafka frees the text.
+            return 0
+        }
+    }
+
+    /// A connection to a broker failed or was lost: logged when the broker goes down, then every
+    /// `BrokerConnectivity.reminderInterval` while it stays down; the attempts between at debug level.
+    private func connectionFailed(_ librdkafkaText: String) {
+        let text = BrokerConnectivity.withoutThreadName(librdkafkaText)
+        let broker = BrokerConnectivity.brokerName(in: text) ?? ""
+        let change = connectivity.withLock { $0.failed(broker: broker, reason: text, at: .now) }
+        someBrokerDown.store(true, ordering: .relaxed)
+        guard let change else {
+            logger.debug("\(text)", metadata: ["kafka.broker": "\(broker)"])
+            return
+        }
+        log(change)
+    }
+
+    /// librdkafka's statistics (JSON), on the thread that polls: while a broker is down, whether it is up
+    /// again (see `BrokerConnectivity.brokersReported`).
+    private func statisticsReceived(_ json: UnsafeRawBufferPointer) {
+        guard someBrokerDown.load(ordering: .relaxed),
+              let statistics = try? JSONSerialization.jsonObject(with: Data(json)) as? [String: Any],
+              let brokers = statistics["brokers"] as? [String: Any]
+        else { return }
+        let up = brokers.compactMap { name, value in ((value as? [String: Any])?["state"] as? String) == "UP" ? name : nil }
+        guard !up.isEmpty else { return }
+        let changes = connectivity.withLock { connectivity in
+            let changes = connectivity.brokersReported(up: Set(up), known: Set(brokers.keys), at: .now)
+            someBrokerDown.store(!connectivity.downBrokers.isEmpty, ordering: .relaxed)
+            return changes
+        }
+        changes.forEach(log)
+    }
+
+    private func log(_ change: BrokerConnectivity.Change) {
+        func seconds(_ duration: Duration) -> String {
+            let tenths = duration.components.seconds * 10 + duration.components.attoseconds / 100_000_000_000_000_000
+            return "\(tenths / 10).\(tenths % 10)"
+        }
+        func milliseconds(_ duration: Duration) -> Int64 {
+            duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
+        }
+        switch change {
+        case .wentDown(let broker, let reason):
+            logger.warning("cannot reach Kafka broker \(broker.isEmpty ? "(unnamed)" : broker); retrying, and saying so again every \(seconds(BrokerConnectivity.defaultReminderInterval)) s while it fails: \(reason)", metadata: [
+                "kafka.broker": "\(broker)",
+            ])
+        case .stillDown(let broker, let reason, let downFor, let attempts):
+            logger.warning("still cannot reach Kafka broker \(broker.isEmpty ? "(unnamed)" : broker), for \(seconds(downFor)) s and \(attempts) attempts: \(reason)", metadata: [
+                "kafka.broker": "\(broker)", "kafka.down_ms": .stringConvertible(milliseconds(downFor)), "kafka.attempts": .stringConvertible(attempts),
+            ])
+        case .cameBack(let broker, let downFor, let attempts):
+            logger.info("Kafka broker \(broker.isEmpty ? "" : broker + " ")is reachable again after \(seconds(downFor)) s and \(attempts) failed attempts", metadata: [
+                "kafka.broker": "\(broker)", "kafka.down_ms": .stringConvertible(milliseconds(downFor)), "kafka.attempts": .stringConvertible(attempts),
+            ])
+        }
     }
 
     /// Routes a librdkafka log line (syslog severity levels) to the logger.
     private func librdkafkaLogged(client: String, level: Int32, facility: String, message: String) {
+        // FAIL: a connection attempt failed or a connection was lost; the error callback reports the same.
+        if facility == "FAIL" {
+            connectionFailed(LibrdkafkaConfiguration.redact(message, secrets: secrets))
+            return
+        }
         let logLevel: Logger.Level
         switch level {
         case ...2: logLevel = .critical
@@ -68,11 +152,22 @@ class ClientCallbackContext: @unchecked Sendable {
     /// Served by the client's poll call. librdkafka reports most errors here as informational (it retries on
     /// its own); only `_FATAL` means the instance is unusable, and then `rd_kafka_fatal_error` names the cause.
     private func errorReported(handle: OpaquePointer?, code: Int32, reason: String) {
+        switch code {
+        case RD_KAFKA_RESP_ERR__TRANSPORT.rawValue, RD_KAFKA_RESP_ERR__RESOLVE.rawValue:
+            connectionFailed(LibrdkafkaConfiguration.redact(reason, secrets: secrets))
+            return
+        case RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN.rawValue:
+            // Each broker's own outage is logged as it begins.
+            logger.debug("librdkafka: \(LibrdkafkaConfiguration.redact(reason, secrets: secrets))")
+            return
+        default:
+            break
+        }
         guard code == RD_KAFKA_RESP_ERR__FATAL.rawValue, let handle else {
             logger.warning(
                 "librdkafka reported an error: \(LibrdkafkaConfiguration.redact(reason, secrets: secrets))",
                 metadata: [
-                    "kafka.error.code": "\(code)",
+                    "kafka.error.code": .stringConvertible(code),
                     "kafka.error.name": "\(String(cString: rd_kafka_err2name(rd_kafka_resp_err_t(rawValue: code))))",
                 ]
             )
@@ -94,7 +189,7 @@ class ClientCallbackContext: @unchecked Sendable {
         guard isFirst else { return }
         logger.error(
             "librdkafka raised a fatal error; the client must be shut down: \(error.message)",
-            metadata: ["kafka.error.code": "\(error.code)", "kafka.error.name": "\(error.name)"]
+            metadata: ["kafka.error.code": .stringConvertible(error.code), "kafka.error.name": "\(error.name)"]
         )
         fatalErrorHandler?(error)
     }

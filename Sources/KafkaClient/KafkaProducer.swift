@@ -309,7 +309,7 @@ public final class KafkaProducer: @unchecked Sendable {
         if undelivered > 0 {
             logger.warning(
                 "Kafka producer shutting down with undelivered messages; they are reported as failed",
-                metadata: ["kafka.undelivered": "\(undelivered)"]
+                metadata: ["kafka.undelivered": .stringConvertible(undelivered)]
             )
             let purged = rd_kafka_purge(handle, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT)
             if purged != RD_KAFKA_RESP_ERR_NO_ERROR {
@@ -322,7 +322,7 @@ public final class KafkaProducer: @unchecked Sendable {
             if !allReported {
                 logger.error(
                     "delivery reports missing after purging; those messages have no report",
-                    metadata: ["kafka.undelivered": "\(context.undeliveredCount)"]
+                    metadata: ["kafka.undelivered": .stringConvertible(context.undeliveredCount)]
                 )
             }
         }

@@ -65,7 +65,7 @@ final class ProducerCallbackContext: ClientCallbackContext, @unchecked Sendable 
             undelivered = KafkaMessageContent(copying: message)
             logger.trace(
                 "message not delivered",
-                metadata: ["kafka.correlation": "\(correlation)", "kafka.error.name": "\(failure.name)"]
+                metadata: ["kafka.correlation": .stringConvertible(correlation), "kafka.error.name": "\(failure.name)"]
             )
         }
         let report = DeliveryReport(

@@ -63,7 +63,14 @@ final class ChildProcess {
         log.split(separator: "\n").compactMap { line in
             guard let data = line.data(using: .utf8),
                   let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
-            return object.compactMapValues { $0 as? String }
+            // Numbers are JSON numbers in outbox-cdc's log; callers read every field as text.
+            return object.compactMapValues { value in
+                switch value {
+                case let text as String: text
+                case let number as NSNumber: number.stringValue
+                default: nil
+                }
+            }
         }
     }
 

@@ -26,10 +26,10 @@ final class CommitLatencyRecorder: Sendable {
         guard snapshot.totalCount > 0 else { return }
         func milliseconds(_ micros: UInt64) -> Logger.MetadataValue {
             let value = Double(micros) / 1000
-            return "\((value * 1000).rounded() / 1000)"
+            return .stringConvertible((value * 1000).rounded() / 1000)
         }
         logger.info("\(name) latency", metadata: [
-            "latency.events": "\(snapshot.totalCount)",
+            "latency.events": .stringConvertible(snapshot.totalCount),
             "latency.p50_ms": milliseconds(snapshot.valueAtPercentile(50)),
             "latency.p90_ms": milliseconds(snapshot.valueAtPercentile(90)),
             "latency.p99_ms": milliseconds(snapshot.valueAtPercentile(99)),

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Connector
 import Logging
 import Metrics
@@ -40,7 +41,7 @@ struct ObservabilityOptions: ParsableArguments {
         let registry = PrometheusCollectorRegistry()
         var factory = PrometheusMetricsFactory(registry: registry)
         // Commit to acknowledgement is milliseconds when healthy, seconds when Kafka struggles.
-        factory.durationHistogramBuckets["outbox_cdc_commit_to_ack_seconds"] = [
+        factory.durationHistogramBuckets[MetricDescription.commitToAcknowledgement.name] = [
             .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
             .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5),
             .seconds(10), .seconds(30), .seconds(60),
@@ -52,10 +53,14 @@ struct ObservabilityOptions: ParsableArguments {
     /// Starts the listener for `connector`; nil without `--metrics-address`.
     static func serve(_ settings: Settings, registry: PrometheusCollectorRegistry?, connector: OutboxConnector, logger: Logger) throws -> OperationsEndpoint? {
         guard let address = settings.address, let registry else { return nil }
+        let helpTexts = Dictionary(uniqueKeysWithValues: MetricDescription.all.map { ($0.name, $0.help) })
         let endpoint = try OperationsEndpoint(address: address) { path in
             switch path {
             case "/metrics":
-                return .init(status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8", body: registry.emitToBuffer())
+                return .init(
+                    status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8",
+                    body: Self.addingHelp(to: registry.emitToBuffer(), from: helpTexts)
+                )
             case "/healthz":
                 return .init(status: 200, body: Array("alive\n".utf8))
             case "/readyz":
@@ -69,6 +74,30 @@ struct ObservabilityOptions: ParsableArguments {
         }
         logger.info("serving metrics and health", metadata: ["http.address": "\(address)", "http.paths": "/metrics /healthz /readyz"])
         return endpoint
+    }
+
+    /// The exposition with a `# HELP` line before each `# TYPE` line of a metric that has a help text. The
+    /// metrics are recorded through swift-metrics, whose API carries no help text, so the registry writes
+    /// none; the texts come from the connector's `MetricDescription`s instead.
+    static func addingHelp(to exposition: [UInt8], from helpTexts: [String: String]) -> [UInt8] {
+        let typePrefix = Array("# TYPE ".utf8)
+        var output: [UInt8] = []
+        output.reserveCapacity(exposition.count + helpTexts.count * 100)
+        for line in exposition.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
+            if line.starts(with: typePrefix) {
+                let name = String(decoding: line.dropFirst(typePrefix.count).prefix { $0 != UInt8(ascii: " ") }, as: UTF8.self)
+                if let help = helpTexts[name] {
+                    // The text format escapes backslashes and line feeds in help text.
+                    let escaped = help.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\n", with: "\\n")
+                    output += Array("# HELP \(name) \(escaped)\n".utf8)
+                }
+            }
+            output += line
+            output.append(UInt8(ascii: "\n"))
+        }
+        // The split adds a line feed after the last piece, which the exposition's own final one already ended.
+        if exposition.last == UInt8(ascii: "\n") || exposition.isEmpty { output.removeLast() }
+        return output
     }
 
     /// Why the connector is not ready; empty when it is.

@@ -169,7 +169,7 @@ struct RunCommand: AsyncParsableCommand {
         if unacknowledged > 0 {
             // Not a clean stop: a supervisor should know that the next start repeats these.
             logger.error("stopped with events Kafka had not acknowledged within --shutdown-timeout-s; the next start publishes them again", metadata: [
-                "kafka.outstanding": "\(unacknowledged)", "exit.status": "\(Self.unacknowledgedExitStatus)",
+                "kafka.outstanding": .stringConvertible(unacknowledged), "exit.status": .stringConvertible(Self.unacknowledgedExitStatus),
             ])
             throw ExitCode(Self.unacknowledgedExitStatus)
         }
@@ -313,10 +313,10 @@ final class SignalHandlers {
             source.setEventHandler {
                 if received.increment() > 1 {
                     // As a shell reports death by that signal; what Kafka did not acknowledge is resent at restart.
-                    logger.warning("second signal: exiting without waiting for Kafka", metadata: ["exit.status": "\(128 + number)"])
+                    logger.warning("second signal: exiting without waiting for Kafka", metadata: ["exit.status": .stringConvertible(128 + number)])
                     exit(128 + number)
                 }
-                logger.info("signal received: stopping", metadata: ["signal": "\(number)"])
+                logger.info("signal received: stopping", metadata: ["signal": .stringConvertible(number)])
                 onStop()
             }
             source.resume()

@@ -391,3 +391,78 @@ struct CheckpointTrackerTests {
         #expect(moved == LSN(180))
     }
 }
+
+@Suite("CheckpointTracker: the oldest unacknowledged event")
+struct OldestUnacknowledgedEventTests {
+    @Test func noneWhileNothingWaits() {
+        var tracker = CheckpointTracker(confirmed: .zero)
+        #expect(tracker.oldestUnacknowledgedCommitTime == nil)
+        let ticket = tracker.beginTransaction(commitTime: 1_000)
+        #expect(tracker.oldestUnacknowledgedCommitTime == nil, "a transaction with no event produced has nothing waiting")
+        tracker.eventProduced(in: ticket)
+        _ = tracker.commitTransaction(ticket, endLSN: LSN(100))
+        _ = tracker.eventAcknowledged(in: ticket)
+        #expect(tracker.oldestUnacknowledgedCommitTime == nil)
+    }
+
+    @Test func theOldestTransactionWithAnEventWaitingGivesTheTime() {
+        var tracker = CheckpointTracker(confirmed: .zero)
+        let first = tracker.beginTransaction(commitTime: 1_000)
+        tracker.eventProduced(in: first)
+        tracker.eventProduced(in: first)
+        _ = tracker.commitTransaction(first, endLSN: LSN(100))
+        let second = tracker.beginTransaction(commitTime: 2_000)
+        tracker.eventProduced(in: second)
+        _ = tracker.commitTransaction(second, endLSN: LSN(200))
+        let third = tracker.beginTransaction(commitTime: 3_000)
+        tracker.eventProduced(in: third)
+        _ = tracker.commitTransaction(third, endLSN: LSN(300))
+        #expect(tracker.oldestUnacknowledgedCommitTime == 1_000)
+
+        _ = tracker.eventAcknowledged(in: first)
+        #expect(tracker.oldestUnacknowledgedCommitTime == 1_000, "one of the first transaction's events still waits")
+        // The second is acknowledged out of order: the first still holds the oldest event.
+        _ = tracker.eventAcknowledged(in: second)
+        #expect(tracker.oldestUnacknowledgedCommitTime == 1_000)
+        _ = tracker.eventAcknowledged(in: first)
+        #expect(tracker.oldestUnacknowledgedCommitTime == 3_000, "the second is done: the third's event is the oldest")
+        _ = tracker.eventAcknowledged(in: third)
+        #expect(tracker.oldestUnacknowledgedCommitTime == nil)
+    }
+
+    @Test func anOpenTransactionWhoseEventsWereAcknowledgedIsPassedOver() {
+        var tracker = CheckpointTracker(confirmed: .zero)
+        let open = tracker.beginTransaction(commitTime: 1_000)
+        tracker.eventProduced(in: open)
+        _ = tracker.eventAcknowledged(in: open)
+        #expect(tracker.oldestUnacknowledgedCommitTime == nil, "acknowledged before its commit: nothing waits")
+        tracker.eventProduced(in: open)
+        #expect(tracker.oldestUnacknowledgedCommitTime == 1_000)
+    }
+
+    @Test func aTransactionAbandonedBehindAWaitingOneStillHoldsItsEvents() {
+        var tracker = CheckpointTracker(confirmed: .zero)
+        let first = tracker.beginTransaction(commitTime: 1_000)
+        tracker.eventProduced(in: first)
+        _ = tracker.commitTransaction(first, endLSN: LSN(100))
+        let broken = tracker.beginTransaction(commitTime: 2_000)
+        tracker.eventProduced(in: broken)
+        tracker.abandonOpenTransaction()
+        _ = tracker.eventAcknowledged(in: first)
+        // Retired with the first: its event no longer counts, and nothing is said to wait.
+        #expect(tracker.eventsInFlight == 0)
+        #expect(tracker.oldestUnacknowledgedCommitTime == nil)
+    }
+
+    @Test func anUnknownCommitTimeIsPassedOver() {
+        var tracker = CheckpointTracker(confirmed: .zero)
+        let message = tracker.beginTransaction()
+        tracker.eventProduced(in: message)
+        _ = tracker.commitTransaction(message, endLSN: LSN(100))
+        #expect(tracker.eventsInFlight == 1)
+        #expect(tracker.oldestUnacknowledgedCommitTime == nil, "no time is known, and none is made up")
+        let later = tracker.beginTransaction(commitTime: 5_000)
+        tracker.eventProduced(in: later)
+        #expect(tracker.oldestUnacknowledgedCommitTime == 5_000, "the oldest known time: a lower bound")
+    }
+}

@@ -41,7 +41,18 @@ struct MetricsTests {
         #expect((scrape["outbox_cdc_confirmed_lsn"] ?? 0) > 0)
         #expect(scrape["outbox_cdc_events_in_flight"] == 0)
         #expect(scrape["outbox_cdc_reconnects_total"] == 0)
-        #expect(scrape["outbox_cdc_time_behind_source_seconds"] != nil)
+        #expect(scrape["outbox_cdc_last_acknowledged_event_delay_seconds"] != nil)
+        #expect(scrape["outbox_cdc_oldest_unacknowledged_event_age_seconds"] == 0, "nothing waits")
+
+        // Each outbox_cdc metric says what it is, on a # HELP line just before its # TYPE line.
+        let exposition = try httpGet(port: port, "/metrics").body.split(separator: "\n").map(String.init)
+        let typed = exposition.indices.filter { exposition[$0].hasPrefix("# TYPE outbox_cdc_") }
+        #expect(typed.count >= 13, "\(exposition)")
+        for index in typed {
+            let name = exposition[index].split(separator: " ")[2]
+            let help = index > 0 ? exposition[index - 1] : ""
+            #expect(help.hasPrefix("# HELP \(name) ") && help.count > "# HELP \(name) ".count + 10, "no help for \(name): \(help)")
+        }
 
         for _ in 0 ..< 5 { _ = try writer.commit([(type, "k")]) }
         try reader.read(until: 55, log: connector)
@@ -92,6 +103,78 @@ struct MetricsTests {
         #expect(try httpGet(port: port, "/healthz").status == 200, "alive all the same")
         broker.resume()
         try waitFor("/readyz to be ready again", timeout: .seconds(60)) { try httpGet(port: port, "/readyz").status == 200 }
+    }
+}
+
+/// A broker that freezes (SIGSTOP) closes no connection: only outbox-cdc's own view of the acknowledgements
+/// can tell. The age of the oldest unacknowledged event grows while the delay of the last acknowledged one
+/// stays put, a warning is logged within seconds, and the recovery once the broker resumes.
+@Suite("Metrics and logs while Kafka stalls")
+struct StalledBrokerTests {
+    @Test func theOldestWaitingEventAgesAndTheStallIsLoggedUntilTheBrokerResumes() throws {
+        let broker = try OwnBroker()
+        defer { broker.stop() }
+        let database = try TestDatabase()
+        defer { database.drop() }
+        let port = try freeLoopbackPort()
+        let connector = try ConnectorProcess(database: database, brokers: broker.brokers, extra: [
+            "--metrics-address", "127.0.0.1:\(port)", "--log-format", "json",
+        ])
+        defer {
+            broker.resume()
+            connector.terminate()
+            _ = connector.waitForExit(timeout: .seconds(30))
+        }
+        try database.waitUntilActive(slot: "slot_\(database.suffix)")
+        let type = "Stalled\(database.suffix)"
+        var writer = try OutboxWriter(database: database)
+        _ = try writer.commit([(type, "k")])
+        var scrape = Scrape("")
+        try waitFor("the first event to be acknowledged", timeout: .seconds(30)) {
+            scrape = Scrape(try httpGet(port: port, "/metrics").body)
+            return scrape["outbox_cdc_events_published_total{topic=\"outbox.event.\(type)\"}"] == 1
+        }
+        let delayBefore = try #require(scrape["outbox_cdc_last_acknowledged_event_delay_seconds"])
+        #expect(delayBefore < 1, "a healthy delivery takes milliseconds")
+
+        broker.pause()
+        let pausedAt = ContinuousClock.now
+        for _ in 0 ..< 3 { _ = try writer.commit([(type, "k"), (type, "j")]) }
+        try waitFor("the oldest unacknowledged event to be older than a second", timeout: .seconds(20)) {
+            scrape = Scrape(try httpGet(port: port, "/metrics").body)
+            return (scrape["outbox_cdc_oldest_unacknowledged_event_age_seconds"] ?? 0) > 1.5
+        }
+        #expect(scrape["outbox_cdc_last_acknowledged_event_delay_seconds"] == delayBefore, "nothing was acknowledged since")
+        #expect(scrape["outbox_cdc_events_in_flight"] == 6)
+
+        var stallLine: [String: Any] = [:]
+        try waitFor("the stall warning", timeout: .seconds(15)) {
+            stallLine = Self.logLines(connector).first { ($0["msg"] as? String)?.hasPrefix("Kafka has acknowledged nothing") == true } ?? [:]
+            return !stallLine.isEmpty
+        }
+        #expect(pausedAt.duration(to: .now) < .seconds(12), "warned within seconds of the freeze")
+        #expect(stallLine["level"] as? String == "warning")
+        #expect(stallLine["kafka.events_waiting"] as? Int == 6, "\(stallLine)")
+        #expect((stallLine["kafka.ack_wait_ms"] as? Int ?? 0) >= 5000, "\(stallLine)")
+        #expect((stallLine["cdc.oldest_unacknowledged_age_ms"] as? Int ?? 0) >= 4000, "\(stallLine)")
+
+        broker.resume()
+        try waitFor("the oldest unacknowledged event age to return to 0", timeout: .seconds(60)) {
+            Scrape(try httpGet(port: port, "/metrics").body)["outbox_cdc_oldest_unacknowledged_event_age_seconds"] == 0
+        }
+        var recovery: [String: Any] = [:]
+        try waitFor("the recovery line", timeout: .seconds(10)) {
+            recovery = Self.logLines(connector).first { ($0["msg"] as? String)?.hasPrefix("Kafka acknowledges again") == true } ?? [:]
+            return !recovery.isEmpty
+        }
+        #expect(recovery["level"] as? String == "info")
+        #expect((recovery["kafka.stall_ms"] as? Int ?? 0) >= 5000, "\(recovery)")
+        let warnings = Self.logLines(connector).filter { ($0["msg"] as? String)?.hasPrefix("Kafka has") == true }
+        #expect(warnings.count == 1, "one warning, the reminder comes after 30 s: \(warnings)")
+    }
+
+    static func logLines(_ connector: ConnectorProcess) -> [[String: Any]] {
+        connector.log.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
     }
 }
 
