@@ -52,7 +52,7 @@ struct DebeziumGoldenTests {
         let expected = try golden.expectedRecords()
         let expectedMessages = try golden.expectedMessageRecords()
         let reader = try TopicReader(topics: try golden.recordTopics())
-        try reader.drain(for: .seconds(2))
+        try reader.catchUp()
         let earlier = reader.records.count
 
         let connector = try ConnectorProcess([
@@ -132,7 +132,7 @@ struct DebeziumGoldenTests {
         let configURL = try database.configFile(for: golden)
         let expected = try golden.expectedRecords()
         let reader = try TopicReader(topics: try golden.recordTopics().isEmpty ? golden.topics : golden.recordTopics())
-        try reader.drain(for: .seconds(2))
+        try reader.catchUp()
         let earlier = reader.records.count
 
         let connector = try ConnectorProcess(["--debezium-config", configURL.path, "--brokers", try TestStack.brokers()])
@@ -183,7 +183,7 @@ struct DebeziumGoldenTests {
         let database = try GoldenDatabase(setupSQL: golden.setupSQL)
         defer { database.drop() }
         let reader = try TopicReader(topics: ["outbox.event.Order"])
-        try reader.drain(for: .seconds(2))
+        try reader.catchUp()
         let earlier = reader.records.count
         let connector = try ConnectorProcess(["--debezium-config", try database.configFile(for: golden).path, "--brokers", try TestStack.brokers()])
         defer {

@@ -34,7 +34,7 @@ extension DebeziumGoldenTests {
 
             let expected = try golden.expectedRecords()
             let reader = try TopicReader(topics: try golden.recordTopics())
-            try reader.drain(for: .seconds(2))
+            try reader.catchUp()
             let earlier = reader.records.count
             let connector = try ConnectorProcess(
                 ["--debezium-config", configURL.path, "--brokers", try TestStack.brokers(), "--log-format", "json"],

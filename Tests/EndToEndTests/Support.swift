@@ -319,6 +319,17 @@ final class TopicReader: @unchecked Sendable {
         }
     }
 
+    /// Reads what the topics already hold, until a second passes with nothing new (at most `limit`): on a
+    /// long-lived broker the topics shared between runs hold more than a fixed wait reads.
+    func catchUp(limit: Duration = .seconds(60)) throws {
+        let deadline = ContinuousClock.now + limit
+        repeat {
+            let before = records.count
+            try drain(for: .seconds(1))
+            if records.count == before { return }
+        } while ContinuousClock.now < deadline
+    }
+
     /// Distinct event ids seen (the `id` header).
     var eventIDs: Set<String> {
         Set(records.compactMap { $0.header("id")??.utf8String })
