@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import OperatorSettings
 import WALReader
 
 /// Reads `OUTBOX_CDC_*` variables: each option falls back to its variable, then to its default.
@@ -105,7 +106,7 @@ func readKafkaSecrets(_ texts: [String]) throws -> [String: String] {
     return properties
 }
 
-/// A secret file's content without its trailing line break (editors and `echo` add one).
+/// A secret file's content without its trailing line breaks (editors and `echo` add one; Windows, CRLF).
 func readSecret(_ path: String, for flag: String) throws -> String {
     var isDirectory: ObjCBool = false
     let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
@@ -115,9 +116,7 @@ func readSecret(_ path: String, for flag: String) throws -> String {
         let shown = path.contains("/") ? path : "(the value given)"
         throw UsageError("\(flag): cannot read \(shown): \(isDirectory.boolValue ? "a directory" : exists ? "permission denied" : "no such file")")
     }
-    var text = String(decoding: data, as: UTF8.self)
-    while text.hasSuffix("\n") || text.hasSuffix("\r") { text.removeLast() }
-    return text
+    return SecretFileText.secret(fromContent: String(decoding: data, as: UTF8.self))
 }
 
 /// A bad input, reported as one line that names what to fix.

@@ -72,4 +72,27 @@ struct SecretsTests {
         #expect(connector.waitForExit(timeout: .seconds(30)) == 64, "\(connector.log)")
         #expect(connector.log.contains("--kafka-secret-file sasl.password: cannot read /nonexistent/kafka-password: no such file"), "\(connector.log)")
     }
+
+    /// A password file written on Windows ends in CRLF: the password is what precedes it. PGPASSWORD is set
+    /// wrong so that only the file's password can let outbox-cdc in.
+    @Test func aPasswordFileEndingInCRLFWorks() throws {
+        let database = try TestDatabase()
+        defer { database.drop() }
+        let (url, password) = try urlWithoutPassword(database)
+        let passwordFile = try secretFile(password + "\r\n")
+        defer { try? FileManager.default.removeItem(atPath: passwordFile) }
+        let connector = try ConnectorProcess([
+            "--db", url, "--db-password-file", passwordFile, "--brokers", try TestStack.brokers(),
+            "--slot", "slot_\(database.suffix)", "--publication", "pub_\(database.suffix)",
+        ], environment: ["PGPASSWORD": "not-the-password"])
+        defer {
+            connector.terminate()
+            _ = connector.waitForExit(timeout: .seconds(30))
+        }
+        try waitFor("the slot to stream, or outbox-cdc to exit", timeout: .seconds(30)) {
+            try database.slot("slot_\(database.suffix)")?.active == true || !connector.isRunning
+        }
+        try #require(connector.isRunning, "\(connector.log)")
+        try database.waitUntilActive(slot: "slot_\(database.suffix)")
+    }
 }
