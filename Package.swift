@@ -37,8 +37,8 @@ let package = Package(
         // Reads an existing Debezium deployment's configuration (Kafka Connect JSON or .properties, Debezium
         // Server application.properties) into typed settings. Pure: file contents in, settings or typed error out.
         .target(name: "DebeziumFormat", swiftSettings: strictSettings),
-        // What the operator's settings resolve to, apart from any I/O: a secret file's text as the secret.
-        // Pure, so that its rules have unit tests.
+        // What the operator's settings resolve to, apart from any I/O: each librdkafka property across the
+        // layers it can be set in, and a secret file's text as the secret. Pure, so that its rules have unit tests.
         .target(name: "OperatorSettings", swiftSettings: strictSettings),
         // libpq replication connection, the CopyBoth envelope, standby status updates.
         .target(

@@ -42,7 +42,7 @@ struct BenchTargetOptions: ParsableArguments {
         }
         return BenchTarget(
             database: database, brokers: brokers, executable: try Self.ownExecutable(), logDirectory: directory,
-            kafkaProperties: try parseKafkaProperties(kafkaProperties)
+            kafkaProperties: Dictionary(try parseKafkaProperties(kafkaProperties), uniquingKeysWith: { _, later in later })
         )
     }
 

@@ -6,8 +6,10 @@ import WALReader
 /// Reads `OUTBOX_CDC_*` variables: each option falls back to its variable, then to its default.
 struct Environment {
     var values: [String: String]
-    /// `kafka-property` from the configuration file, applied before the flags' and the variable's.
-    var configKafkaProperties: [String] = []
+    /// `kafka-property` from the configuration file, its lowest layer of librdkafka properties.
+    var configKafkaProperties: [ConfigFile.KafkaEntry] = []
+    /// `kafka-secret-file` from the configuration file: property → path.
+    var configKafkaSecretFiles: [ConfigFile.KafkaEntry] = []
 
     static var current: Environment {
         var values: [String: String] = [:]
@@ -32,7 +34,6 @@ struct Environment {
         flag ?? self[variable]
     }
 
-    /// A boolean variable: 1/true/yes/on or 0/false/no/off.
     /// A whole-number setting: the flag, else the variable, checked against `range`; nil when neither is set.
     func integer(_ flag: Int?, _ variable: String, _ name: String, range: ClosedRange<Int>) throws -> Int? {
         let value: Int
@@ -50,6 +51,7 @@ struct Environment {
         return value
     }
 
+    /// A boolean variable: 1/true/yes/on or 0/false/no/off.
     func bool(_ variable: String) throws -> Bool? {
         guard let value = self[variable] else { return nil }
         switch value.lowercased() {
@@ -58,9 +60,7 @@ struct Environment {
         default: throw UsageError("\(variable) must be true or false, not '\(value)'")
         }
     }
-}
 
-extension Environment {
     /// `--db`, else `OUTBOX_CDC_DB`, parsed; `purpose` finishes the "required" message.
     /// The password comes from `--db-password-file` / `OUTBOX_CDC_DB_PASSWORD_FILE` when given, so that it
     /// need not appear in the URL, the environment or the process list.
@@ -81,40 +81,75 @@ extension Environment {
     }
 }
 
-/// `--kafka-property` values, `key=value` each (spaces around the key ignored); later ones win.
-func parseKafkaProperties(_ texts: [String]) throws -> [String: String] {
-    var properties: [String: String] = [:]
-    for text in texts {
-        guard let separator = text.firstIndex(of: "="), separator != text.startIndex else {
-            throw UsageError("--kafka-property must be key=value, not '\(text.prefix(while: { $0 != "=" }))…'")
+/// Where a setting's value came from, as a message about a bad value names it.
+enum SettingOrigin: CustomStringConvertible {
+    /// A command-line flag, `--db`.
+    case flag(String)
+    /// A variable of the process environment, `OUTBOX_CDC_DB`.
+    case variable(String)
+    /// A key of the YAML configuration file (for Kafka maps, the key and the property: `kafka-property linger.ms`).
+    case configFile(key: String, path: String, line: Int?)
+
+    var description: String {
+        switch self {
+        case .flag(let name), .variable(let name): name
+        case .configFile(let key, let path, let line): "\(key) (\(path)\(line.map { ", line \($0)" } ?? ""))"
         }
-        properties[String(text[..<separator]).trimmingSpaces] = String(text[text.index(after: separator)...])
     }
-    return properties
 }
 
-/// `--kafka-secret-file name=path` values: each librdkafka property's value read from its file.
-func readKafkaSecrets(_ texts: [String]) throws -> [String: String] {
-    var properties: [String: String] = [:]
-    for text in texts {
+/// `key=value` texts (spaces around the key ignored), as `--kafka-property` takes them; later ones win.
+/// `source` names where they came from in a message.
+func parseKafkaProperties(_ texts: [String], source: String = "--kafka-property") throws -> [(name: String, value: String)] {
+    try texts.map { text in
+        guard let separator = text.firstIndex(of: "="), separator != text.startIndex else {
+            throw UsageError("\(source) must be key=value, not '\(text.prefix(while: { $0 != "=" }))…'")
+        }
+        return (String(text[..<separator]).trimmingSpaces, String(text[text.index(after: separator)...]))
+    }
+}
+
+/// `property=path` texts, as `--kafka-secret-file` takes them: each librdkafka property's value read from
+/// its file. `source` names where they came from in a message.
+func readKafkaSecrets(_ texts: [String], source: String) throws -> [(name: String, value: String)] {
+    try texts.map { text in
         guard let separator = text.firstIndex(of: "="), separator != text.startIndex, text.index(after: separator) != text.endIndex else {
-            throw UsageError("--kafka-secret-file must be property=path (e.g. sasl.password=/run/secrets/kafka), not '\(text)'")
+            throw UsageError("\(source) must be property=path (e.g. sasl.password=/run/secrets/kafka), not '\(text)'")
         }
         let name = String(text[..<separator]).trimmingSpaces
-        properties[name] = try readSecret(String(text[text.index(after: separator)...]), for: "--kafka-secret-file \(name)")
+        return (name, try readSecret(String(text[text.index(after: separator)...]), for: "\(source) \(name)"))
     }
-    return properties
+}
+
+/// The librdkafka properties of every layer: the configuration file's, then `OUTBOX_CDC_KAFKA_PROPERTIES`
+/// and `OUTBOX_CDC_KAFKA_SECRET_FILES`, then the flags; merged property by property (see
+/// `KafkaPropertyLayers`), secret files read.
+func kafkaPropertyLayers(propertyFlags: [String], secretFileFlags: [String], _ environment: Environment) throws -> KafkaPropertyLayers {
+    var layers = KafkaPropertyLayers()
+    for entry in environment.configKafkaProperties {
+        layers.set(entry.name, to: entry.value, in: .configFile)
+    }
+    for entry in environment.configKafkaSecretFiles {
+        layers.set(entry.name, to: try readSecret(entry.value, for: entry.origin.description), in: .configFile, fromSecretFile: true)
+    }
+    let commaSeparated = { (variable: String) in environment[variable].map { $0.split(separator: ",").map(String.init) } ?? [] }
+    layers.set(try parseKafkaProperties(commaSeparated("OUTBOX_CDC_KAFKA_PROPERTIES"), source: "OUTBOX_CDC_KAFKA_PROPERTIES"), in: .environment)
+    layers.set(try readKafkaSecrets(commaSeparated("OUTBOX_CDC_KAFKA_SECRET_FILES"), source: "OUTBOX_CDC_KAFKA_SECRET_FILES"),
+               in: .environment, fromSecretFile: true)
+    layers.set(try parseKafkaProperties(propertyFlags), in: .flag)
+    layers.set(try readKafkaSecrets(secretFileFlags, source: "--kafka-secret-file"), in: .flag, fromSecretFile: true)
+    return layers
 }
 
 /// A secret file's content without its trailing line breaks (editors and `echo` add one; Windows, CRLF).
-func readSecret(_ path: String, for flag: String) throws -> String {
+func readSecret(_ path: String, for setting: String) throws -> String {
     var isDirectory: ObjCBool = false
     let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
     guard !isDirectory.boolValue, let data = FileManager.default.contents(atPath: path) else {
         // The path, not its content: a secret given by mistake in place of its file's path would be
         // shown here, so say only that no such file exists when the text does not even look like a path.
         let shown = path.contains("/") ? path : "(the value given)"
-        throw UsageError("\(flag): cannot read \(shown): \(isDirectory.boolValue ? "a directory" : exists ? "permission denied" : "no such file")")
+        throw UsageError("\(setting): cannot read \(shown): \(isDirectory.boolValue ? "a directory" : exists ? "permission denied" : "no such file")")
     }
     return SecretFileText.secret(fromContent: String(decoding: data, as: UTF8.self))
 }

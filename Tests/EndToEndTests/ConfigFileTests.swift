@@ -52,7 +52,7 @@ struct ConfigFileTests {
 
     @Test(arguments: [
         ("brokers: a\nslots: typo\nlinger: 5\n", "unknown setting(s) linger, slots"),
-        ("brokers: [a, b]\n", "brokers in"),
+        ("brokers: [a, b]\n", "brokers ("),
         ("db: 'unclosed\n", "not valid YAML"),
         ("- a\n- b\n", "must be a mapping"),
         ("kafka-property: 5\n", "kafka-property"),
