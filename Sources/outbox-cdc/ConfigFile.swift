@@ -58,6 +58,8 @@ struct ConfigFile {
 
     /// Settings by variable name.
     var values: [String: String] = [:]
+    /// The key and line of each of `values`, by variable name.
+    var origins: [String: SettingOrigin] = [:]
     /// `kafka-property`, in file order.
     var kafkaProperties: [KafkaEntry] = []
     /// `kafka-secret-file`, in file order.
@@ -115,6 +117,7 @@ struct ConfigFile {
             // `~` / `null` leaves the setting unset; numbers and booleans keep their text.
             if value.tag.rawValue == Tag.Name.null.rawValue { continue }
             values[variable] = scalar.string
+            origins[variable] = origin
         }
         guard unknown.isEmpty else {
             throw UsageError("--config: \(path) has unknown setting(s) \(unknown.sorted().joined(separator: ", ")); the keys are the flags' long names without dashes (see --help)")
@@ -173,6 +176,7 @@ extension Environment {
     mutating func layer(_ file: ConfigFile) {
         for (variable, value) in file.values where self[variable] == nil {
             values[variable] = value
+            fileOrigins[variable] = file.origins[variable]
         }
         configKafkaProperties = file.kafkaProperties
         configKafkaSecretFiles = file.kafkaSecretFiles

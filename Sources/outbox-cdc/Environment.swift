@@ -6,6 +6,9 @@ import WALReader
 /// Reads `OUTBOX_CDC_*` variables: each option falls back to its variable, then to its default.
 struct Environment {
     var values: [String: String]
+    /// Where the configuration file holds each variable it supplied (a variable set in the process wins
+    /// over the file), so that a bad value is named by its key and line rather than by a variable never set.
+    var fileOrigins: [String: SettingOrigin] = [:]
     /// `kafka-property` from the configuration file, its lowest layer of librdkafka properties.
     var configKafkaProperties: [ConfigFile.KafkaEntry] = []
     /// `kafka-secret-file` from the configuration file: property → path.
@@ -34,19 +37,30 @@ struct Environment {
         flag ?? self[variable]
     }
 
+    /// Where `variable`'s value came from: the process environment, or a key of the configuration file.
+    func origin(of variable: String) -> SettingOrigin {
+        fileOrigins[variable] ?? .variable(variable)
+    }
+
+    /// Where `resolve(flag, variable)` takes its value from.
+    func origin(flag: String?, named flagName: String, variable: String) -> SettingOrigin {
+        flag == nil ? origin(of: variable) : .flag(flagName)
+    }
+
     /// A whole-number setting: the flag, else the variable, checked against `range`; nil when neither is set.
     func integer(_ flag: Int?, _ variable: String, _ name: String, range: ClosedRange<Int>) throws -> Int? {
         let value: Int
         if let flag {
             value = flag
         } else if let text = self[variable] {
-            guard let parsed = Int(text) else { throw UsageError("\(variable) must be a whole number, not '\(text)'") }
+            guard let parsed = Int(text) else { throw UsageError("\(origin(of: variable)) must be a whole number, not '\(text)'") }
             value = parsed
         } else {
             return nil
         }
         guard range.contains(value) else {
-            throw UsageError("\(name) must be between \(range.lowerBound) and \(range.upperBound), not \(value)")
+            let named = flag == nil ? origin(of: variable).description : name
+            throw UsageError("\(named) must be between \(range.lowerBound) and \(range.upperBound), not \(value)")
         }
         return value
     }
@@ -57,7 +71,7 @@ struct Environment {
         switch value.lowercased() {
         case "1", "true", "yes", "on": return true
         case "0", "false", "no", "off": return false
-        default: throw UsageError("\(variable) must be true or false, not '\(value)'")
+        default: throw UsageError("\(origin(of: variable)) must be true or false, not '\(value)'")
         }
     }
 
@@ -72,10 +86,11 @@ struct Environment {
         do {
             settings = try ConnectionSettings(text)
         } catch {
-            throw UsageError("--db: \(error)")
+            throw UsageError("\(origin(flag: flag, named: "--db", variable: "OUTBOX_CDC_DB")): \(error)")
         }
         if let path = resolve(passwordFile, "OUTBOX_CDC_DB_PASSWORD_FILE") {
-            settings.password = try readSecret(path, for: "--db-password-file")
+            let origin = origin(flag: passwordFile, named: "--db-password-file", variable: "OUTBOX_CDC_DB_PASSWORD_FILE")
+            settings.password = try readSecret(path, for: origin.description)
         }
         return settings
     }
