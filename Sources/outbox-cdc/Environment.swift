@@ -75,11 +75,35 @@ struct Environment {
         }
     }
 
+    /// The flag's value, else the variable's; nil when neither is set. A value that is empty or only blanks
+    /// is refused: `--brokers "$KAFKA"` with KAFKA unset gives an empty argument, which would otherwise
+    /// be taken for a setting. (An empty variable counts as unset, as everywhere; an empty key in the
+    /// configuration file does not, because someone wrote it.)
+    func nonBlank(_ flag: String?, named flagName: String, variable: String, needs: String) throws -> String? {
+        let text: String
+        if let flag {
+            text = flag
+        } else if let value = values[variable], !value.isEmpty || fileOrigins[variable] != nil {
+            text = value
+        } else {
+            return nil
+        }
+        guard text.contains(where: { !$0.isWhitespace }) else {
+            throw UsageError("\(origin(flag: flag, named: flagName, variable: variable)) is blank: \(flagName) / \(variable) needs \(needs) (a shell variable that is not set expands to nothing)")
+        }
+        return text
+    }
+
+    /// `--brokers`, else `OUTBOX_CDC_BROKERS`; nil when neither is set.
+    func brokers(_ flag: String?) throws -> String? {
+        try nonBlank(flag, named: "--brokers", variable: "OUTBOX_CDC_BROKERS", needs: "Kafka bootstrap servers, e.g. kafka:9092")
+    }
+
     /// `--db`, else `OUTBOX_CDC_DB`, parsed; `purpose` finishes the "required" message.
     /// The password comes from `--db-password-file` / `OUTBOX_CDC_DB_PASSWORD_FILE` when given, so that it
     /// need not appear in the URL, the environment or the process list.
     func databaseSettings(_ flag: String?, passwordFile: String? = nil, purpose: String) throws -> ConnectionSettings {
-        guard let text = resolve(flag, "OUTBOX_CDC_DB") else {
+        guard let text = try nonBlank(flag, named: "--db", variable: "OUTBOX_CDC_DB", needs: "the PostgreSQL connection URL, e.g. postgres://app@db:5432/app") else {
             throw UsageError("--db is required (or set OUTBOX_CDC_DB): \(purpose)")
         }
         var settings: ConnectionSettings

@@ -180,8 +180,9 @@ struct RunCommand: AsyncParsableCommand {
         guard replaced.isEmpty else {
             throw UsageError("\(replaced.joined(separator: ", ")) cannot be combined with --debezium-config, which sets them from the file")
         }
+        let brokers = try environment.brokers(brokers)
         return try DebeziumRunConfiguration(
-            path: path, brokersFlag: environment.resolve(brokers, "OUTBOX_CDC_BROKERS"),
+            path: path, brokersFlag: brokers,
             kafkaOverrides: try kafkaPropertyLayers(propertyFlags: kafkaProperties, secretFileFlags: kafkaSecretFiles, environment),
             environment: ProcessInfo.processInfo.environment
         )
@@ -190,7 +191,7 @@ struct RunCommand: AsyncParsableCommand {
     /// The configuration, and the Kafka properties of every layer (for the start log).
     func connectorConfiguration(_ environment: Environment) throws -> (ConnectorConfiguration, KafkaPropertyLayers) {
         let database = try environment.databaseSettings(db, passwordFile: dbPasswordFile, purpose: "the PostgreSQL connection URL, e.g. postgres://app@db:5432/app")
-        guard let brokers = environment.resolve(brokers, "OUTBOX_CDC_BROKERS") else {
+        guard let brokers = try environment.brokers(brokers) else {
             throw UsageError("--brokers is required (or set OUTBOX_CDC_BROKERS): Kafka bootstrap servers, e.g. kafka:9092")
         }
         let tableText = environment.resolve(table, "OUTBOX_CDC_TABLE") ?? "public.outbox"

@@ -30,13 +30,15 @@ struct TailCommand: AsyncParsableCommand {
     func run() async throws {
         let environment = Environment.current
         let logger: Logger
+        let brokers: String
         do {
             logger = try logging.bootstrap(environment: environment)
+            guard let resolved = try environment.brokers(self.brokers) else {
+                throw UsageError("--brokers is required (or set OUTBOX_CDC_BROKERS)")
+            }
+            brokers = resolved
         } catch let error as UsageError {
             throw ValidationError(error.description)
-        }
-        guard let brokers = environment.resolve(brokers, "OUTBOX_CDC_BROKERS") else {
-            throw ValidationError("--brokers is required (or set OUTBOX_CDC_BROKERS)")
         }
         guard !topics.isEmpty else { throw ValidationError("name at least one --topic") }
         let topics = topics, fromBeginning = fromBeginning, count = count
