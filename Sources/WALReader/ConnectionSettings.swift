@@ -15,6 +15,8 @@ public struct ConnectionSettings: Sendable, CustomStringConvertible {
     /// A password given apart from the string (read from a file): passed to libpq as `password`, which
     /// wins over one in the string, and never printed.
     public var password: String?
+    /// Whether the string itself holds a (non-empty) password, so that a caller can say which of two wins.
+    public let connectionStringHasPassword: Bool
 
     public init(_ connectionString: String, applicationName: String = "outbox-cdc") throws(ConnectionSettingsError) {
         var errorMessage: UnsafeMutablePointer<CChar>?
@@ -40,6 +42,7 @@ public struct ConnectionSettings: Sendable, CustomStringConvertible {
         self.port = values["port"]
         self.database = values["dbname"]
         self.user = values["user"]
+        self.connectionStringHasPassword = !(values["password"] ?? "").isEmpty
         self.applicationName = applicationName
     }
 

@@ -137,6 +137,16 @@ enum SettingOrigin: CustomStringConvertible {
     }
 }
 
+extension ConnectionSettings {
+    /// A warning when the connection string holds a password and `--db-password-file` gave one too; neither
+    /// is shown. libpq takes the password keyword given apart over the string's (later keywords win, and the
+    /// file's is passed after the string), so the file's is the one used.
+    var passwordGivenTwiceWarning: String? {
+        guard password != nil, connectionStringHasPassword else { return nil }
+        return "the PostgreSQL password is given twice, in the --db connection string and in --db-password-file: the file's is used (libpq takes a password given apart over one in the connection string); remove the one in the connection string"
+    }
+}
+
 /// `key=value` texts (spaces around the key ignored), as `--kafka-property` takes them; later ones win.
 /// `source` names where they came from in a message.
 func parseKafkaProperties(_ texts: [String], source: String = "--kafka-property") throws -> [(name: String, value: String)] {

@@ -142,6 +142,9 @@ struct RunCommand: AsyncParsableCommand {
             throw ValidationError(error.description)
         }
         logKafkaProperties(kafkaLayers, to: logger)
+        if let warning = configuration.database.passwordGivenTwiceWarning {
+            logger.warning("\(warning)")
+        }
         // Before the connector exists: its metrics are created once, in its initializer.
         let registry = ObservabilityOptions.bootstrapMetrics(observed)
         let toProduce = CommitLatencyRecorder(name: "commit-to-produce")
