@@ -37,6 +37,9 @@ let package = Package(
         // Reads an existing Debezium deployment's configuration (Kafka Connect JSON or .properties, Debezium
         // Server application.properties) into typed settings. Pure: file contents in, settings or typed error out.
         .target(name: "DebeziumFormat", swiftSettings: strictSettings),
+        // What the operator's settings resolve to, apart from any I/O: each librdkafka property across the
+        // layers it can be set in, and a secret file's text as the secret. Pure, so that its rules have unit tests.
+        .target(name: "OperatorSettings", swiftSettings: strictSettings),
         // libpq replication connection, the CopyBoth envelope, standby status updates.
         .target(
             name: "WALReader",
@@ -76,7 +79,7 @@ let package = Package(
         .executableTarget(
             name: "outbox-cdc",
             dependencies: [
-                "Connector", "WALReader", "PostgresLSN", "OutboxBench", "DebeziumFormat",
+                "Connector", "WALReader", "PostgresLSN", "OutboxBench", "DebeziumFormat", "OperatorSettings",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "Logging", package: "swift-log"),
@@ -99,6 +102,11 @@ let package = Package(
             name: "DebeziumFormatTests",
             dependencies: ["DebeziumFormat", "TestSupport"],
             resources: [.copy("Fixtures")],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "OperatorSettingsTests",
+            dependencies: ["OperatorSettings"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -186,6 +186,28 @@ public final class KafkaConsumer: @unchecked Sendable {
         }
     }
 
+    /// Whether the brokers know `topic`. Asks for the metadata of every topic rather than of this one,
+    /// because a request naming a topic creates it on brokers that auto-create topics, and then it would
+    /// always exist. Brokers list only the topics the client may describe, so with ACLs a topic it may not
+    /// describe reads as missing.
+    public func topicExists(_ topic: String, timeout: Duration = .seconds(10)) throws(KafkaError) -> Bool {
+        try lock.withCriticalSection { () throws(KafkaError) -> Bool in
+            guard let handle else { throw KafkaError.consumerClosed }
+            var metadata: UnsafePointer<rd_kafka_metadata_t>?
+            let result = rd_kafka_metadata(handle, 1, nil, &metadata, max(1, timeout.librdkafkaMilliseconds))
+            guard result == RD_KAFKA_RESP_ERR_NO_ERROR, let metadata else { throw KafkaError(code: result) }
+            defer { rd_kafka_metadata_destroy(metadata) }
+            guard let topics = metadata.pointee.topics else { return false }
+            for index in 0 ..< Int(metadata.pointee.topic_cnt) {
+                let described = topics[index]
+                if let name = described.topic, String(cString: name) == topic {
+                    return described.err != RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART
+                }
+            }
+            return false
+        }
+    }
+
     /// Leaves the assignment and destroys the consumer. Idempotent; `deinit` calls it.
     public func close() {
         let taken: UncheckedHandle? = lock.withLock {

@@ -1,11 +1,11 @@
 import CLibRdKafka
 
 /// Builds `rd_kafka_conf_t` objects from string properties, keeping secrets out of every message.
-enum LibrdkafkaConfiguration {
+public enum LibrdkafkaConfiguration {
     /// Property names whose values are secrets (or locate/contain key material). Their values never appear
     /// in an error or a log line, even when librdkafka's own text quotes them (it does: an unparsable
     /// `sasl.oauthbearer.config` is logged verbatim).
-    static func isSensitive(_ property: String) -> Bool {
+    public static func isSensitive(_ property: String) -> Bool {
         let name = property.lowercased()
         return name.contains("password") || name.contains("secret") || name.contains("sasl.jaas")
             || name.contains("ssl.key") || name.contains("sasl.oauthbearer")

@@ -17,6 +17,8 @@ public struct ConnectionSettings: Sendable, CustomStringConvertible {
     public var password: String?
     /// Where `password` came from (`--db-password-file /run/secrets/pg`), for the hint when it is refused.
     public var passwordOrigin: String?
+    /// Whether the string itself holds a (non-empty) password, so that a caller can say which of two wins.
+    public let connectionStringHasPassword: Bool
 
     public init(_ connectionString: String, applicationName: String = "outbox-cdc") throws(ConnectionSettingsError) {
         var errorMessage: UnsafeMutablePointer<CChar>?
@@ -44,6 +46,7 @@ public struct ConnectionSettings: Sendable, CustomStringConvertible {
         self.port = values["port"]
         self.database = values["dbname"]
         self.user = values["user"]
+        self.connectionStringHasPassword = !(values["password"] ?? "").isEmpty
         self.applicationName = applicationName
     }
 

@@ -31,7 +31,7 @@ struct BenchTargetOptions: ParsableArguments {
 
     func target(_ environment: Environment) throws -> BenchTarget {
         let database = try environment.databaseSettings(db, purpose: "the PostgreSQL connection URL the benchmark creates its tables in")
-        guard let brokers = environment.resolve(brokers, "OUTBOX_CDC_BROKERS") else {
+        guard let brokers = try environment.brokers(brokers) else {
             throw UsageError("--brokers is required (or set OUTBOX_CDC_BROKERS): Kafka bootstrap servers")
         }
         let directory = logDirectory ?? ((environment["TMPDIR"] ?? "/tmp") + "/outbox-cdc-bench")
@@ -42,7 +42,7 @@ struct BenchTargetOptions: ParsableArguments {
         }
         return BenchTarget(
             database: database, brokers: brokers, executable: try Self.ownExecutable(), logDirectory: directory,
-            kafkaProperties: try parseKafkaProperties(kafkaProperties)
+            kafkaProperties: Dictionary(try parseKafkaProperties(kafkaProperties), uniquingKeysWith: { _, later in later })
         )
     }
 

@@ -3,7 +3,8 @@ import Yams
 
 /// The native configuration file, `--config FILE` (YAML): every setting a flag holds, under the flag's
 /// long name without the dashes. A flag or an `OUTBOX_CDC_*` variable overrides the file; the file
-/// overrides the defaults.
+/// overrides the defaults. `kafka-property` and `kafka-secret-file` are maps, merged property by property
+/// with the variables and flags of the same name.
 ///
 /// ```yaml
 /// db: postgres://outbox_cdc@db:5432/app   # a password is better in OUTBOX_CDC_DB or a .pgpass file
@@ -14,9 +15,12 @@ import Yams
 /// kafka-property:
 ///   linger.ms: 5
 ///   compression.type: lz4
+/// kafka-secret-file:
+///   sasl.password: /run/secrets/kafka-password
 /// ```
 struct ConfigFile {
-    /// Keys the file may hold, each with the variable it stands in for. `kafka-property` is apart: a mapping.
+    /// Keys the file may hold, each with the variable it stands in for. `kafka-property` and
+    /// `kafka-secret-file` are apart: maps.
     static let variables: [String: String] = [
         "db": "OUTBOX_CDC_DB", "brokers": "OUTBOX_CDC_BROKERS", "debezium-config": "OUTBOX_CDC_DEBEZIUM_CONFIG",
         "slot": "OUTBOX_CDC_SLOT", "publication": "OUTBOX_CDC_PUBLICATION", "table": "OUTBOX_CDC_TABLE",
@@ -24,7 +28,7 @@ struct ConfigFile {
         "no-failover-slot": "OUTBOX_CDC_NO_FAILOVER_SLOT",
         "metrics-address": "OUTBOX_CDC_METRICS_ADDRESS", "ready-max-lag-bytes": "OUTBOX_CDC_READY_MAX_LAG_BYTES",
         "ready-max-ack-wait-ms": "OUTBOX_CDC_READY_MAX_ACK_WAIT_MS", "db-password-file": "OUTBOX_CDC_DB_PASSWORD_FILE",
-        "kafka-secret-files": "OUTBOX_CDC_KAFKA_SECRET_FILES", "traceparent-column": "OUTBOX_CDC_TRACEPARENT_COLUMN",
+        "traceparent-column": "OUTBOX_CDC_TRACEPARENT_COLUMN",
         "stream-max-held-bytes": "OUTBOX_CDC_STREAM_MAX_HELD_BYTES", "stream-in-progress": "OUTBOX_CDC_STREAM_IN_PROGRESS",
         "status-interval-ms": "OUTBOX_CDC_STATUS_INTERVAL_MS", "shutdown-timeout-s": "OUTBOX_CDC_SHUTDOWN_TIMEOUT_S",
         "protocol-version": "OUTBOX_CDC_PROTOCOL_VERSION", "log-level": "OUTBOX_CDC_LOG_LEVEL",
@@ -39,10 +43,27 @@ struct ConfigFile {
         "on-slot-lost": "OUTBOX_CDC_ON_SLOT_LOST", "dead-letter-topic": "OUTBOX_CDC_DEAD_LETTER_TOPIC",
     ]
 
+    /// The keys of the two maps. `kafka-secret-files` is the spelling of earlier versions (then a
+    /// comma-separated text like the variable), still read.
+    static let kafkaPropertyKey = "kafka-property"
+    static let kafkaSecretFileKeys: Set = ["kafka-secret-file", "kafka-secret-files"]
+
+    /// One entry of `kafka-property` (property → value) or `kafka-secret-file` (property → path), with its
+    /// place in the file for messages.
+    struct KafkaEntry {
+        var name: String
+        var value: String
+        var origin: SettingOrigin
+    }
+
     /// Settings by variable name.
     var values: [String: String] = [:]
-    /// `kafka-property`, as `key=value` texts in file order.
-    var kafkaProperties: [String] = []
+    /// The key and line of each of `values`, by variable name.
+    var origins: [String: SettingOrigin] = [:]
+    /// `kafka-property`, in file order.
+    var kafkaProperties: [KafkaEntry] = []
+    /// `kafka-secret-file`, in file order.
+    var kafkaSecretFiles: [KafkaEntry] = []
 
     init(path: String) throws {
         let text: String
@@ -66,12 +87,24 @@ struct ConfigFile {
             throw UsageError("--config: \(path) must be a mapping of settings (db: …, brokers: …)")
         }
         var unknown: [String] = []
+        var secretFileKeyGiven: String?
         for (keyNode, value) in mapping {
             guard let key = keyNode.string else {
                 throw UsageError("--config: \(path) has a key that is not text")
             }
-            if key == "kafka-property" {
-                kafkaProperties = try Self.kafkaProperties(value, path: path)
+            let origin = SettingOrigin.configFile(key: key, path: path, line: keyNode.mark?.line)
+            if key == Self.kafkaPropertyKey {
+                kafkaProperties = try Self.kafkaEntries(value, key: key, path: path, origin: origin,
+                                                        expected: "must be a mapping (linger.ms: 5) or a list of key=value")
+                continue
+            }
+            if Self.kafkaSecretFileKeys.contains(key) {
+                if let other = secretFileKeyGiven {
+                    throw UsageError("--config: \(path) has both \(other) and \(key); they are one setting, keep kafka-secret-file")
+                }
+                secretFileKeyGiven = key
+                kafkaSecretFiles = try Self.kafkaEntries(value, key: key, path: path, origin: origin,
+                                                         expected: "must map librdkafka properties to files (sasl.password: /run/secrets/kafka-password)")
                 continue
             }
             guard let variable = Self.variables[key] else {
@@ -79,36 +112,62 @@ struct ConfigFile {
                 continue
             }
             guard let scalar = value.scalar else {
-                throw UsageError("--config: \(key) in \(path) must be a single value, not a list or a mapping")
+                throw UsageError("--config: \(origin) must be a single value, not a list or a mapping")
             }
             // `~` / `null` leaves the setting unset; numbers and booleans keep their text.
             if value.tag.rawValue == Tag.Name.null.rawValue { continue }
             values[variable] = scalar.string
+            origins[variable] = origin
         }
         guard unknown.isEmpty else {
             throw UsageError("--config: \(path) has unknown setting(s) \(unknown.sorted().joined(separator: ", ")); the keys are the flags' long names without dashes (see --help)")
         }
     }
 
-    /// A mapping (`linger.ms: 5`) or a list of `key=value` texts.
-    private static func kafkaProperties(_ node: Node, path: String) throws -> [String] {
+    /// A mapping (`linger.ms: 5`), a list of `key=value` texts, or one comma-separated `key=value` text (as
+    /// the variables hold them); each entry keeps its line.
+    private static func kafkaEntries(_ node: Node, key: String, path: String, origin: SettingOrigin, expected: String) throws -> [KafkaEntry] {
+        let isSecretFiles = kafkaSecretFileKeys.contains(key)
+        func entry(_ text: String, line: Int?) throws -> KafkaEntry {
+            guard let separator = text.firstIndex(of: "="), separator != text.startIndex else {
+                throw UsageError("--config: \(origin) \(expected), not '\(text.prefix(while: { $0 != "=" }))'")
+            }
+            let name = String(text[..<separator]).trimmingSpaces
+            return KafkaEntry(name: name, value: String(text[text.index(after: separator)...]),
+                              origin: .configFile(key: "\(key) \(name)", path: path, line: line ?? origin.line))
+        }
         if let mapping = node.mapping {
-            return try mapping.map { key, value in
-                guard let name = key.string, let text = value.scalar?.string else {
-                    throw UsageError("--config: kafka-property in \(path) must map librdkafka property names to single values")
+            return try mapping.map { nameNode, value in
+                guard let name = nameNode.string else {
+                    throw UsageError("--config: \(origin) has a property name that is not text")
                 }
-                return "\(name)=\(text)"
+                let entryOrigin = SettingOrigin.configFile(key: "\(key) \(name)", path: path, line: nameNode.mark?.line)
+                guard let text = value.scalar?.string else {
+                    throw UsageError("--config: \(entryOrigin) must be \(isSecretFiles ? "a file's path" : "a single value"), not a list or a mapping")
+                }
+                return KafkaEntry(name: name, value: text, origin: entryOrigin)
             }
         }
         if let sequence = node.sequence {
             return try sequence.map { item in
                 guard let text = item.scalar?.string else {
-                    throw UsageError("--config: kafka-property in \(path) must list key=value texts")
+                    throw UsageError("--config: \(origin) must list \(isSecretFiles ? "property=path" : "key=value") texts")
                 }
-                return text
+                return try entry(text, line: item.mark?.line)
             }
         }
-        throw UsageError("--config: kafka-property in \(path) must be a mapping (linger.ms: 5) or a list of key=value")
+        if let text = node.scalar?.string {
+            return try text.split(separator: ",").map { try entry(String($0), line: nil) }
+        }
+        throw UsageError("--config: \(origin) \(expected)")
+    }
+}
+
+extension SettingOrigin {
+    /// The line in the configuration file, if it came from there.
+    var line: Int? {
+        if case .configFile(_, _, let line) = self { return line }
+        return nil
     }
 }
 
@@ -117,7 +176,9 @@ extension Environment {
     mutating func layer(_ file: ConfigFile) {
         for (variable, value) in file.values where self[variable] == nil {
             values[variable] = value
+            fileOrigins[variable] = file.origins[variable]
         }
         configKafkaProperties = file.kafkaProperties
+        configKafkaSecretFiles = file.kafkaSecretFiles
     }
 }

@@ -2,6 +2,7 @@ import Connector
 import DebeziumFormat
 import Foundation
 import Logging
+import OperatorSettings
 import WALReader
 
 /// `--debezium-config FILE`: the connector configuration a Debezium deployment's own file describes.
@@ -14,8 +15,12 @@ struct DebeziumRunConfiguration {
     var configuration: ConnectorConfiguration
     /// One line each, for the log at start (unknown keys, settings with no effect here).
     var warnings: [String]
+    /// The producer settings of the file as the lowest layer, with the operator's layers over them.
+    var kafkaLayers: KafkaPropertyLayers
 
-    init(path: String, brokersFlag: String?, kafkaOverrides: [String: String], environment: [String: String]) throws {
+    /// `kafkaOverrides`: the configuration file's, the variables' and the flags' Kafka properties, which
+    /// override the file's producer settings property by property.
+    init(path: String, brokersFlag: String?, kafkaOverrides: KafkaPropertyLayers, environment: [String: String]) throws {
         let text: String
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
@@ -47,11 +52,12 @@ struct DebeziumRunConfiguration {
         }
         let (key, value, sink) = try Self.converters(settings, file: file)
         let (includeList, tables) = try Self.outboxTables(settings.replication, file: file)
-        var kafkaProperties: [String: String] = [:]
+        var kafkaLayers = KafkaPropertyLayers()
         for (name, propertyValue) in producer.properties where name != "bootstrap.servers" {
-            kafkaProperties[name] = propertyValue
+            kafkaLayers.set(name, to: propertyValue, in: .debeziumConfig)
         }
-        kafkaProperties.merge(kafkaOverrides) { _, override in override }
+        kafkaLayers.apply(kafkaOverrides)
+        self.kafkaLayers = kafkaLayers
 
         configuration = ConnectorConfiguration(
             database: try Self.connectionSettings(settings.database),
@@ -61,7 +67,7 @@ struct DebeziumRunConfiguration {
             table: tables[0],
             // Debezium creates a missing slot whatever the publication mode.
             createMissing: true,
-            kafkaProperties: kafkaProperties,
+            kafkaProperties: kafkaLayers.properties,
             statusInterval: settings.replication.statusUpdateInterval,
             tableFormat: .eventRouter(id: router.eventIDColumn, key: router.eventKeyColumn, payload: router.payloadColumn, routeBy: router.routeByField),
             // Debezium's initial snapshot: the rows already in the table when the slot is created are

@@ -1,9 +1,12 @@
 import ArgumentParser
 import Foundation
 import Connector
+import DebeziumFormat
 @preconcurrency import Dispatch
 import Glibc
+import KafkaClient
 import Logging
+import OperatorSettings
 import Synchronization
 import WALReader
 
@@ -50,12 +53,12 @@ struct RunCommand: AsyncParsableCommand {
     var noCreate = false
 
     @Option(name: .customLong("kafka-property"), help: ArgumentHelp(
-        "A librdkafka property, key=value; repeat for more. Overrides the defaults (enable.idempotence=true, acks=all, partitioner=murmur2_random, linger.ms=0, max.in.flight.requests.per.connection=1, message.timeout.ms=0). [env: OUTBOX_CDC_KAFKA_PROPERTIES, comma-separated]",
+        "A librdkafka property, key=value; repeat for more. Overrides the defaults (enable.idempotence=true, acks=all, partitioner=murmur2_random, linger.ms=0, max.in.flight.requests.per.connection=1, message.timeout.ms=0), and the same property of OUTBOX_CDC_KAFKA_PROPERTIES or the file, property by property. [env: OUTBOX_CDC_KAFKA_PROPERTIES, comma-separated]",
         valueName: "key=value"))
     var kafkaProperties: [String] = []
 
     @Option(name: .customLong("kafka-secret-file"), help: ArgumentHelp(
-        "A librdkafka property whose value is read from a file, property=path (e.g. sasl.password=/run/secrets/kafka); repeat for more. Never printed. [env: OUTBOX_CDC_KAFKA_SECRET_FILES, comma-separated]",
+        "A librdkafka property whose value is read from a file, property=path (e.g. sasl.password=/run/secrets/kafka); repeat for more. Never printed. Merged property by property with OUTBOX_CDC_KAFKA_SECRET_FILES and the file's kafka-secret-file. [env: OUTBOX_CDC_KAFKA_SECRET_FILES, comma-separated]",
         valueName: "property=path"))
     var kafkaSecretFiles: [String] = []
 
@@ -105,6 +108,7 @@ struct RunCommand: AsyncParsableCommand {
         var environment = Environment.current
         let logger: Logger
         let configuration: ConnectorConfiguration
+        let kafkaLayers: KafkaPropertyLayers
         let observed: ObservabilityOptions.Settings
         do {
             if let path = environment.resolve(config, "OUTBOX_CDC_CONFIG") {
@@ -116,13 +120,15 @@ struct RunCommand: AsyncParsableCommand {
                 let debezium = try debeziumConfiguration(path: path, environment)
                 debezium.warnings.forEach { logger.warning("\($0)", metadata: ["cdc.debezium_config": "\(path)"]) }
                 var settings = debezium.configuration
+                kafkaLayers = debezium.kafkaLayers
                 settings.onError = try errorPolicy(environment)
                 settings.onSlotLost = try slotLostPolicy(environment)
                 if try noFailoverSlot(environment) { settings.failoverSlot = false }
                 settings.streamInProgress = try streamInProgress(environment, protocolVersion: settings.protocolVersion)
                 configuration = settings
             } else {
-                var settings = try connectorConfiguration(environment)
+                var settings: ConnectorConfiguration
+                (settings, kafkaLayers) = try connectorConfiguration(environment)
                 settings.onError = try errorPolicy(environment)
                 settings.onSlotLost = try slotLostPolicy(environment)
                 settings.failoverSlot = try !noFailoverSlot(environment)
@@ -134,6 +140,10 @@ struct RunCommand: AsyncParsableCommand {
             }
         } catch let error as UsageError {
             throw ValidationError(error.description)
+        }
+        logKafkaProperties(kafkaLayers, to: logger)
+        if let warning = configuration.database.passwordGivenTwiceWarning {
+            logger.warning("\(warning)")
         }
         // Before the connector exists: its metrics are created once, in its initializer.
         let registry = ObservabilityOptions.bootstrapMetrics(observed)
@@ -184,17 +194,18 @@ struct RunCommand: AsyncParsableCommand {
         guard replaced.isEmpty else {
             throw UsageError("\(replaced.joined(separator: ", ")) cannot be combined with --debezium-config, which sets them from the file")
         }
-        var overrides = try parseKafkaProperties(environment.configKafkaProperties + kafkaProperties)
-        overrides.merge(try kafkaSecrets(environment)) { _, secret in secret }
+        let brokers = try environment.brokers(brokers)
         return try DebeziumRunConfiguration(
-            path: path, brokersFlag: environment.resolve(brokers, "OUTBOX_CDC_BROKERS"), kafkaOverrides: overrides,
+            path: path, brokersFlag: brokers,
+            kafkaOverrides: try kafkaPropertyLayers(propertyFlags: kafkaProperties, secretFileFlags: kafkaSecretFiles, environment),
             environment: ProcessInfo.processInfo.environment
         )
     }
 
-    func connectorConfiguration(_ environment: Environment) throws -> ConnectorConfiguration {
+    /// The configuration, and the Kafka properties of every layer (for the start log).
+    func connectorConfiguration(_ environment: Environment) throws -> (ConnectorConfiguration, KafkaPropertyLayers) {
         let database = try environment.databaseSettings(db, passwordFile: dbPasswordFile, purpose: "the PostgreSQL connection URL, e.g. postgres://app@db:5432/app")
-        guard let brokers = environment.resolve(brokers, "OUTBOX_CDC_BROKERS") else {
+        guard let brokers = try environment.brokers(brokers) else {
             throw UsageError("--brokers is required (or set OUTBOX_CDC_BROKERS): Kafka bootstrap servers, e.g. kafka:9092")
         }
         let tableText = environment.resolve(table, "OUTBOX_CDC_TABLE") ?? "public.outbox"
@@ -214,10 +225,7 @@ struct RunCommand: AsyncParsableCommand {
         guard messagePrefix.map({ !$0.isEmpty && !$0.contains(":") }) ?? true else {
             throw UsageError("--message-prefix must be a non-empty word without ':', not '\(messagePrefixText)'")
         }
-        var properties = try parseKafkaProperties(environment.configKafkaProperties + (kafkaProperties.isEmpty
-            ? (environment["OUTBOX_CDC_KAFKA_PROPERTIES"].map { $0.split(separator: ",").map(String.init) } ?? [])
-            : kafkaProperties))
-        properties.merge(try kafkaSecrets(environment)) { _, secret in secret }
+        let kafkaLayers = try kafkaPropertyLayers(propertyFlags: kafkaProperties, secretFileFlags: kafkaSecretFiles, environment)
         let statusInterval = try integer(statusIntervalMilliseconds, "OUTBOX_CDC_STATUS_INTERVAL_MS", "--status-interval-ms", environment, range: 10...600_000) ?? 1000
         let shutdownTimeout = try integer(shutdownTimeoutSeconds, "OUTBOX_CDC_SHUTDOWN_TIMEOUT_S", "--shutdown-timeout-s", environment, range: 0...3600) ?? 30
         let protocolVersion = try integer(self.protocolVersion, "OUTBOX_CDC_PROTOCOL_VERSION", "--protocol-version", environment, range: 1...4)
@@ -232,7 +240,7 @@ struct RunCommand: AsyncParsableCommand {
             publication: publication,
             table: table,
             createMissing: !noCreate,
-            kafkaProperties: properties,
+            kafkaProperties: kafkaLayers.properties,
             statusInterval: .milliseconds(statusInterval),
             shutdownTimeout: .seconds(shutdownTimeout),
             protocolVersion: protocolVersion,
@@ -242,15 +250,7 @@ struct RunCommand: AsyncParsableCommand {
             messagePrefix: messagePrefix
         )
         configuration.additionalTables = Array(tables.dropFirst())
-        return configuration
-    }
-
-    /// `--on-slot-lost`.
-    /// `--kafka-secret-file`, else `OUTBOX_CDC_KAFKA_SECRET_FILES`.
-    func kafkaSecrets(_ environment: Environment) throws -> [String: String] {
-        try readKafkaSecrets(kafkaSecretFiles.isEmpty
-            ? (environment["OUTBOX_CDC_KAFKA_SECRET_FILES"].map { $0.split(separator: ",").map(String.init) } ?? [])
-            : kafkaSecretFiles)
+        return (configuration, kafkaLayers)
     }
 
     /// `--stream-in-progress`, which protocol 1 cannot do.
@@ -267,6 +267,7 @@ struct RunCommand: AsyncParsableCommand {
         try noFailoverSlot || (environment.bool("OUTBOX_CDC_NO_FAILOVER_SLOT") ?? false)
     }
 
+    /// `--on-slot-lost`.
     func slotLostPolicy(_ environment: Environment) throws -> SlotLostPolicy {
         let text = environment.resolve(onSlotLost, "OUTBOX_CDC_ON_SLOT_LOST") ?? "fail"
         guard let policy = SlotLostPolicy(rawValue: text) else {
@@ -298,6 +299,19 @@ struct RunCommand: AsyncParsableCommand {
 
     private func integer(_ flag: Int?, _ variable: String, _ name: String, _ environment: Environment, range: ClosedRange<Int>) throws -> Int? {
         try environment.integer(flag, variable, name, range: range)
+    }
+}
+
+/// One info line per librdkafka property an operator set, naming the layer it came from, so that a property
+/// that did not arrive (or arrived from an unexpected place) shows at start. Values from secret files, and
+/// those of properties either secret rule names (DebeziumFormat's for configuration keys, KafkaClient's for
+/// librdkafka's own messages), are shown as `[redacted]`.
+func logKafkaProperties(_ layers: KafkaPropertyLayers, to logger: Logger) {
+    let isSecret = { (property: String) in SensitiveKeys.isSensitive(property) || LibrdkafkaConfiguration.isSensitive(property) }
+    for described in layers.described(isSensitive: isSecret) {
+        logger.info("kafka property", metadata: [
+            "kafka.property": "\(described.property)", "kafka.value": "\(described.shownValue)", "kafka.source": "\(described.source)",
+        ])
     }
 }
 

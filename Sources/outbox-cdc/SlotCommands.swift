@@ -33,8 +33,13 @@ struct SlotOptions: ParsableArguments {
             if let path = environment.resolve(config, "OUTBOX_CDC_CONFIG") {
                 environment.layer(try ConfigFile(path: path))
             }
+            let database = try environment.databaseSettings(db, passwordFile: dbPasswordFile, purpose: purpose)
+            // These commands log nothing else; the warning goes where errors go, apart from their output.
+            if let warning = database.passwordGivenTwiceWarning {
+                FileHandle.standardError.write(Data("warning: \(warning)\n".utf8))
+            }
             return Resolved(
-                database: try environment.databaseSettings(db, passwordFile: dbPasswordFile, purpose: purpose),
+                database: database,
                 slot: environment.resolve(slot, "OUTBOX_CDC_SLOT") ?? "outbox",
                 publication: environment.resolve(publication, "OUTBOX_CDC_PUBLICATION") ?? "outbox_pub",
                 environment: environment

@@ -52,7 +52,7 @@ struct ConfigFileTests {
 
     @Test(arguments: [
         ("brokers: a\nslots: typo\nlinger: 5\n", "unknown setting(s) linger, slots"),
-        ("brokers: [a, b]\n", "brokers in"),
+        ("brokers: [a, b]\n", "brokers ("),
         ("db: 'unclosed\n", "not valid YAML"),
         ("- a\n- b\n", "must be a mapping"),
         ("kafka-property: 5\n", "kafka-property"),
@@ -63,5 +63,35 @@ struct ConfigFileTests {
         let connector = try ConnectorProcess(["--config", file.path])
         #expect(connector.waitForExit(timeout: .seconds(30)) != 0)
         #expect(connector.log.contains(message), "\(connector.log)")
+    }
+
+    /// A bad value in the file is named by its key, the file and the line, not by a variable never set.
+    @Test(arguments: [
+        ("status-interval-ms: soon\n", "status-interval-ms (PATH, line 3) must be a whole number, not 'soon'"),
+        ("no-create: perhaps\n", "no-create (PATH, line 3) must be true or false, not 'perhaps'"),
+        ("db-password-file: /nonexistent/db-password\n", "db-password-file (PATH, line 3): cannot read /nonexistent/db-password: no such file"),
+        ("slot: s\nkafka-secret-file:\n  sasl.password: /nonexistent/kafka-password\n",
+         "kafka-secret-file sasl.password (PATH, line 5): cannot read /nonexistent/kafka-password: no such file"),
+        ("kafka-secret-file:\n  sasl.password: [a, b]\n", "kafka-secret-file sasl.password (PATH, line 4) must be a file's path"),
+        ("kafka-secret-file: /run/secrets/kafka\n", "kafka-secret-file (PATH, line 3) must map librdkafka properties to files"),
+        ("kafka-property:\n  linger.ms: {a: 1}\n", "kafka-property linger.ms (PATH, line 4) must be a single value"),
+        ("kafka-secret-files: sasl.password=/nonexistent/old-spelling\n",
+         "kafka-secret-files sasl.password (PATH, line 3): cannot read /nonexistent/old-spelling: no such file"),
+    ])
+    func aBadValueIsNamedByKeyFileAndLine(setting: String, message: String) throws {
+        let file = try write("brokers: 127.0.0.1:1\ndb: postgres://u@127.0.0.1:1/db\n" + setting)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let connector = try ConnectorProcess(["--config", file.path])
+        #expect(connector.waitForExit(timeout: .seconds(30)) == 64, "\(connector.log)")
+        let expected = message.replacingOccurrences(of: "PATH", with: file.path)
+        #expect(connector.log.contains(expected), "want \(expected) in:\n\(connector.log)")
+    }
+
+    @Test func theDatabaseURLIsNamedByKeyFileAndLineToo() throws {
+        let file = try write("brokers: b:9\ndb: 'postgres://u@[::1/db'\n")
+        defer { try? FileManager.default.removeItem(at: file) }
+        let connector = try ConnectorProcess(["--config", file.path])
+        #expect(connector.waitForExit(timeout: .seconds(30)) == 64, "\(connector.log)")
+        #expect(connector.log.contains("db (\(file.path), line 2): invalid database connection string"), "\(connector.log)")
     }
 }

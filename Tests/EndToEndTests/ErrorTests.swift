@@ -76,6 +76,35 @@ struct ErrorTests {
         #expect(streamingOnProtocol1.log.contains("--stream-in-progress needs pgoutput protocol 2 or later"))
     }
 
+    /// `--brokers "$KAFKA"` with KAFKA unset gives an empty argument: refused at once, not taken as "no brokers".
+    @Test("An empty or blank --db or --brokers, from a flag, a variable or the file, is a usage error naming the flag and its variable")
+    func blankDatabaseOrBrokers() throws {
+        let database = "postgres://u@127.0.0.1:9/db"
+        let config = FileManager.default.temporaryDirectory.appendingPathComponent("blank-\(UUID().uuidString).yaml")
+        defer { try? FileManager.default.removeItem(at: config) }
+        let cases: [(arguments: [String], environment: [String: String], yaml: String?, message: String)] = [
+            (["--db", "", "--brokers", "b:9"], [:], nil, "--db is blank: --db / OUTBOX_CDC_DB needs"),
+            (["--db", " \t", "--brokers", "b:9"], [:], nil, "--db is blank: --db / OUTBOX_CDC_DB needs"),
+            (["--brokers", "b:9"], ["OUTBOX_CDC_DB": "  "], nil, "OUTBOX_CDC_DB is blank: --db / OUTBOX_CDC_DB needs"),
+            (["--config", config.path, "--brokers", "b:9"], [:], "db: ''\n", "db (\(config.path), line 1) is blank: --db / OUTBOX_CDC_DB needs"),
+            (["--db", database, "--brokers", ""], [:], nil, "--brokers is blank: --brokers / OUTBOX_CDC_BROKERS needs"),
+            (["--db", database], ["OUTBOX_CDC_BROKERS": " "], nil, "OUTBOX_CDC_BROKERS is blank: --brokers / OUTBOX_CDC_BROKERS needs"),
+            (["--config", config.path, "--db", database], [:], "slot: s\nbrokers: ' '\n", "brokers (\(config.path), line 2) is blank: --brokers / OUTBOX_CDC_BROKERS needs"),
+            (["--debezium-config", "/nonexistent.properties", "--brokers", ""], [:], nil, "--brokers is blank: --brokers / OUTBOX_CDC_BROKERS needs"),
+            (["tail", "--brokers", "", "--topic", "t"], [:], nil, "--brokers is blank: --brokers / OUTBOX_CDC_BROKERS needs"),
+            (["tail", "--topic", "t"], ["OUTBOX_CDC_BROKERS": " "], nil, "OUTBOX_CDC_BROKERS is blank: --brokers / OUTBOX_CDC_BROKERS needs"),
+            (["status", "--db", ""], [:], nil, "--db is blank: --db / OUTBOX_CDC_DB needs"),
+            (["setup", "--db", " "], [:], nil, "--db is blank: --db / OUTBOX_CDC_DB needs"),
+            (["teardown", "--yes"], ["OUTBOX_CDC_DB": " "], nil, "OUTBOX_CDC_DB is blank: --db / OUTBOX_CDC_DB needs"),
+        ]
+        for blank in cases {
+            if let yaml = blank.yaml { try yaml.write(to: config, atomically: true, encoding: .utf8) }
+            let process = try ConnectorProcess(blank.arguments, environment: blank.environment)
+            #expect(process.waitForExit(timeout: .seconds(30)) == 64, "\(blank.arguments) \(blank.environment):\n\(process.log)")
+            #expect(process.log.contains(blank.message), "\(blank.arguments) \(blank.environment):\n\(process.log)")
+        }
+    }
+
     @Test("Every setting also comes from its OUTBOX_CDC_* variable, and --log-format json writes one JSON object a line")
     func environmentAndJSONLogs() throws {
         let database = try TestDatabase()

@@ -366,4 +366,16 @@ struct TimeoutConversionTests {
         #expect(Duration.microseconds(1500).librdkafkaMilliseconds == 2)
         #expect(Duration.seconds(1_000_000_000).librdkafkaMilliseconds == Int32.max)
     }
+
+    /// Asking whether a topic exists must not create it, even on a broker that creates topics on first use
+    /// (Tansu does); reading it does create it there.
+    @Test func topicExistsAsksWithoutCreatingTheTopic() throws {
+        let consumer = try KafkaConsumer(brokers: try testBrokers(), logger: testLogger())
+        defer { consumer.close() }
+        let topic = uniqueTopic("exists")
+        #expect(try !consumer.topicExists(topic))
+        #expect(try !consumer.topicExists(topic), "the first question did not create it")
+        #expect(try consumer.partitionCount(topic: topic) > 0)
+        #expect(try consumer.topicExists(topic))
+    }
 }
