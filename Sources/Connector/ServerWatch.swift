@@ -32,8 +32,13 @@ struct ServerWatch {
 
     /// How a table is built now; nil when it does not exist.
     mutating func shape(of table: QualifiedTableName) throws(PostgresError) -> OutboxTableShape? {
+        try asking { connection throws(PostgresError) in try connection.tableShape(of: table) }
+    }
+
+    /// One question on the connection; a failed one closes it, so the next question opens a fresh one.
+    private mutating func asking<Answer>(_ question: (PostgresConnection) throws(PostgresError) -> Answer) throws(PostgresError) -> Answer {
         do {
-            return try openConnection().tableShape(of: table)
+            return try question(try openConnection())
         } catch {
             connection?.close()
             connection = nil
@@ -72,24 +77,12 @@ struct ServerWatch {
     /// inheritance parents); nil when it no longer exists. A failure to ask is the caller's to handle: a
     /// relation whose role is unknown must not be passed over.
     mutating func lineage(ofRelation relationID: UInt32) throws(PostgresError) -> RelationLineage? {
-        do {
-            return try openConnection().relationLineage(of: relationID)
-        } catch {
-            connection?.close()
-            connection = nil
-            throw error
-        }
+        try asking { connection throws(PostgresError) in try connection.relationLineage(of: relationID) }
     }
 
     /// The columns of a table declared NOT NULL (Debezium's record schemas need them).
     mutating func notNullColumns(of table: QualifiedTableName) throws(PostgresError) -> Set<String> {
-        do {
-            return Set(try openConnection().columns(of: table).filter(\.notNull).map(\.name))
-        } catch {
-            connection?.close()
-            connection = nil
-            throw error
-        }
+        try asking { connection throws(PostgresError) in Set(try connection.columns(of: table).filter(\.notNull).map(\.name)) }
     }
 
     private mutating func ask(logger: Logger) {

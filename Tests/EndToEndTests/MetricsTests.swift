@@ -64,20 +64,9 @@ struct MetricsTests {
     /// With the broker paused, events wait for acknowledgements that do not come: /readyz turns unready,
     /// and ready again when the broker resumes. A hot-standby instance is never ready.
     @Test func readyzTurnsUnreadyWhileTheBrokerIsPausedAndOnAStandby() throws {
-        let broker = try OwnBroker()
-        defer { broker.stop() }
-        let database = try TestDatabase()
-        defer { database.drop() }
-        let port = try freeLoopbackPort()
-        let connector = try ConnectorProcess(database: database, brokers: broker.brokers, extra: [
-            "--metrics-address", "127.0.0.1:\(port)", "--ready-max-ack-wait-ms", "1000",
-        ])
-        defer {
-            broker.resume()
-            connector.terminate()
-            _ = connector.waitForExit(timeout: .seconds(30))
-        }
-        try database.waitUntilActive(slot: "slot_\(database.suffix)")
+        let run = try ConnectorOnOwnBroker(extra: ["--ready-max-ack-wait-ms", "1000"])
+        defer { run.stop() }
+        let (broker, database, port) = (run.broker, run.database, run.port)
         try waitFor("/readyz to say ready", timeout: .seconds(10)) { try httpGet(port: port, "/readyz").status == 200 }
 
         let standbyPort = try freeLoopbackPort()
@@ -112,20 +101,9 @@ struct MetricsTests {
 @Suite("Metrics and logs while Kafka stalls")
 struct StalledBrokerTests {
     @Test func theOldestWaitingEventAgesAndTheStallIsLoggedUntilTheBrokerResumes() throws {
-        let broker = try OwnBroker()
-        defer { broker.stop() }
-        let database = try TestDatabase()
-        defer { database.drop() }
-        let port = try freeLoopbackPort()
-        let connector = try ConnectorProcess(database: database, brokers: broker.brokers, extra: [
-            "--metrics-address", "127.0.0.1:\(port)", "--log-format", "json",
-        ])
-        defer {
-            broker.resume()
-            connector.terminate()
-            _ = connector.waitForExit(timeout: .seconds(30))
-        }
-        try database.waitUntilActive(slot: "slot_\(database.suffix)")
+        let run = try ConnectorOnOwnBroker(extra: ["--log-format", "json"])
+        defer { run.stop() }
+        let (broker, database, port, connector) = (run.broker, run.database, run.port, run.connector)
         let type = "Stalled\(database.suffix)"
         var writer = try OutboxWriter(database: database)
         _ = try writer.commit([(type, "k")])
@@ -175,6 +153,48 @@ struct StalledBrokerTests {
 
     static func logLines(_ connector: ConnectorProcess) -> [[String: Any]] {
         connector.log.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+    }
+}
+
+/// outbox-cdc streaming from a database of its own to a broker of its own, which a test may pause (SIGSTOP),
+/// with metrics served on a free port.
+final class ConnectorOnOwnBroker {
+    let broker: OwnBroker
+    let database: TestDatabase
+    let port: Int
+    let connector: ConnectorProcess
+
+    init(extra: [String]) throws {
+        broker = try OwnBroker()
+        do {
+            database = try TestDatabase()
+        } catch {
+            broker.stop()
+            throw error
+        }
+        do {
+            port = try freeLoopbackPort()
+            connector = try ConnectorProcess(database: database, brokers: broker.brokers, extra: ["--metrics-address", "127.0.0.1:\(port)"] + extra)
+        } catch {
+            database.drop()
+            broker.stop()
+            throw error
+        }
+        do {
+            try database.waitUntilActive(slot: "slot_\(database.suffix)")
+        } catch {
+            stop()
+            throw error
+        }
+    }
+
+    /// Resumes the broker, stops outbox-cdc, drops the database and stops the broker.
+    func stop() {
+        broker.resume()
+        connector.terminate()
+        _ = connector.waitForExit(timeout: .seconds(30))
+        database.drop()
+        broker.stop()
     }
 }
 
