@@ -74,10 +74,13 @@ public struct KafkaError: Error, Sendable, Hashable, CustomStringConvertible {
         code == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE.rawValue || code == RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE.rawValue
     }
 
+    /// `_UNKNOWN_TOPIC` is librdkafka's own word that the cluster has no such topic (and did not create it):
+    /// whether it comes back from the broker's metadata in a delivery report or, once librdkafka has cached
+    /// that answer, at once from produce, the record is refused for its topic, as with TOPIC_EXCEPTION.
     private static let recordRefusalCodes: Set<Int32> = [
         RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE, RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE,
         RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION, RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED,
-        RD_KAFKA_RESP_ERR_INVALID_RECORD, RD_KAFKA_RESP_ERR_POLICY_VIOLATION,
+        RD_KAFKA_RESP_ERR_INVALID_RECORD, RD_KAFKA_RESP_ERR_POLICY_VIOLATION, RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC,
     ].map(\.rawValue).reduce(into: []) { $0.insert($1) }
 
     /// Codes for which re-sending the same message can succeed: transient broker or network states, and
