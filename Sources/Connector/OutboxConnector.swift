@@ -679,13 +679,23 @@ public final class OutboxConnector: Sendable {
             self.mapper = mapper
         }
 
+        /// The least time between two status updates sent because the confirmed position moved (under load
+        /// at most a hundred a second; the `--status-interval-ms` keepalive comes besides).
+        static let promptConfirmationSpacing = Duration.milliseconds(10)
+
         mutating func run() throws(StreamingError) {
             let interval = connector.configuration.statusInterval
             while true {
-                let (stop, stopNow, fatal, deadLetters) = connector.state.withLock {
-                    ($0.stopRequested, connector.mustStopNow($0), $0.fatalError, !$0.deadLetters.isEmpty)
+                let (stop, stopNow, fatal, deadLetters, confirmed, waiting) = connector.state.withLock {
+                    ($0.stopRequested, connector.mustStopNow($0), $0.fatalError, !$0.deadLetters.isEmpty, $0.tracker.confirmed,
+                     $0.tracker.eventsInFlight > 0)
                 }
                 if let fatal { throw StreamingError(fatal) }
+                // Confirm promptly: what Kafka has acknowledged is told to the server within a spacing, not at
+                // the next status interval, so that a crash repeats as little as the acknowledgements allow.
+                if confirmed != lastReportedPosition, lastStatus.duration(to: .now) >= Self.promptConfirmationSpacing {
+                    try sendStatus(askingForReply: false)
+                }
                 // Stopping between transactions, or when finishing this one takes too long; a transaction cut
                 // short is confirmed by nothing and read again after a restart.
                 if stop {
@@ -705,6 +715,9 @@ public final class OutboxConnector: Sendable {
                     throw StreamingError(error)
                 }
                 var untilStatus = interval - lastStatus.duration(to: .now)
+                // While events wait for Kafka, their acknowledgements move the confirmed position: look again
+                // within the spacing even when the server sends nothing.
+                if waiting { untilStatus = min(untilStatus, Self.promptConfirmationSpacing) }
                 if let heartbeat = connector.configuration.heartbeat {
                     untilStatus = min(untilStatus, heartbeat.interval - lastHeartbeat.duration(to: .now))
                 }
@@ -725,7 +738,9 @@ public final class OutboxConnector: Sendable {
 
         /// Tells the server what is confirmed. While idle it also asks for a keepalive back, whose
         /// WAL end then confirms the WAL other tables wrote meanwhile.
-        mutating func sendStatus() throws(StreamingError) {
+        /// `askingForReply: false` for the prompt updates, which only pass on a new confirmed position: asking
+        /// each of them for a keepalive would make a busy server answer a hundred times a second.
+        mutating func sendStatus(askingForReply: Bool = true) throws(StreamingError) {
             // The server's WAL position as last asked: the walsender's own positions only say how far it has decoded.
             let walEnd = max(serverWALEnd, serverWatch.serverWAL ?? .zero)
             let now = ContinuousClock.now
@@ -745,7 +760,7 @@ public final class OutboxConnector: Sendable {
                           oldestUnacknowledgedAgeMicroseconds: oldestAge)
             if let stall { connector.logStall(stall, eventsWaiting: inFlight, oldestAgeMicroseconds: oldestCommitTime.map { _ in oldestAge }) }
             var status = StandbyStatusUpdate(confirmed: confirmed, clientTime: PostgresMicroseconds.now)
-            status.replyRequested = idle
+            status.replyRequested = idle && askingForReply
             do {
                 try replication.send(status)
             } catch {

@@ -44,3 +44,38 @@ struct StopTests {
         #expect(second.waitForExit(timeout: .seconds(10)) == 128 + SIGTERM, "\(second.log)")
     }
 }
+
+/// What Kafka has acknowledged reaches the slot within milliseconds, not at the next status interval, so that
+/// a crash repeats as little as the acknowledgements allow.
+@Suite("Prompt confirmation", .serialized)
+struct PromptConfirmationTests {
+    @Test("With --status-interval-ms 10000, the slot is confirmed past an acknowledged transaction well within a second")
+    func theSlotFollowsTheAcknowledgements() throws {
+        let database = try TestDatabase()
+        defer { database.drop() }
+        let slot = "slot_\(database.suffix)"
+        let connector = try ConnectorProcess([
+            "--db", database.url, "--brokers", try TestStack.brokers(), "--slot", slot,
+            "--publication", "pub_\(database.suffix)", "--status-interval-ms", "10000",
+        ])
+        defer {
+            connector.terminate()
+            _ = connector.waitForExit(timeout: .seconds(30))
+        }
+        try database.waitUntilActive(slot: slot)
+        try database.createWitnessSlot()
+        let type = "Prompt\(database.suffix)"
+        let reader = try TopicReader(topics: ["outbox.event.\(type)"])
+        var writer = try OutboxWriter(database: database)
+        for round in 1 ... 3 {
+            _ = try writer.commit([(type, "k")])
+            let end = try #require(try database.witnessedCommitEnds().last)
+            try reader.read(until: round, log: connector)
+            let acknowledged = ContinuousClock.now
+            try waitFor("the slot to pass the acknowledged transaction", timeout: .seconds(1)) {
+                (try database.slot(slot)?.confirmed).map { $0 >= end } ?? false
+            }
+            print("prompt confirmation: round \(round), slot confirmed \(ContinuousClock.now - acknowledged) after the record was read from Kafka")
+        }
+    }
+}
