@@ -317,14 +317,8 @@ public final class OutboxConnector: Sendable {
         var session = StreamingSession(
             connector: self, producer: producer, replication: replication,
             decoder: PgOutputDecoder(protocolVersion: protocolVersion),
-            mapper: try rowMapper(for: preparedSource), source: source
+            mapper: try rowMapper(for: preparedSource), source: source, prepared: preparedSource
         )
-        // Debezium's list may match partitions only: their partitioned table's other partitions are still the
-        // outbox's, never another table's.
-        session.outboxTablesByLineage = session.outboxTables + source.tables.compactMap { table in
-            if case .partition(let root) = preparedSource.shapes[table], !source.tables.contains(root) { root } else { nil }
-        }
-        session.publicationListsTables = preparedSource.publication?.listsTables ?? false
         defer {
             session.serverWatch.close()
             replication.finish()
@@ -359,7 +353,7 @@ public final class OutboxConnector: Sendable {
 
     /// The outbox tables as Debezium's `table.include.list` selects them: every table of the catalog it matches.
     private func matchTables(_ includeList: TableIncludeList, on control: PostgresConnection, into source: inout ReplicationSource) throws {
-        let matched = try control.catalogTables().map(\.name).filter { includeList.includes(schema: $0.schema, table: $0.name) }
+        let matched = try control.catalogTables().filter { includeList.includes(schema: $0.schema, table: $0.name) }
         guard let first = matched.first else {
             let database = try control.query("SELECT current_database()").rows.first?.first ?? nil
             throw ReplicationSetupError.noTableMatches(includeList: includeList.text, database: database ?? "")
@@ -390,13 +384,8 @@ public final class OutboxConnector: Sendable {
     /// Logs a relation's role the first time this run sees it: a partition or child mapped to its outbox
     /// table, or another table whose rows are ignored. Returns nothing; the role decides the mapping.
     func announce(_ role: RelationRole, relationID: UInt32, lsn: LSN) {
-        let name: QualifiedTableName
-        switch role {
-        case .outbox: return
-        case .descendant(let table, _), .goneWithOutboxColumns(let table, _), .otherTable(let table), .otherTableWithOutboxColumns(let table):
-            name = table
-        }
-        guard announcedRelations.withLock({ $0.insert(name).inserted }) else { return }
+        if case .outbox = role { return }
+        guard announcedRelations.withLock({ $0.insert(role.relation).inserted }) else { return }
         switch role {
         case .outbox:
             break
@@ -656,22 +645,26 @@ public final class OutboxConnector: Sendable {
         let outboxTables: [QualifiedTableName]
         /// The tables whose partitions and children carry outbox rows: the outbox tables, and the partitioned
         /// tables of partitions Debezium's list matched.
-        var outboxTablesByLineage: [QualifiedTableName] {
-            didSet { serverWatch.familyRoots = outboxTablesByLineage }
-        }
+        let outboxTablesByLineage: [QualifiedTableName]
         /// The publication names its tables (not FOR ALL TABLES, no schema).
-        var publicationListsTables = false
+        let publicationListsTables: Bool
 
         var logger: Logger { connector.logger }
 
         init(connector: OutboxConnector, producer: KafkaProducer, replication: ReplicationStream,
-             decoder: PgOutputDecoder, mapper: RowMapper, source: ReplicationSource) {
+             decoder: PgOutputDecoder, mapper: RowMapper, source: ReplicationSource, prepared: PreparedSource) {
             self.connector = connector
-            self.outboxTables = source.readsTable ? source.tables : []
-            self.outboxTablesByLineage = outboxTables
+            let outboxTables = source.readsTable ? source.tables : []
+            self.outboxTables = outboxTables
+            // Debezium's list may match partitions only: their partitioned table's other partitions are still the
+            // outbox's, never another table's.
+            self.outboxTablesByLineage = outboxTables + outboxTables.compactMap { table in
+                if case .partition(let root) = prepared.shapes[table], !outboxTables.contains(root) { root } else { nil }
+            }
+            self.publicationListsTables = prepared.publication?.listsTables ?? false
             self.serverWatch = ServerWatch(
                 source: source, database: connector.configuration.database, interval: connector.configuration.serverCheckInterval,
-                family: connector.outboxFamily
+                family: connector.outboxFamily, familyRoots: outboxTablesByLineage
             )
             self.producer = producer
             self.replication = replication
@@ -871,11 +864,7 @@ public final class OutboxConnector: Sendable {
                 let role: RelationRole? = known ?? (isOutboxTable(name) ? .outbox(name) : nil)
                 if role != nil, mapper.needsNotNullColumns(of: name) {
                     // A table Debezium's list matched after the start (a partition created since).
-                    do {
-                        mapper.learnNotNullColumns(try serverWatch.notNullColumns(of: name), of: name)
-                    } catch {
-                        throw StreamingError(reason: .transient("could not read the columns of \(name): \(error)"))
-                    }
+                    mapper.learnNotNullColumns(try serverWatch.notNullColumns(of: name), of: name)
                 }
                 let isOutbox = try mapper.register(relation, as: role?.outboxTable, at: position)
                 relations[relation.relationID] = DescribedRelation(relation: relation, table: name, tableLabel: name.description, role: role)
@@ -922,11 +911,11 @@ public final class OutboxConnector: Sendable {
                 logger.info("TRUNCATE of the outbox table ignored", metadata: ["cdc.lsn": "\(position)"])
             case .update(let update):
                 // Only inserts are events; a publication made by hand may send the rest.
-                try countIgnored(update.relationID, as: .update)
+                countIgnored(update.relationID, as: .update)
             case .delete(let delete):
-                try countIgnored(delete.relationID, as: .delete)
+                countIgnored(delete.relationID, as: .delete)
             default:
-                // Updates, deletes, truncates and the rest publish nothing.
+                // Other truncates and the rest publish nothing.
                 break
             }
         }
@@ -934,15 +923,9 @@ public final class OutboxConnector: Sendable {
         /// Under Debezium's list with the publication via the root: rows of a partition the list matches arrive
         /// under its partitioned table's name, which the list does not match, and Debezium drops them (a
         /// partition created since the start, which the start check could not see).
-        private mutating func stopIfRootOfMatchedPartitions(_ name: QualifiedTableName, relationID: UInt32) throws(StreamingError) {
+        private mutating func stopIfRootOfMatchedPartitions(_ name: QualifiedTableName) throws(StreamingError) {
             guard let list = connector.configuration.debeziumTableIncludeList else { return }
-            let shape: OutboxTableShape?
-            do {
-                shape = try serverWatch.shape(of: name)
-            } catch {
-                throw StreamingError(reason: .transient("could not ask the catalog what relation \(name) (id \(relationID)) is: \(error)"))
-            }
-            guard case .partitioned(let partitions) = shape,
+            guard case .partitioned(let partitions) = try serverWatch.shape(of: name),
                   let matched = partitions.first(where: { list.includes(schema: $0.schema, table: $0.name) }) else { return }
             throw StreamingError(.setup(.partitionRowsNamedByUnmatchedRoot(matched, root: name, publication: connector.configuration.publication)))
         }
@@ -955,10 +938,9 @@ public final class OutboxConnector: Sendable {
             return list.includes(schema: name.schema, table: name.name)
         }
 
-        /// An UPDATE or DELETE: never published, always counted.
         /// An UPDATE or DELETE: never published, always counted, without asking the catalog (no role is
         /// needed to know it is not an event).
-        private mutating func countIgnored(_ relationID: UInt32, as reason: IgnoredRowReason) throws(StreamingError) {
+        private func countIgnored(_ relationID: UInt32, as reason: IgnoredRowReason) {
             guard let known = relations[relationID] else { return }
             switch known.role {
             case .otherTable, .otherTableWithOutboxColumns: connector.metrics.rowIgnored(table: known.tableLabel, reason: .otherTable)
@@ -972,20 +954,15 @@ public final class OutboxConnector: Sendable {
         /// transient: a relation of unknown role must not have its rows passed over.
         private mutating func resolveRole(of relationID: UInt32) throws(StreamingError) {
             guard var known = relations[relationID], known.role == nil else { return }
-            let lineage: RelationLineage?
-            do {
-                lineage = try serverWatch.lineage(ofRelation: relationID)
-            } catch {
-                throw StreamingError(reason: .transient("could not ask the catalog what relation \(known.table) (id \(relationID)) is: \(error)"))
-            }
+            let lineage = try serverWatch.lineage(ofRelation: relationID, named: known.table)
             let relation = known.relation
             let role = RelationRole.of(
                 known.table, outboxTables: outboxTablesByLineage,
                 knownDescendantOf: connector.outboxFamily.outboxTable(ofDescendant: relationID), lineage: lineage,
-                publicationListsTables: publicationListsTables, fitsOutbox: { _ in mapper.fits(relation) }
+                publicationListsTables: publicationListsTables, fitsOutbox: mapper.fits(relation)
             )
             if case .otherTable(let name) = role, connector.configuration.debeziumTableIncludeList != nil {
-                try stopIfRootOfMatchedPartitions(name, relationID: relationID)
+                try stopIfRootOfMatchedPartitions(name)
             }
             if let outbox = role.outboxTable {
                 // Debezium publishes a row only under a name its table filter includes: rows named by a

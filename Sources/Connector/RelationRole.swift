@@ -23,6 +23,15 @@ enum RelationRole: Sendable, Equatable {
     /// be told from a copy, but counted and logged at warning level so that an operator can republish.
     case otherTableWithOutboxColumns(QualifiedTableName)
 
+    /// The relation's own name, as the stream gives it.
+    var relation: QualifiedTableName {
+        switch self {
+        case .outbox(let table), .descendant(let table, _), .goneWithOutboxColumns(let table, _), .otherTable(let table),
+             .otherTableWithOutboxColumns(let table):
+            table
+        }
+    }
+
     /// The outbox table whose rows this relation carries; nil for another table.
     var outboxTable: QualifiedTableName? {
         switch self {
@@ -37,17 +46,18 @@ enum RelationRole: Sendable, Equatable {
     /// - `knownDescendantOf`: the outbox table this relation id was a partition or child of when this run
     ///   last looked (it may have been detached or dropped since).
     /// - `lineage`: what the catalog says of the relation id now (nil: it no longer exists).
-    /// - `fitsOutbox`: whether the relation has every column an outbox table's format reads.
+    /// - `fitsOutbox`: whether the relation has every column the outbox tables' format reads (one format
+    ///   serves them all, so the first outbox table is the one it is taken for).
     /// - `publicationListsTables`: the publication names its tables (not `FOR ALL TABLES`, no schema), so
     ///   that what it sends is the outbox, its family, or a table listed by hand.
     static func of(
         _ name: QualifiedTableName, outboxTables: [QualifiedTableName], knownDescendantOf: QualifiedTableName?,
-        lineage: RelationLineage?, publicationListsTables: Bool, fitsOutbox: (QualifiedTableName) -> Bool
+        lineage: RelationLineage?, publicationListsTables: Bool, fitsOutbox: Bool
     ) -> RelationRole {
         if outboxTables.contains(name) { return .outbox(name) }
         if let table = knownDescendantOf { return .descendant(name, of: table) }
         if let lineage, let table = lineage.ancestors.first(where: outboxTables.contains) { return .descendant(name, of: table) }
-        guard let table = outboxTables.first(where: fitsOutbox) else { return .otherTable(name) }
+        guard fitsOutbox, let table = outboxTables.first else { return .otherTable(name) }
         if lineage == nil, publicationListsTables { return .goneWithOutboxColumns(name, assumed: table) }
         return .otherTableWithOutboxColumns(name)
     }

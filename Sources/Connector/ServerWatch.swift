@@ -19,30 +19,34 @@ struct ServerWatch {
     /// The server's WAL position as last asked.
     private(set) var serverWAL: LSN?
     /// The tables whose partitions and children are recorded in `family` at each check.
-    var familyRoots: [QualifiedTableName]
+    let familyRoots: [QualifiedTableName]
     private let family: OutboxFamily
 
-    init(source: ReplicationSource, database: ConnectionSettings, interval: Duration, family: OutboxFamily) {
+    init(source: ReplicationSource, database: ConnectionSettings, interval: Duration, family: OutboxFamily, familyRoots: [QualifiedTableName]) {
         self.source = source
         self.database = database
         self.interval = interval
         self.family = family
-        self.familyRoots = source.readsTable ? source.tables : []
+        self.familyRoots = familyRoots
     }
 
     /// How a table is built now; nil when it does not exist.
-    mutating func shape(of table: QualifiedTableName) throws(PostgresError) -> OutboxTableShape? {
-        try asking { connection throws(PostgresError) in try connection.tableShape(of: table) }
+    mutating func shape(of table: QualifiedTableName) throws(StreamingError) -> OutboxTableShape? {
+        try asking("what \(table) is") { connection throws(PostgresError) in try connection.tableShape(of: table) }
     }
 
-    /// One question on the connection; a failed one closes it, so the next question opens a fresh one.
-    private mutating func asking<Answer>(_ question: (PostgresConnection) throws(PostgresError) -> Answer) throws(PostgresError) -> Answer {
+    /// One question the stream cannot go on without. A failed one closes the connection, so the next opens a
+    /// fresh one, and ends the session as transient: a relation whose role is unknown must not have its rows
+    /// passed over, so the session starts again and the server describes it anew.
+    private mutating func asking<Answer>(
+        _ what: String, _ question: (PostgresConnection) throws(PostgresError) -> Answer
+    ) throws(StreamingError) -> Answer {
         do {
             return try question(try openConnection())
         } catch {
             connection?.close()
             connection = nil
-            throw error
+            throw StreamingError(reason: .transient("could not ask the catalog \(what): \(error)"))
         }
     }
 
@@ -73,16 +77,19 @@ struct ServerWatch {
         return open
     }
 
-    /// What the catalog says now of a relation the stream named: its name and ancestors (partitioned and
-    /// inheritance parents); nil when it no longer exists. A failure to ask is the caller's to handle: a
-    /// relation whose role is unknown must not be passed over.
-    mutating func lineage(ofRelation relationID: UInt32) throws(PostgresError) -> RelationLineage? {
-        try asking { connection throws(PostgresError) in try connection.relationLineage(of: relationID) }
+    /// What the catalog says now of a relation the stream named `name`: its name and ancestors (partitioned
+    /// and inheritance parents); nil when it no longer exists.
+    mutating func lineage(ofRelation relationID: UInt32, named name: QualifiedTableName) throws(StreamingError) -> RelationLineage? {
+        try asking("what relation \(name) (id \(relationID)) is") { connection throws(PostgresError) in
+            try connection.relationLineage(of: relationID)
+        }
     }
 
     /// The columns of a table declared NOT NULL (Debezium's record schemas need them).
-    mutating func notNullColumns(of table: QualifiedTableName) throws(PostgresError) -> Set<String> {
-        try asking { connection throws(PostgresError) in Set(try connection.columns(of: table).filter(\.notNull).map(\.name)) }
+    mutating func notNullColumns(of table: QualifiedTableName) throws(StreamingError) -> Set<String> {
+        try asking("for the columns of \(table)") { connection throws(PostgresError) in
+            Set(try connection.columns(of: table).filter(\.notNull).map(\.name))
+        }
     }
 
     private mutating func ask(logger: Logger) {

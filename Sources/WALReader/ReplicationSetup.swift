@@ -287,10 +287,10 @@ extension PostgresConnection {
             }
             notNullColumns[table] = Set(columns.filter(\.notNull).map(\.name))
         }
-        let publicationCreated = try preparePublication(source, shapes: shapes)
+        let publication = try preparePublication(source, shapes: shapes)
         var prepared = PreparedSource(
-            database: database, publicationCreated: publicationCreated, notNullColumns: notNullColumns, shapes: shapes,
-            publication: try publicationSettings(source.publication)
+            database: database, publicationCreated: publication.created, notNullColumns: notNullColumns, shapes: shapes,
+            publication: try publication.settings ?? publicationSettings(source.publication)
         )
         for table in source.tables {
             if let filter = try publicationRowFilter(source.publication, table: table) { prepared.rowFilters[table] = filter }
@@ -395,12 +395,10 @@ extension PostgresConnection {
         for table in source.watchedTables ?? source.tables {
             let state = try query("""
                 SELECT c.oid IS NOT NULL AS present,
-                       COALESCE(p.puballtables
-                         OR EXISTS (SELECT 1 FROM pg_publication_rel r WHERE r.prpubid = p.oid AND r.prrelid = c.oid)
-                         OR EXISTS (SELECT 1 FROM pg_publication_namespace n WHERE n.pnpubid = p.oid AND n.pnnspid = c.relnamespace)
+                       COALESCE(\(Self.publishesRelation)
                          OR EXISTS (SELECT 1 FROM pg_publication_rel r JOIN pg_partition_ancestors(c.oid) a ON a.relid = r.prrelid
                                     WHERE r.prpubid = p.oid), false) AS published
-                FROM (SELECT to_regclass(\(try literal("\(try identifier(table.schema)).\(try identifier(table.name))"))) AS oid) t
+                FROM (SELECT \(try regclass(table)) AS oid) t
                 LEFT JOIN pg_class c ON c.oid = t.oid
                 LEFT JOIN pg_publication p ON p.pubname = \(publicationLiteral)
                 """)
@@ -415,18 +413,11 @@ extension PostgresConnection {
             // An inheritance child made while streaming is not in a FOR TABLE publication by itself (partitions
             // need not be: the root publishes them).
             let unpublishedChild = try query("""
-                WITH RECURSIVE down(relid, depth) AS (
-                    SELECT inhrelid, 1 FROM pg_inherits
-                    WHERE inhparent = to_regclass(\(try literal("\(try identifier(table.schema)).\(try identifier(table.name))")))
-                    UNION ALL
-                    SELECT i.inhrelid, d.depth + 1 FROM pg_inherits i JOIN down d ON i.inhparent = d.relid WHERE d.depth < 64
-                )
+                \(Self.descendants(of: try regclass(table)))
                 SELECT n.nspname, c.relname FROM down d JOIN pg_class c ON c.oid = d.relid
                 JOIN pg_namespace n ON n.oid = c.relnamespace
                 LEFT JOIN pg_publication p ON p.pubname = \(publicationLiteral)
-                WHERE NOT c.relispartition AND c.relkind = 'r' AND NOT COALESCE(p.puballtables
-                    OR EXISTS (SELECT 1 FROM pg_publication_rel r WHERE r.prpubid = p.oid AND r.prrelid = c.oid)
-                    OR EXISTS (SELECT 1 FROM pg_publication_namespace s WHERE s.pnpubid = p.oid AND s.pnnspid = c.relnamespace), false)
+                WHERE NOT c.relispartition AND c.relkind = 'r' AND NOT COALESCE(\(Self.publishesRelation), false)
                 ORDER BY 1, 2 LIMIT 1
                 """)
             if let row = unpublishedChild.rows.first, row.count == 2, let schema = row[0], let name = row[1] {
@@ -488,8 +479,10 @@ extension PostgresConnection {
         }
     }
 
-    /// Returns whether the publication was created.
-    private func preparePublication(_ source: ReplicationSource, shapes: [QualifiedTableName: OutboxTableShape]) throws -> Bool {
+    /// Returns whether the publication was created, and its settings when they were read (not after creating it).
+    private func preparePublication(
+        _ source: ReplicationSource, shapes: [QualifiedTableName: OutboxTableShape]
+    ) throws -> (created: Bool, settings: PublicationSettings?) {
         let publicationLiteral = try literal(source.publication)
         guard let publication = try publicationSettings(source.publication) else {
             guard source.createMissingPublication else { throw ReplicationSetupError.publicationMissing(source.publication) }
@@ -512,11 +505,11 @@ extension PostgresConnection {
                     """
             do {
                 try query(create)
-                return true
+                return (true, nil)
             } catch {
                 // Another instance may have created it between our look and our create: use theirs.
                 guard error.sqlState == SQLState.duplicateObject else { throw error }
-                return false
+                return (false, nil)
             }
         }
         guard publication.publishesInserts else {
@@ -535,27 +528,21 @@ extension PostgresConnection {
             }
             // A matched partition's rows are published under its root's name: the root is checked.
             if case .partition = shapes[table], publication.viaPartitionRoot { continue }
-            let included = try query("""
-                SELECT 1 FROM pg_publication_tables WHERE pubname = \(publicationLiteral)
-                  AND schemaname = \(try literal(table.schema)) AND tablename = \(try literal(table.name))
-                """)
-            guard !included.rows.isEmpty else {
+            /// Whether the publication sends the rows of `table` under its own name.
+            func lists(_ table: QualifiedTableName) throws -> Bool {
+                try !query("""
+                    SELECT 1 FROM pg_publication_tables WHERE pubname = \(publicationLiteral)
+                      AND schemaname = \(try literal(table.schema)) AND tablename = \(try literal(table.name))
+                    """).rows.isEmpty
+            }
+            guard try lists(table) else {
                 throw ReplicationSetupError.publicationLacksTable(publication: source.publication, table: table)
             }
-            if case .inheritanceParent(let children) = shapes[table] {
-                for child in children {
-                    let childIncluded = try query("""
-                        SELECT 1 FROM pg_publication_tables WHERE pubname = \(publicationLiteral)
-                          AND schemaname = \(try literal(child.schema)) AND tablename = \(try literal(child.name))
-                        """)
-                    guard !childIncluded.rows.isEmpty else {
-                        throw ReplicationSetupError.inheritanceChildUnpublished(
-                            publication: source.publication, child: child, parent: table)
-                    }
-                }
+            if case .inheritanceParent(let children) = shapes[table], let child = try children.first(where: { try !lists($0) }) {
+                throw ReplicationSetupError.inheritanceChildUnpublished(publication: source.publication, child: child, parent: table)
             }
         }
-        return false
+        return (false, publication)
     }
 }
 

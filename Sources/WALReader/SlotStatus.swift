@@ -20,10 +20,7 @@ public struct SlotStatus: Sendable {
     }
 
     public struct Publication: Sendable {
-        public var publishesInserts: Bool
-        public var allTables: Bool
-        /// `publish_via_partition_root`.
-        public var viaPartitionRoot: Bool
+        public var settings: PublicationSettings
         /// The tables it publishes, each as PostgreSQL would quote it.
         public var tables: [String]
     }
@@ -48,17 +45,13 @@ extension PostgresConnection {
     public func slotStatus(slot: String, publication: String, tables: [QualifiedTableName] = []) throws(PostgresError) -> SlotStatus {
         let inRecovery = try isInRecovery()
         let slotState = try replicationSlot(slot, inRecovery: inRecovery)
-        let publicationRows = try query("SELECT pubinsert, puballtables, pubviaroot FROM pg_publication WHERE pubname = \(try literal(publication))")
         var publicationState: SlotStatus.Publication?
-        if !publicationRows.rows.isEmpty {
+        if let settings = try publicationSettings(publication) {
             let tables = try query("""
                 SELECT quote_ident(schemaname) || '.' || quote_ident(tablename) FROM pg_publication_tables
                 WHERE pubname = \(try literal(publication)) ORDER BY 1
                 """).rows.compactMap { $0.first ?? nil }
-            publicationState = SlotStatus.Publication(
-                publishesInserts: publicationRows[0, "pubinsert"] == "t", allTables: publicationRows[0, "puballtables"] == "t",
-                viaPartitionRoot: publicationRows[0, "pubviaroot"] == "t", tables: tables
-            )
+            publicationState = SlotStatus.Publication(settings: settings, tables: tables)
         }
         var status = SlotStatus(
             slotName: slot, slot: slotState, publicationName: publication, publication: publicationState,

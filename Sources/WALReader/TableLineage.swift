@@ -71,26 +71,45 @@ public struct RelationLineage: Sendable, Equatable {
     }
 }
 
-/// A table of the database as the catalog lists it, for matching Debezium's `table.include.list`.
-public struct CatalogTable: Sendable, Equatable {
-    public var name: QualifiedTableName
-    /// A partition (of a declaratively partitioned table).
-    public var isPartition: Bool
-}
-
 extension PostgresConnection {
-    /// Every ordinary and partitioned table outside the system schemas, by name.
-    public func catalogTables() throws(PostgresError) -> [CatalogTable] {
+    /// Every ordinary and partitioned table outside the system schemas, for matching Debezium's
+    /// `table.include.list`.
+    public func catalogTables() throws(PostgresError) -> [QualifiedTableName] {
         try query("""
-            SELECT n.nspname, c.relname, c.relispartition FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
             WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema')
               AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%'
             ORDER BY 1, 2
             """).rows.compactMap { row in
-            guard row.count == 3, let schema = row[0], let name = row[1] else { return nil }
-            return CatalogTable(name: QualifiedTableName(schema: schema, name: name), isPartition: row[2] == "t")
+            guard row.count == 2, let schema = row[0], let name = row[1] else { return nil }
+            return QualifiedTableName(schema: schema, name: name)
         }
     }
+
+    /// `to_regclass('"schema"."name"')`: the table's OID, or NULL when there is none; takes no lock.
+    func regclass(_ table: QualifiedTableName) throws(PostgresError) -> String {
+        "to_regclass(\(try literal("\(try identifier(table.schema)).\(try identifier(table.name))")))"
+    }
+
+    /// `WITH RECURSIVE down(relid, depth)`: every partition and inheritance child of the relation `parent` (an
+    /// OID expression), at any depth; both kinds are recorded in `pg_inherits`.
+    static func descendants(of parent: String) -> String {
+        """
+        WITH RECURSIVE down(relid, depth) AS (
+            SELECT inhrelid, 1 FROM pg_inherits WHERE inhparent = \(parent)
+            UNION ALL
+            SELECT i.inhrelid, d.depth + 1 FROM pg_inherits i JOIN down d ON i.inhparent = d.relid WHERE d.depth < 64
+        )
+        """
+    }
+
+    /// Whether the publication row `p` publishes the relation row `c` itself: all tables, the table listed, or
+    /// its schema published. (A partition is also published through an ancestor listed via the root.)
+    static let publishesRelation = """
+        p.puballtables
+        OR EXISTS (SELECT 1 FROM pg_publication_rel r WHERE r.prpubid = p.oid AND r.prrelid = c.oid)
+        OR EXISTS (SELECT 1 FROM pg_publication_namespace s WHERE s.pnpubid = p.oid AND s.pnnspid = c.relnamespace)
+        """
 
     /// The shape of a table; nil when there is no such table.
     public func tableShape(of table: QualifiedTableName) throws(PostgresError) -> OutboxTableShape? {
@@ -110,11 +129,7 @@ extension PostgresConnection {
         }
         // Every descendant, partitions and inheritance children alike (both are recorded in pg_inherits).
         let descendants = try query("""
-            WITH RECURSIVE down(relid, depth) AS (
-                SELECT inhrelid, 1 FROM pg_inherits WHERE inhparent = \(oid)::oid
-                UNION ALL
-                SELECT i.inhrelid, d.depth + 1 FROM pg_inherits i JOIN down d ON i.inhparent = d.relid WHERE d.depth < 64
-            )
+            \(Self.descendants(of: "\(oid)::oid"))
             SELECT DISTINCT n.nspname, c.relname, c.relkind FROM down d JOIN pg_class c ON c.oid = d.relid
             JOIN pg_namespace n ON n.oid = c.relnamespace ORDER BY 1, 2
             """).rows.compactMap { row -> (QualifiedTableName, String)? in
@@ -145,12 +160,7 @@ extension PostgresConnection {
     /// The relation ids (OIDs) of every partition and inheritance child of a table, at any depth.
     public func descendantIDs(of table: QualifiedTableName) throws(PostgresError) -> [UInt32] {
         try query("""
-            WITH RECURSIVE down(relid, depth) AS (
-                SELECT inhrelid, 1 FROM pg_inherits
-                WHERE inhparent = to_regclass(\(try literal("\(try identifier(table.schema)).\(try identifier(table.name))")))
-                UNION ALL
-                SELECT i.inhrelid, d.depth + 1 FROM pg_inherits i JOIN down d ON i.inhparent = d.relid WHERE d.depth < 64
-            )
+            \(Self.descendants(of: try regclass(table)))
             SELECT DISTINCT relid::int8 FROM down
             """).rows.compactMap { $0.first.flatMap { $0 }.flatMap { UInt32($0) } }
     }
@@ -162,7 +172,7 @@ extension PostgresConnection {
             SELECT pg_get_expr(r.prqual, r.prrelid) AS filter FROM pg_publication_rel r
             JOIN pg_publication p ON p.oid = r.prpubid
             WHERE p.pubname = \(try literal(publication)) AND r.prqual IS NOT NULL
-              AND r.prrelid = to_regclass(\(try literal("\(try identifier(table.schema)).\(try identifier(table.name))")))
+              AND r.prrelid = \(try regclass(table))
             """)
         return rows.rows.first?.first ?? nil
     }

@@ -102,9 +102,9 @@ struct StatusCommand: AsyncParsableCommand {
             lines.append("slot           \(status.slotName): does not exist (outbox-cdc creates it at start, or run outbox-cdc setup)")
         }
         if let publication = status.publication {
-            let tables = publication.allTables ? "all tables" : (publication.tables.isEmpty ? "no tables" : publication.tables.joined(separator: ", "))
-            let viaRoot = publication.viaPartitionRoot ? ", publish_via_partition_root" : ""
-            lines.append("publication    \(status.publicationName): \(tables)\(viaRoot)\(publication.publishesInserts ? "" : " (does NOT publish inserts)")")
+            let tables = publication.settings.allTables ? "all tables" : (publication.tables.isEmpty ? "no tables" : publication.tables.joined(separator: ", "))
+            let viaRoot = publication.settings.viaPartitionRoot ? ", publish_via_partition_root" : ""
+            lines.append("publication    \(status.publicationName): \(tables)\(viaRoot)\(publication.settings.publishesInserts ? "" : " (does NOT publish inserts)")")
         } else {
             lines.append("publication    \(status.publicationName): does not exist")
         }
@@ -115,11 +115,8 @@ struct StatusCommand: AsyncParsableCommand {
             }
             var line = "outbox table   \(outbox.table): \(shape.summary)"
             if let publication = status.publication {
-                let settings = PublicationSettings(
-                    publishesInserts: publication.publishesInserts, allTables: publication.allTables,
-                    viaPartitionRoot: publication.viaPartitionRoot)
-                line += "; \(settings.route(for: shape))"
-                if case .partitioned = shape, !publication.viaPartitionRoot {
+                line += "; \(publication.settings.route(for: shape))"
+                if case .partitioned = shape, !publication.settings.viaPartitionRoot {
                     line += ": outbox-cdc refuses to start, run ALTER PUBLICATION \(QualifiedTableName.quoted(status.publicationName)) SET (publish_via_partition_root = true)"
                 }
             }
@@ -154,8 +151,8 @@ struct StatusCommand: AsyncParsableCommand {
         }
         if let publication = status.publication {
             object["publication"] = [
-                "name": status.publicationName, "publishes_inserts": publication.publishesInserts,
-                "all_tables": publication.allTables, "publish_via_partition_root": publication.viaPartitionRoot,
+                "name": status.publicationName, "publishes_inserts": publication.settings.publishesInserts,
+                "all_tables": publication.settings.allTables, "publish_via_partition_root": publication.settings.viaPartitionRoot,
                 "tables": publication.tables,
             ]
         } else {
@@ -177,9 +174,7 @@ struct StatusCommand: AsyncParsableCommand {
             case nil: break
             }
             if let shape = outbox.shape, let publication = status.publication {
-                fields["route"] = PublicationSettings(
-                    publishesInserts: publication.publishesInserts, allTables: publication.allTables,
-                    viaPartitionRoot: publication.viaPartitionRoot).route(for: shape)
+                fields["route"] = publication.settings.route(for: shape)
             }
             return fields
         }

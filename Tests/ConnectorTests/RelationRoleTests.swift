@@ -21,7 +21,7 @@ struct RelationRoleTests {
         _ name: QualifiedTableName, _ tables: [QualifiedTableName], lineage: RelationLineage?, known: QualifiedTableName? = nil,
         listsTables: Bool = true, fits: Bool = false
     ) -> RelationRole {
-        RelationRole.of(name, outboxTables: tables, knownDescendantOf: known, lineage: lineage, publicationListsTables: listsTables, fitsOutbox: { _ in fits })
+        RelationRole.of(name, outboxTables: tables, knownDescendantOf: known, lineage: lineage, publicationListsTables: listsTables, fitsOutbox: fits)
     }
 
     @Test func anOutboxTableIsKnownByItsNameWithoutAskingTheCatalog() {
