@@ -36,6 +36,11 @@ public struct CheckpointTracker: Sendable {
     public private(set) var eventsInFlight = 0
     /// Transactions confirmed so far (abandoned ones not counted), for the metrics.
     public private(set) var transactionsConfirmed: UInt64 = 0
+    /// The end of the newest transaction whose Commit was read and not abandoned since: every event up to it
+    /// was handed to Kafka (acknowledged or still in flight), so a reconnect to the same server history may
+    /// resume there and repeat none of them. Never behind `confirmed`.
+    public var committedThrough: LSN { max(confirmed, lastCommitEnd) }
+    private var lastCommitEnd = LSN.zero
 
     public init(confirmed: LSN) {
         self.confirmed = confirmed
@@ -73,6 +78,7 @@ public struct CheckpointTracker: Sendable {
         guard let index = index(of: ticket) else { return nil }
         pending[index].endLSN = endLSN
         if openTicket == ticket { openTicket = nil }
+        if !pending[index].abandoned { lastCommitEnd = max(lastCommitEnd, endLSN) }
         return advance()
     }
 
@@ -119,6 +125,9 @@ public struct CheckpointTracker: Sendable {
         return walEnd
     }
 
+    /// The ticket of the transaction whose Commit has not been read yet, if any.
+    public var openTransaction: Ticket? { openTicket }
+
     /// The replication stream broke: the open transaction will never see its Commit; the server
     /// sends it again from the start once streaming resumes.
     public mutating func abandonOpenTransaction() {
@@ -136,6 +145,7 @@ public struct CheckpointTracker: Sendable {
         openTicket = nil
         _ = advance()
         confirmed = position
+        lastCommitEnd = position
     }
 
     private func index(of ticket: Ticket) -> Int? {

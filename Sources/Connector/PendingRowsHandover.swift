@@ -14,7 +14,13 @@ extension OutboxConnector {
     /// Rows fetched per round trip from the cursor over the pending rows.
     private static let pendingRowsPerFetch = 1000
 
-    func handOverPendingRows(producer: KafkaProducer, mapper: RowMapper, tables: [QualifiedTableName]) throws(StreamingError) {
+    /// Publishes the pending rows through a session machine of its own (the same mapping, error policy and
+    /// checkpoint rules as streaming), then makes the slot permanent once Kafka has acknowledged every one.
+    /// Returns false when a stop came first (nothing permanent happened).
+    func handOverPendingRows(
+        producer: KafkaProducer, mapper: RowMapper, tables: [QualifiedTableName], source: ReplicationSource, prepared: PreparedSource,
+        progress: inout ConnectorProgress
+    ) throws(StreamingError) -> Bool {
         let format = configuration.tableFormat
         let temporarySlot = String(configuration.slot.prefix(54)) + "_handover"
         let replication: PostgresConnection
@@ -35,14 +41,20 @@ extension OutboxConnector {
             "cdc.pending_condition": "\(format.pendingCondition ?? "(every row)")", "cdc.lsn": "\(exported.consistentPoint)",
         ])
 
-        let ticket = state.withLock { $0.tracker.beginTransaction() }
+        var rules = sessionRules(source: source, prepared: prepared)
+        rules.heartbeatInterval = nil
+        var handOver = HandOver(
+            connector: self, producer: producer,
+            machine: SessionMachine(rules: rules, progress: progress, decoder: PgOutputDecoder(protocolVersion: 1), mapper: mapper, now: .now)
+        )
+        defer { progress = handOver.machine.progress }
+        handOver.machine.beginHandOver(at: exported.consistentPoint)
         var published = 0
         do {
-            var mapper = mapper
             // One table after the other, all in the one snapshot.
             for (index, table) in tables.enumerated() {
                 let relation = try pendingRowsRelation(reader, table: table, relationID: UInt32(index))
-                _ = try mapper.register(relation, as: table, at: exported.consistentPoint)
+                guard try handOver.handle(.relation(relation), at: exported.consistentPoint) else { return false }
                 try reader.query(try pendingRowsCursor(reader, table: table, columns: relation.columns.map(\.name)))
                 while true {
                     let batch = try reader.query("FETCH \(Self.pendingRowsPerFetch) FROM outbox_cdc_pending")
@@ -51,21 +63,7 @@ extension OutboxConnector {
                             value.map { PgOutputMessage.TupleData.Column.text(Array($0.utf8)[...]) } ?? .null
                         }
                         let insert = PgOutputMessage.Insert(transactionID: nil, relationID: relation.relationID, newTuple: .init(columns: columns))
-                        let mapped: (OutboxEvent, warning: String?)?
-                        do {
-                            mapped = try mapper.event(for: insert, at: exported.consistentPoint)
-                        } catch {
-                            state.withLock { $0.eventProduced(in: ticket) }
-                            try poisonedRow(
-                                error, insert: insert, table: table, columnNames: relation.columns.map(\.name),
-                                lsn: exported.consistentPoint, ticket: ticket, producer: producer
-                            ) {}
-                            continue
-                        }
-                        guard let (event, warning) = mapped else { continue }
-                        if let warning { logger.warning("\(warning)", metadata: ["event.id": "\(event.eventIDText)"]) }
-                        state.withLock { $0.eventProduced(in: ticket) }
-                        try produce(event, ticket: ticket, producer: producer) {}
+                        guard try handOver.handle(.insert(insert), at: exported.consistentPoint) else { return false }
                         published += 1
                     }
                     if batch.rows.count < Self.pendingRowsPerFetch { break }
@@ -81,17 +79,10 @@ extension OutboxConnector {
             throw StreamingError(reason: .transient("\(error)"))
         }
         reader.close()
-        _ = state.withLock { $0.tracker.commitTransaction(ticket, endLSN: exported.consistentPoint) }
-
+        let commit = PgOutputMessage.Commit(flags: 0, commitLSN: exported.consistentPoint, endLSN: exported.consistentPoint, commitTimestamp: .init(microsecondsSincePostgresEpoch: 0))
+        guard try handOver.handle(.commit(commit), at: exported.consistentPoint) else { return false }
         // Every pending row acknowledged, or nothing permanent happens.
-        while !producer.flush(timeout: .milliseconds(200)) || !state.withLock({ $0.tracker.isIdle }) {
-            let (stop, fatal) = state.withLock { ($0.stopRequested, $0.fatalError) }
-            if let fatal { throw StreamingError(fatal) }
-            if stop { throw StreamingError.stopped }
-            // Rows Kafka refused complete the snapshot's transaction only once their dead letters are sent.
-            try sendPendingDeadLetters(producer: producer) {}
-        }
-        if let fatal = state.withLock({ $0.fatalError }) { throw StreamingError(fatal) }
+        guard try handOver.settle() else { return false }
         do {
             let control = try PostgresConnection.connect(configuration.database)
             try control.copyLogicalSlot(temporarySlot, to: configuration.slot)
@@ -102,6 +93,67 @@ extension OutboxConnector {
         logger.info("handed over: pending rows published, slot created where they were read", metadata: [
             "cdc.events": "\(published)", "cdc.slot": "\(configuration.slot)", "cdc.lsn": "\(exported.consistentPoint)",
         ])
+        return true
+    }
+
+    /// Drives the hand-over's machine: no replication stream, so status updates are not sent and reading
+    /// means the next row.
+    private struct HandOver {
+        let connector: OutboxConnector
+        let producer: KafkaProducer
+        var machine: SessionMachine
+
+        /// Hands one row (or the Relation, or the Commit) to the machine and carries out what it asks until it
+        /// wants the next. Returns false on a stop.
+        mutating func handle(_ message: PgOutputMessage, at position: LSN) throws(StreamingError) -> Bool {
+            machine.enqueue(message, at: position)
+            return try carryOut()
+        }
+
+        /// Waits until Kafka has acknowledged every row (dead letters included). Returns false on a stop.
+        mutating func settle() throws(StreamingError) -> Bool {
+            while !machine.isSettled {
+                _ = producer.flush(timeout: .milliseconds(200))
+                guard try carryOut() else { return false }
+            }
+            return true
+        }
+
+        private mutating func carryOut() throws(StreamingError) -> Bool {
+            while true {
+                let outcomes = connector.inbox.takeAll()
+                if !outcomes.isEmpty { machine.delivered(outcomes, now: .now) }
+                if connector.stopDeadline != nil { return false }
+                switch machine.nextAction(now: .now) {
+                case .read, .sendStatus, .runHeartbeat:
+                    // Between rows: nothing to read, no stream to tell.
+                    return true
+                case .produce(let record):
+                    let outcome = producer.produce(
+                        topic: record.event.topic, key: record.event.key, value: record.event.value, headers: record.event.headers,
+                        partition: record.event.partition, timestamp: record.event.timestamp, correlation: record.ticket ?? 0
+                    )
+                    switch outcome {
+                    case .enqueued: machine.produced(.enqueued, now: .now)
+                    case .queueFull: machine.produced(.queueFull, now: .now)
+                    case .failed(let error): machine.produced(.refused(error), now: .now)
+                    }
+                case .waitForQueueRoom(let timeout):
+                    _ = producer.waitForQueueSpace(timeout: timeout)
+                    machine.queueMayHaveRoom()
+                case .notice(let notice):
+                    connector.say(notice)
+                case .ask(let question):
+                    throw StreamingError(reason: .transient("the hand-over of pending rows needed the catalog (\(question)), which it does not ask"))
+                case .finish:
+                    return false
+                case .fail(let error, _):
+                    throw StreamingError(error)
+                case .reconnect(let reason):
+                    throw StreamingError(reason: .transient(reason))
+                }
+            }
+        }
     }
 
     /// The outbox table's columns, in the table's order, as a Relation for the mapper: the cursor reads them

@@ -55,6 +55,9 @@ struct FailoverTests {
         #expect(lost.isEmpty, "\(lost.count) committed events never arrived")
         #expect(reader.eventIDs.isSubset(of: rows), "only committed events are published")
         #expect(connector.isRunning, "outbox-cdc reconnected rather than stopped:\n\(connector.log)")
+        // A new timeline: the fork rule decides where streaming resumes, never the same-history shortcut.
+        #expect(connector.log.contains("the server is on a new timeline"), "\(connector.log)")
+        #expect(!connector.log.contains("past the slot's confirmed position"), "\(connector.log)")
         print("""
             failover: \(rows.count) events committed (\(writtenBeforeCrash) before the crash), lost \(lost.count), \
             duplicates \(duplicates); promotion took \(crashed.duration(to: promoted)), streaming again \

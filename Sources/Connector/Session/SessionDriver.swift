@@ -1,0 +1,191 @@
+import KafkaClient
+import Logging
+import PostgresLSN
+import WALReader
+
+/// Carries out a `SessionMachine`'s actions on the reading thread: owns the replication stream, the catalog
+/// connection (`ServerWatch`) and the heartbeat connection; produces to the run's producer. It decides
+/// nothing the machine can decide: it asks, does, and reports back.
+struct SessionDriver {
+    let connector: OutboxConnector
+    let producer: KafkaProducer
+    let replication: ReplicationStream
+    private(set) var machine: SessionMachine
+    var serverWatch: ServerWatch
+    /// The ordinary connection the heartbeat statement runs on, opened at the first beat.
+    private var heartbeatConnection: PostgresConnection?
+    /// Actions carried out since the inputs from other threads were last taken in.
+    private var actionsSinceInputs = 0
+
+    /// How a session that did not fail ended.
+    enum End {
+        case stopped
+    }
+
+    init(connector: OutboxConnector, producer: KafkaProducer, replication: ReplicationStream, machine: SessionMachine, serverWatch: ServerWatch) {
+        self.connector = connector
+        self.producer = producer
+        self.replication = replication
+        self.machine = machine
+        self.serverWatch = serverWatch
+    }
+
+    var logger: Logger { connector.logger }
+
+    /// Runs the session until the machine finishes it (returns) or ends it (throws: a reconnect or a fatal error).
+    mutating func run() throws(StreamingError) -> End {
+        do {
+            return try carryOutActions()
+        } catch {
+            // Whatever broke, what Kafka did acknowledge is still worth confirming.
+            try? send(machine.finalStatus(now: .now))
+            throw error
+        }
+    }
+
+    private mutating func carryOutActions() throws(StreamingError) -> End {
+        while true {
+            // Other threads' inputs before each wait, and every so often while messages are being handled.
+            if actionsSinceInputs >= 64 { takeInputs() }
+            let action = machine.nextAction(now: .now)
+            if case .read = action {} else { actionsSinceInputs += 1 }
+            switch action {
+            case .read(let timeout):
+                // Asking for `.read` changes nothing in the machine: with the inputs taken in first, it may
+                // have something else due (a confirmation, a stop), so it is asked again.
+                if actionsSinceInputs > 0 {
+                    takeInputs()
+                    continue
+                }
+                try checkServer()
+                let read: ReplicationStream.ReadResult
+                do {
+                    read = try replication.read(timeout: timeout)
+                } catch {
+                    throw StreamingError(error)
+                }
+                if case .message(let bytes) = read { machine.received(bytes[...]) }
+                actionsSinceInputs += 1
+            case .produce(let record):
+                let outcome = producer.produce(
+                    topic: record.event.topic, key: record.event.key, value: record.event.value, headers: record.event.headers,
+                    partition: record.event.partition, timestamp: record.event.timestamp, correlation: record.ticket ?? 0
+                )
+                switch outcome {
+                case .enqueued: machine.produced(.enqueued, now: .now)
+                case .queueFull: machine.produced(.queueFull, now: .now)
+                case .failed(let error): machine.produced(.refused(error), now: .now)
+                }
+            case .waitForQueueRoom(let timeout):
+                _ = producer.waitForQueueSpace(timeout: timeout)
+                machine.queueMayHaveRoom()
+                takeInputs()
+            case .sendStatus(let update):
+                try send(update)
+            case .runHeartbeat:
+                beat()
+            case .ask(let question):
+                machine.answered(try ask(question))
+            case .notice(let notice):
+                connector.say(notice)
+            case .finish:
+                // Stopping: give Kafka its bounded time, then tell the server exactly what was acknowledged.
+                connector.drain(producer)
+                takeInputs()
+                try send(machine.finalStatus(now: .now))
+                let progress = machine.progress
+                logger.info("stopped", metadata: [
+                    "cdc.lsn": "\(progress.tracker.confirmed)", "cdc.events_skipped": .stringConvertible(progress.skippedEvents),
+                    "cdc.events_dead_lettered": .stringConvertible(progress.deadLetteredEvents),
+                ])
+                return .stopped
+            case .fail(let error, let drainFirst):
+                // A row that cannot be published, or a record Kafka refused, leaves Kafka working: let what came
+                // before it be acknowledged (as Debezium's task had sent it before dying), so that less is repeated.
+                if drainFirst {
+                    connector.drain(producer)
+                    takeInputs()
+                }
+                throw StreamingError(error)
+            case .reconnect(let reason):
+                throw StreamingError(reason: .transient(reason))
+            }
+        }
+    }
+
+    /// Delivery outcomes and the stop request, from the other threads.
+    private mutating func takeInputs() {
+        actionsSinceInputs = 0
+        let outcomes = connector.inbox.takeAll()
+        if !outcomes.isEmpty {
+            machine.delivered(outcomes, now: .now)
+            connector.publishHealth(of: machine.progress, slotLagBytes: nil)
+        }
+        if let stopBy = connector.stopDeadline { machine.stopRequested(by: stopBy) }
+    }
+
+    /// The session's progress for the next one: a transaction cut short is kept for it to continue.
+    mutating func progressAfterBreak() -> ConnectorProgress {
+        takeInputs()
+        return machine.sessionBroke()
+    }
+
+    private mutating func checkServer() throws(StreamingError) {
+        do {
+            try serverWatch.checkIfDue(streamedUpTo: machine.serverWALEnd, logger: logger)
+        } catch {
+            throw StreamingError(error)
+        }
+        if let wal = serverWatch.serverWAL { machine.serverWALObserved(wal) }
+    }
+
+    private mutating func ask(_ question: CatalogQuestion) throws(StreamingError) -> CatalogAnswer {
+        switch question {
+        case .lineage(let relationID, let name):
+            let lineage = try serverWatch.lineage(ofRelation: relationID, named: name)
+            return .lineage(lineage, knownDescendantOf: connector.outboxFamily.outboxTable(ofDescendant: relationID))
+        case .shape(let table):
+            return .shape(try serverWatch.shape(of: table))
+        case .notNullColumns(let table):
+            return .notNullColumns(try serverWatch.notNullColumns(of: table))
+        }
+    }
+
+    /// Tells the server what is confirmed, and records the gauges beside it.
+    private func send(_ update: StatusUpdate) throws(StreamingError) {
+        var status = StandbyStatusUpdate(confirmed: update.confirmed, clientTime: PostgresMicroseconds.now)
+        status.replyRequested = update.replyRequested
+        do {
+            try replication.send(status)
+        } catch {
+            throw StreamingError(error)
+        }
+        connector.recordStatus(update, producerQueueDepth: producer.outstandingMessageCount)
+        connector.publishHealth(of: machine.progress, slotLagBytes: update.slotLagBytes)
+        if update.confirmedMoved {
+            logger.debug("confirmed", metadata: ["cdc.lsn": "\(update.confirmed)"])
+        }
+    }
+
+    /// Runs the heartbeat statement. A failure is logged and retried at the next interval on a new
+    /// connection: a heartbeat helps the slot along, it never decides what is published.
+    private mutating func beat() {
+        guard let heartbeat = connector.configuration.heartbeat else { return }
+        do {
+            let connection = try heartbeatConnection ?? PostgresConnection.connect(connector.configuration.database)
+            heartbeatConnection = connection
+            try connection.query(heartbeat.statement)
+        } catch {
+            heartbeatConnection?.close()
+            heartbeatConnection = nil
+            logger.warning("the heartbeat statement failed", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Closes the session's own connections.
+    mutating func close() {
+        serverWatch.close()
+        heartbeatConnection?.close()
+        heartbeatConnection = nil
+    }
+}
