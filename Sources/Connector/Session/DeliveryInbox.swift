@@ -17,20 +17,24 @@ enum DeliveryOutcome: Sendable {
 /// The typed boundary between the delivery-report thread and the reading thread.
 final class DeliveryInbox: Sendable {
     private let outcomes = Mutex<[DeliveryOutcome]>([])
-    /// Interrupts the reading thread's wait on the socket when the first outcome of a batch arrives.
+    /// Interrupts the reading thread's wait on the socket for an outcome that cannot wait.
     private let wakeup: Wakeup
 
     init(wakeup: Wakeup) {
         self.wakeup = wakeup
     }
 
-    /// On the delivery-report thread. Only the first outcome after a take wakes the reader: it takes them all.
+    /// On the delivery-report thread. An acknowledgement does not wake the reader: while events wait for
+    /// Kafka its reads last at most 10 ms (`SessionMachine.promptConfirmationSpacing`), so it is taken in
+    /// within that anyway, and a wake-up per acknowledgement would cost two context switches per event on a
+    /// busy machine. A failure wakes it (once a batch): it may stop the run or need a dead letter.
     func post(_ outcome: DeliveryOutcome) {
-        let wasEmpty = outcomes.withLock { outcomes in
+        let wake = outcomes.withLock { outcomes in
             outcomes.append(outcome)
-            return outcomes.count == 1
+            if case .acknowledged = outcome { return false }
+            return !outcomes.dropLast().contains { if case .acknowledged = $0 { false } else { true } }
         }
-        if wasEmpty { wakeup.signal() }
+        if wake { wakeup.signal() }
     }
 
     /// On the reading thread: everything posted since the last take, in the order it was posted.
