@@ -32,6 +32,9 @@ let package = Package(
 
         // Log sequence numbers, shared by the pure decoder and the replication reader.
         .target(name: "PostgresLSN", swiftSettings: strictSettings),
+        // Table names as PostgreSQL reads and prints them, and a relation's lineage (its parents), so that pure
+        // mapping code can name tables without the replication reader (and its libpq). Pure.
+        .target(name: "PostgresNames", swiftSettings: strictSettings),
         // Pure Swift pgoutput decoder: bytes in, typed message or typed error out. No I/O, no C.
         .target(name: "PgOutputDecoder", dependencies: ["PostgresLSN"], swiftSettings: strictSettings),
         // Reads an existing Debezium deployment's configuration (Kafka Connect JSON or .properties, Debezium
@@ -44,7 +47,7 @@ let package = Package(
         .target(
             name: "WALReader",
             dependencies: [
-                "CLibPQ", "PostgresLSN",
+                "CLibPQ", "PostgresLSN", "PostgresNames",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
@@ -59,7 +62,7 @@ let package = Package(
         .target(
             name: "Connector",
             dependencies: [
-                "WALReader", "PgOutputDecoder", "PostgresLSN", "KafkaClient", "DebeziumFormat",
+                "WALReader", "PgOutputDecoder", "PostgresLSN", "PostgresNames", "KafkaClient", "DebeziumFormat",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],
@@ -70,7 +73,7 @@ let package = Package(
         .target(
             name: "OutboxBench",
             dependencies: [
-                "Connector", "WALReader", "PgOutputDecoder", "PostgresLSN", "KafkaClient",
+                "Connector", "WALReader", "PgOutputDecoder", "PostgresLSN", "PostgresNames", "KafkaClient",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -79,7 +82,7 @@ let package = Package(
         .executableTarget(
             name: "outbox-cdc",
             dependencies: [
-                "Connector", "WALReader", "PostgresLSN", "OutboxBench", "DebeziumFormat", "OperatorSettings",
+                "Connector", "WALReader", "PostgresLSN", "PostgresNames", "OutboxBench", "DebeziumFormat", "OperatorSettings",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "Logging", package: "swift-log"),
@@ -92,6 +95,16 @@ let package = Package(
 
         // Helpers shared by the test targets: a seedable PRNG, Kafka's murmur2, the golden records' files.
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strictSettings),
+        .testTarget(
+            name: "PostgresLSNTests",
+            dependencies: ["PostgresLSN", "TestSupport"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "PostgresNamesTests",
+            dependencies: ["PostgresNames"],
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "PgOutputDecoderTests",
             dependencies: ["PgOutputDecoder", "PostgresLSN", "TestSupport"],
@@ -116,12 +129,15 @@ let package = Package(
         ),
         .testTarget(
             name: "WALReaderTests",
-            dependencies: ["WALReader", "PostgresLSN", "TestSupport"],
+            dependencies: ["WALReader", "PostgresLSN", "PostgresNames", "TestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "ConnectorTests",
-            dependencies: ["Connector", "DebeziumFormat", "WALReader", "PgOutputDecoder", "PostgresLSN", "KafkaClient", "TestSupport"],
+            dependencies: [
+                "Connector", "DebeziumFormat", "WALReader", "PgOutputDecoder", "PostgresLSN", "PostgresNames", "KafkaClient",
+                "TestSupport",
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -3,7 +3,7 @@ import Foundation
 import KafkaClient
 import PgOutputDecoder
 import PostgresLSN
-public import WALReader
+public import PostgresNames
 
 /// How records are written to Kafka.
 public enum RecordFormat: Sendable {

@@ -1,7 +1,7 @@
 import DebeziumFormat
 public import KafkaClient
 public import PgOutputDecoder
-public import WALReader
+public import PostgresNames
 
 /// One outbox row, turned into what Kafka receives. Byte fields are slices of the decoded message, so
 /// mapping copies nothing but the topic name (cached) and bytea payloads (which need unescaping).

@@ -1,6 +1,6 @@
 import Connector
 import PgOutputDecoder
-import WALReader
+import PostgresNames
 
 /// What one decoder micro-benchmark run measured, and the sums that prove the work was done.
 public struct DecoderBenchmarkResult: Sendable {

@@ -3,6 +3,7 @@ import DebeziumFormat
 import Foundation
 import Logging
 import OperatorSettings
+import PostgresNames
 import WALReader
 
 /// `--debezium-config FILE`: the connector configuration a Debezium deployment's own file describes.

@@ -7,6 +7,7 @@ import Glibc
 import KafkaClient
 import Logging
 import OperatorSettings
+import PostgresNames
 import Synchronization
 import WALReader
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Glibc
+import PostgresNames
 import WALReader
 
 /// Where the slot commands connect, and which slot and publication they are about.

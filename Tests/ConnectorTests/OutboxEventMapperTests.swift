@@ -3,8 +3,8 @@ import DebeziumFormat
 import KafkaClient
 import PgOutputDecoder
 import PostgresLSN
+import PostgresNames
 import Testing
-import WALReader
 
 private typealias Relation = PgOutputMessage.Relation
 private typealias Insert = PgOutputMessage.Insert
