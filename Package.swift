@@ -35,8 +35,10 @@ let package = Package(
         // Table names as PostgreSQL reads and prints them, and a relation's lineage (its parents), so that pure
         // mapping code can name tables without the replication reader (and its libpq). Pure.
         .target(name: "PostgresNames", swiftSettings: strictSettings),
+        // What PostgreSQL's protocols carry, read without I/O: big-endian integers (BigEndianReader). Pure.
+        .target(name: "PostgresWire", swiftSettings: strictSettings),
         // Pure Swift pgoutput decoder: bytes in, typed message or typed error out. No I/O, no C.
-        .target(name: "PgOutputDecoder", dependencies: ["PostgresLSN"], swiftSettings: strictSettings),
+        .target(name: "PgOutputDecoder", dependencies: ["PostgresLSN", "PostgresWire"], swiftSettings: strictSettings),
         // Reads an existing Debezium deployment's configuration (Kafka Connect JSON or .properties, Debezium
         // Server application.properties) into typed settings. Pure: file contents in, settings or typed error out.
         .target(name: "DebeziumFormat", swiftSettings: strictSettings),
@@ -47,7 +49,7 @@ let package = Package(
         .target(
             name: "WALReader",
             dependencies: [
-                "CLibPQ", "PostgresLSN", "PostgresNames",
+                "CLibPQ", "PostgresLSN", "PostgresNames", "PostgresWire",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
@@ -103,6 +105,11 @@ let package = Package(
         .testTarget(
             name: "PostgresNamesTests",
             dependencies: ["PostgresNames"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "PostgresWireTests",
+            dependencies: ["PostgresWire", "TestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(
