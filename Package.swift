@@ -35,13 +35,14 @@ let package = Package(
         // Table names as PostgreSQL reads and prints them, and a relation's lineage (its parents), so that pure
         // mapping code can name tables without the replication reader (and its libpq). Pure.
         .target(name: "PostgresNames", swiftSettings: strictSettings),
-        // What PostgreSQL's protocols carry, read without I/O: big-endian integers (BigEndianReader). Pure.
+        // What PostgreSQL's protocols carry, read without I/O: big-endian integers (BigEndianReader) and
+        // timestamps (PostgresTimestamp: the binary microseconds since 2000, and the ISO text). Pure.
         .target(name: "PostgresWire", swiftSettings: strictSettings),
         // Pure Swift pgoutput decoder: bytes in, typed message or typed error out. No I/O, no C.
         .target(name: "PgOutputDecoder", dependencies: ["PostgresLSN", "PostgresWire"], swiftSettings: strictSettings),
         // Reads an existing Debezium deployment's configuration (Kafka Connect JSON or .properties, Debezium
         // Server application.properties) into typed settings. Pure: file contents in, settings or typed error out.
-        .target(name: "DebeziumFormat", swiftSettings: strictSettings),
+        .target(name: "DebeziumFormat", dependencies: ["PostgresWire"], swiftSettings: strictSettings),
         // What the operator's settings resolve to, apart from any I/O: each librdkafka property across the
         // layers it can be set in, and a secret file's text as the secret. Pure, so that its rules have unit tests.
         .target(name: "OperatorSettings", swiftSettings: strictSettings),
@@ -64,7 +65,7 @@ let package = Package(
         .target(
             name: "Connector",
             dependencies: [
-                "WALReader", "PgOutputDecoder", "PostgresLSN", "PostgresNames", "KafkaClient", "DebeziumFormat",
+                "WALReader", "PgOutputDecoder", "PostgresLSN", "PostgresNames", "PostgresWire", "KafkaClient", "DebeziumFormat",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],
@@ -114,7 +115,7 @@ let package = Package(
         ),
         .testTarget(
             name: "PgOutputDecoderTests",
-            dependencies: ["PgOutputDecoder", "PostgresLSN", "TestSupport"],
+            dependencies: ["PgOutputDecoder", "PostgresLSN", "PostgresWire", "TestSupport"],
             resources: [.copy("Fixtures")],
             swiftSettings: strictSettings
         ),
@@ -136,7 +137,7 @@ let package = Package(
         ),
         .testTarget(
             name: "WALReaderTests",
-            dependencies: ["WALReader", "PostgresLSN", "PostgresNames", "TestSupport"],
+            dependencies: ["WALReader", "PostgresLSN", "PostgresNames", "PostgresWire", "TestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(

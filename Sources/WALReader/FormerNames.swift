@@ -1,4 +1,5 @@
 public import PostgresNames
+public import PostgresWire
 
 // Names that moved out of WALReader, kept here for the Connector files that still reach them through
 // `import WALReader` (OutboxConnector, PoisonEvents, PendingRowsHandover, ServerWatch). A type alias to the
@@ -8,3 +9,5 @@ public import PostgresNames
 public typealias QualifiedTableName = PostgresNames.QualifiedTableName
 /// Now `PostgresNames.RelationLineage`.
 public typealias RelationLineage = PostgresNames.RelationLineage
+/// Now `PostgresWire.PostgresTimestamp`, the one PostgreSQL timestamp type.
+public typealias PostgresMicroseconds = PostgresTimestamp

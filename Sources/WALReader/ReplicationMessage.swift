@@ -1,6 +1,5 @@
-import Glibc
 public import PostgresLSN
-import PostgresWire
+public import PostgresWire
 
 /// One CopyData message of the streaming replication protocol, as the server sends it: either WAL
 /// (for a logical slot, one output-plugin message) or a keepalive.
@@ -16,7 +15,7 @@ public enum ReplicationMessage: Sendable, Equatable {
         public var walStart: LSN
         /// The server's current end of WAL.
         public var walEnd: LSN
-        public var serverTime: PostgresMicroseconds
+        public var serverTime: PostgresTimestamp
         /// The output plugin's message, a slice of the bytes given to `parse`.
         public var payload: ArraySlice<UInt8>
     }
@@ -24,7 +23,7 @@ public enum ReplicationMessage: Sendable, Equatable {
     public struct PrimaryKeepalive: Sendable, Equatable {
         /// The end of WAL the server has sent so far.
         public var walEnd: LSN
-        public var serverTime: PostgresMicroseconds
+        public var serverTime: PostgresTimestamp
         /// The server wants a standby status update now, or it will time the connection out.
         public var replyRequested: Bool
     }
@@ -40,14 +39,14 @@ public enum ReplicationMessage: Sendable, Equatable {
             else { throw .truncated(kind: kind, length: bytes.count) }
             return .xLogData(XLogData(
                 walStart: LSN(walStart), walEnd: LSN(walEnd),
-                serverTime: PostgresMicroseconds(time), payload: reader.remainingBytes
+                serverTime: PostgresTimestamp(microsecondsSincePostgresEpoch: time), payload: reader.remainingBytes
             ))
         case UInt8(ascii: "k"):
             guard let walEnd = reader.readUInt64(), let time = reader.readInt64(), let reply = reader.readUInt8()
             else { throw .truncated(kind: kind, length: bytes.count) }
             guard reader.isAtEnd else { throw .trailingBytes(kind: kind, count: reader.remainingCount) }
             return .primaryKeepalive(PrimaryKeepalive(
-                walEnd: LSN(walEnd), serverTime: PostgresMicroseconds(time), replyRequested: reply != 0
+                walEnd: LSN(walEnd), serverTime: PostgresTimestamp(microsecondsSincePostgresEpoch: time), replyRequested: reply != 0
             ))
         default:
             throw .unknownKind(kind)
@@ -73,29 +72,4 @@ public enum ReplicationMessageError: Error, Sendable, Equatable, CustomStringCon
             return "replication message '\(Character(Unicode.Scalar(kind)))' has \(count) unexpected trailing bytes"
         }
     }
-}
-
-/// A PostgreSQL timestamp on the wire: microseconds since 2000-01-01 00:00:00 UTC.
-public struct PostgresMicroseconds: RawRepresentable, Hashable, Comparable, Sendable {
-    public var rawValue: Int64
-    public init(rawValue: Int64) { self.rawValue = rawValue }
-    public init(_ rawValue: Int64) { self.rawValue = rawValue }
-
-    /// Microseconds between the Unix epoch and PostgreSQL's, 2000-01-01.
-    public static let unixEpochOffset: Int64 = 946_684_800_000_000
-
-    public init(unixMicroseconds: Int64) {
-        self.rawValue = unixMicroseconds &- Self.unixEpochOffset
-    }
-
-    public var unixMicroseconds: Int64 { rawValue &+ Self.unixEpochOffset }
-
-    /// The wall-clock time now.
-    public static var now: PostgresMicroseconds {
-        var time = timespec()
-        clock_gettime(CLOCK_REALTIME, &time)
-        return PostgresMicroseconds(unixMicroseconds: Int64(time.tv_sec) * 1_000_000 + Int64(time.tv_nsec) / 1000)
-    }
-
-    public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
 }

@@ -1,5 +1,6 @@
+import Glibc
 public import PostgresLSN
-import PostgresWire
+public import PostgresWire
 
 /// The standby status update ('r') a client sends to report how far it has processed the stream.
 ///
@@ -10,10 +11,10 @@ public struct StandbyStatusUpdate: Sendable, Equatable {
     public var written: LSN
     public var flushed: LSN
     public var applied: LSN
-    public var clientTime: PostgresMicroseconds
+    public var clientTime: PostgresTimestamp
     public var replyRequested: Bool
 
-    public init(written: LSN, flushed: LSN, applied: LSN, clientTime: PostgresMicroseconds, replyRequested: Bool = false) {
+    public init(written: LSN, flushed: LSN, applied: LSN, clientTime: PostgresTimestamp, replyRequested: Bool = false) {
         self.written = written
         self.flushed = flushed
         self.applied = applied
@@ -22,7 +23,7 @@ public struct StandbyStatusUpdate: Sendable, Equatable {
     }
 
     /// A status that reports `confirmed` as written, flushed and applied.
-    public init(confirmed: LSN, clientTime: PostgresMicroseconds) {
+    public init(confirmed: LSN, clientTime: PostgresTimestamp) {
         self.init(written: confirmed, flushed: confirmed, applied: confirmed, clientTime: clientTime)
     }
 
@@ -33,8 +34,18 @@ public struct StandbyStatusUpdate: Sendable, Equatable {
         bytes.appendBigEndian(written.rawValue)
         bytes.appendBigEndian(flushed.rawValue)
         bytes.appendBigEndian(applied.rawValue)
-        bytes.appendBigEndian(UInt64(bitPattern: clientTime.rawValue))
+        bytes.appendBigEndian(clientTime.microsecondsSincePostgresEpoch)
         bytes.append(replyRequested ? 1 : 0)
         return bytes
+    }
+}
+
+extension PostgresTimestamp {
+    /// The wall-clock time now, as a status update's client time.
+    public static var now: PostgresTimestamp {
+        var time = timespec()
+        clock_gettime(CLOCK_REALTIME, &time)
+        return PostgresTimestamp(microsecondsSincePostgresEpoch: Int64(time.tv_sec) * 1_000_000 + Int64(time.tv_nsec) / 1000
+            - PostgresTimestamp.postgresEpochInUnixMicroseconds)
     }
 }

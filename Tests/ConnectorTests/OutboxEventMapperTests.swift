@@ -527,26 +527,6 @@ struct RowHeadersTests {
     }
 }
 
-@Suite("Timestamps as PostgreSQL writes them")
-struct TimestampTextTests {
-    @Test(arguments: [
-        ("1970-01-01 00:00:00", 0),
-        ("2024-05-06 07:08:09.123456", 1_714_979_289_123_456),
-        ("1999-12-31 23:59:59.999", 946_684_799_999_000),
-        ("2024-05-06 09:08:09.5+02", 1_714_979_289_500_000),
-        ("2024-05-06 01:38:09-05:30", 1_714_979_289_000_000),
-        ("1900-02-28 12:00:00", -2_203_934_400_000_000),
-    ] as [(String, Int64)])
-    func readsAsMicrosecondsSinceTheEpoch(text: String, microseconds: Int64) {
-        #expect(TimestampText.unixMicroseconds(utf8(text)) == microseconds)
-    }
-
-    @Test(arguments: ["infinity", "-infinity", "2024-05-06 07:08:09 BC", "2024-13-01 00:00:00", "2024-05-06T07:08:09", "2024-05-06 07:08:09.", "2024-05-06 07:08:09.1234567", ""])
-    func othersAreNil(text: String) {
-        #expect(TimestampText.unixMicroseconds(utf8(text)) == nil)
-    }
-}
-
 @Suite("The outbox table changes while streaming")
 struct SchemaChangeMappingTests {
     @Test func aMappedColumnRetypedIsAnErrorNamingItAndAnAddedColumnIsNot() throws {
