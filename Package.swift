@@ -38,6 +38,9 @@ let package = Package(
         // What PostgreSQL's protocols carry, read without I/O: big-endian integers (BigEndianReader) and
         // timestamps (PostgresTimestamp: the binary microseconds since 2000, and the ISO text). Pure.
         .target(name: "PostgresWire", swiftSettings: strictSettings),
+        // The wall clock (WallClock, CLOCK_REALTIME) and `Duration` in milliseconds, nanoseconds and seconds. No I/O
+        // beyond reading the clock. (The monotonic clock is the standard library's ContinuousClock.)
+        .target(name: "Clocks", swiftSettings: strictSettings),
         // Pure Swift pgoutput decoder: bytes in, typed message or typed error out. No I/O, no C.
         .target(name: "PgOutputDecoder", dependencies: ["PostgresLSN", "PostgresWire"], swiftSettings: strictSettings),
         // Reads an existing Debezium deployment's configuration (Kafka Connect JSON or .properties, Debezium
@@ -50,7 +53,7 @@ let package = Package(
         .target(
             name: "WALReader",
             dependencies: [
-                "CLibPQ", "PostgresLSN", "PostgresNames", "PostgresWire",
+                "CLibPQ", "Clocks", "PostgresLSN", "PostgresNames", "PostgresWire",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
@@ -58,7 +61,7 @@ let package = Package(
         // The librdkafka wrappers: one type owns each rd_kafka_t; delivery reports on a dedicated thread.
         .target(
             name: "KafkaClient",
-            dependencies: ["CLibRdKafka", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["CLibRdKafka", "Clocks", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings
         ),
         // Outbox mapping, the librdkafka producer, the checkpoint tracker and the streaming pipeline.
@@ -66,6 +69,7 @@ let package = Package(
             name: "Connector",
             dependencies: [
                 "WALReader", "PgOutputDecoder", "PostgresLSN", "PostgresNames", "PostgresWire", "KafkaClient", "DebeziumFormat",
+                "Clocks",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],
@@ -76,7 +80,7 @@ let package = Package(
         .target(
             name: "OutboxBench",
             dependencies: [
-                "Connector", "WALReader", "PgOutputDecoder", "PostgresLSN", "PostgresNames", "KafkaClient",
+                "Connector", "WALReader", "PgOutputDecoder", "PostgresLSN", "PostgresNames", "KafkaClient", "Clocks",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -86,6 +90,7 @@ let package = Package(
             name: "outbox-cdc",
             dependencies: [
                 "Connector", "WALReader", "PostgresLSN", "PostgresNames", "OutboxBench", "DebeziumFormat", "OperatorSettings",
+                "Clocks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "Logging", package: "swift-log"),
@@ -111,6 +116,11 @@ let package = Package(
         .testTarget(
             name: "PostgresWireTests",
             dependencies: ["PostgresWire", "TestSupport"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "ClocksTests",
+            dependencies: ["Clocks"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -1,3 +1,4 @@
+import Clocks
 public import DebeziumFormat
 import Foundation
 import KafkaClient
@@ -319,7 +320,7 @@ struct DebeziumOutboxMapper: Sendable {
             // A non-transactional message stands for its own commit in Debezium's position.
             lastCommitLSN: message.isTransactional ? transaction.lastCommitLSN?.rawValue : message.lsn.rawValue,
             commitTimeMicroseconds: transaction.commitTime,
-            processingTimeMilliseconds: Int64(Date().timeIntervalSince1970 * 1000)
+            processingTimeMilliseconds: WallClock.nowMilliseconds()
         )
         do {
             let key = try record.key(converter: settings.keyConverter)

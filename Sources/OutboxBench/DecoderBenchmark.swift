@@ -1,3 +1,4 @@
+import Clocks
 import Connector
 import PgOutputDecoder
 import PostgresNames
@@ -83,7 +84,7 @@ public enum DecoderBenchmark {
         } catch {
             result.failure = error.description
         }
-        result.decodeSeconds = seconds(decodeStart.duration(to: clock.now))
+        result.decodeSeconds = decodeStart.duration(to: clock.now).seconds
         guard result.failure == nil else { return result }
 
         let mapStart = clock.now
@@ -94,7 +95,7 @@ public enum DecoderBenchmark {
         } catch {
             result.failure = error.description
         }
-        result.mapSeconds = seconds(mapStart.duration(to: clock.now))
+        result.mapSeconds = mapStart.duration(to: clock.now).seconds
         return result
     }
 
@@ -160,11 +161,6 @@ public enum DecoderBenchmark {
                 throw .mapping(error, messageIndex: index)
             }
         }
-    }
-
-    private static func seconds(_ duration: Duration) -> Double {
-        let (seconds, attoseconds) = duration.components
-        return Double(seconds) + Double(attoseconds) * 1e-18
     }
 
     // MARK: - The input stream

@@ -1,3 +1,4 @@
+import Clocks
 import Histogram
 import KafkaClient
 import Logging
@@ -40,7 +41,7 @@ final class LatencyConsumer: Sendable {
                     state.withLock { $0.failure = "\(error)" }
                     return
                 }
-                let received = BenchClock.nowNanoseconds()
+                let received = WallClock.nowNanoseconds()
                 guard let record else { continue }
                 guard let value = record.value, let stamp = StampedPayload.sentNanoseconds(in: value) else {
                     state.withLock { $0.unstamped += 1 }

@@ -1,3 +1,4 @@
+import Clocks
 import Histogram
 import KafkaClient
 import Logging
@@ -93,7 +94,7 @@ enum PacedLoad {
             let due = schedule.due(index)
             guard due < schedule.endNanoseconds else { break }
             sleep(untilNanoseconds: due)
-            let stamp = BenchClock.nowNanoseconds()
+            let stamp = WallClock.nowNanoseconds()
             let payload = StampedPayload.make(sentNanoseconds: stamp, size: schedule.payloadBytes)
             try connection.query(sql, parameters: [aggregateType, "key-\(index % 64)", payload])
             outcome.allEvents += 1
@@ -129,7 +130,7 @@ enum PacedLoad {
             let due = schedule.due(index)
             guard due < schedule.endNanoseconds else { break }
             sleep(untilNanoseconds: due)
-            let stamp = BenchClock.nowNanoseconds()
+            let stamp = WallClock.nowNanoseconds()
             acknowledgements.produced(UInt64(index + 1), at: stamp)
             let payload = Array(StampedPayload.make(sentNanoseconds: stamp, size: schedule.payloadBytes).utf8)
             let result = producer.produce(
@@ -166,7 +167,7 @@ private final class AcknowledgementTimer: Sendable {
     }
 
     func acknowledged(_ correlation: UInt64) {
-        let now = BenchClock.nowNanoseconds()
+        let now = WallClock.nowNanoseconds()
         state.withLock { state in
             guard let sent = state.sent.removeValue(forKey: correlation) else { return }
             state.histogram.recordLatency(microseconds: (now - sent) / 1000)

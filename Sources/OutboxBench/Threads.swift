@@ -1,3 +1,4 @@
+import Clocks
 import Glibc
 
 /// Threads the benchmark starts and joins: writers, a consumer, a producer. Each runs blocking libpq or
@@ -40,7 +41,7 @@ private final class ThreadBox: Sendable {
 /// Sleeps the calling thread until the wall clock reaches `nanoseconds` (returns at once if it has).
 func sleep(untilNanoseconds nanoseconds: Int64) {
     while true {
-        let remaining = nanoseconds - BenchClock.nowNanoseconds()
+        let remaining = nanoseconds - WallClock.nowNanoseconds()
         guard remaining > 0 else { return }
         var request = timespec(tv_sec: Int(remaining / 1_000_000_000), tv_nsec: Int(remaining % 1_000_000_000))
         _ = nanosleep(&request, nil)
@@ -55,14 +56,4 @@ func sleep(nanoseconds: Int64) {
     guard nanoseconds > 0 else { return }
     var request = timespec(tv_sec: Int(nanoseconds / 1_000_000_000), tv_nsec: Int(nanoseconds % 1_000_000_000))
     _ = nanosleep(&request, nil)
-}
-
-extension Duration {
-    var seconds: Double {
-        Double(components.seconds) + Double(components.attoseconds) / 1e18
-    }
-
-    var nanoseconds: Int64 {
-        components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000
-    }
 }

@@ -1,3 +1,4 @@
+import Clocks
 import Glibc
 
 /// Runs blocking work (libpq calls, waits on sockets) on a thread of its own, so that Swift's
@@ -93,8 +94,7 @@ public final class Wakeup: Sendable {
     /// it was signalled.
     public func wait(timeout: Duration) -> Bool {
         var descriptor = pollfd(fd: readEnd, events: Int16(POLLIN), revents: 0)
-        let milliseconds = Int32(clamping: timeout.components.seconds * 1000
-            + timeout.components.attoseconds / 1_000_000_000_000_000)
+        let milliseconds = Int32(clamping: timeout.milliseconds)
         guard poll(&descriptor, 1, max(milliseconds, 0)) > 0 else { return false }
         drain()
         return true

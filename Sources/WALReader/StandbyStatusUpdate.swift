@@ -1,4 +1,4 @@
-import Glibc
+import Clocks
 public import PostgresLSN
 public import PostgresWire
 
@@ -43,9 +43,7 @@ public struct StandbyStatusUpdate: Sendable, Equatable {
 extension PostgresTimestamp {
     /// The wall-clock time now, as a status update's client time.
     public static var now: PostgresTimestamp {
-        var time = timespec()
-        clock_gettime(CLOCK_REALTIME, &time)
-        return PostgresTimestamp(microsecondsSincePostgresEpoch: Int64(time.tv_sec) * 1_000_000 + Int64(time.tv_nsec) / 1000
-            - PostgresTimestamp.postgresEpochInUnixMicroseconds)
+        PostgresTimestamp(
+            microsecondsSincePostgresEpoch: WallClock.nowMicroseconds() &- PostgresTimestamp.postgresEpochInUnixMicroseconds)
     }
 }

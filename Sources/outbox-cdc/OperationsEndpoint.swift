@@ -1,3 +1,4 @@
+import Clocks
 import Foundation
 import Glibc
 import Synchronization
@@ -133,11 +134,5 @@ extension Array where Element == UInt8 {
     fileprivate var containsHeadEnd: Bool {
         guard count >= 4 else { return false }
         return indices.dropLast(3).contains { self[$0] == 13 && self[$0 + 1] == 10 && self[$0 + 2] == 13 && self[$0 + 3] == 10 }
-    }
-}
-
-extension Duration {
-    fileprivate var milliseconds: Int64 {
-        components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000
     }
 }
