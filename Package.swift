@@ -41,6 +41,8 @@ let package = Package(
         // The wall clock (WallClock, CLOCK_REALTIME) and `Duration` in milliseconds, nanoseconds and seconds. No I/O
         // beyond reading the clock. (The monotonic clock is the standard library's ContinuousClock.)
         .target(name: "Clocks", swiftSettings: strictSettings),
+        // Threads of their own for blocking work (DedicatedThread: run, detached or joinable), named for `top -H`.
+        .target(name: "Threads", swiftSettings: strictSettings),
         // Pure Swift pgoutput decoder: bytes in, typed message or typed error out. No I/O, no C.
         .target(name: "PgOutputDecoder", dependencies: ["PostgresLSN", "PostgresWire"], swiftSettings: strictSettings),
         // Reads an existing Debezium deployment's configuration (Kafka Connect JSON or .properties, Debezium
@@ -61,7 +63,7 @@ let package = Package(
         // The librdkafka wrappers: one type owns each rd_kafka_t; delivery reports on a dedicated thread.
         .target(
             name: "KafkaClient",
-            dependencies: ["CLibRdKafka", "Clocks", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["CLibRdKafka", "Clocks", "Threads", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings
         ),
         // Outbox mapping, the librdkafka producer, the checkpoint tracker and the streaming pipeline.
@@ -69,7 +71,7 @@ let package = Package(
             name: "Connector",
             dependencies: [
                 "WALReader", "PgOutputDecoder", "PostgresLSN", "PostgresNames", "PostgresWire", "KafkaClient", "DebeziumFormat",
-                "Clocks",
+                "Clocks", "Threads",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],
@@ -80,7 +82,7 @@ let package = Package(
         .target(
             name: "OutboxBench",
             dependencies: [
-                "Connector", "WALReader", "PgOutputDecoder", "PostgresLSN", "PostgresNames", "KafkaClient", "Clocks",
+                "Connector", "WALReader", "PgOutputDecoder", "PostgresLSN", "PostgresNames", "KafkaClient", "Clocks", "Threads",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -90,7 +92,7 @@ let package = Package(
             name: "outbox-cdc",
             dependencies: [
                 "Connector", "WALReader", "PostgresLSN", "PostgresNames", "OutboxBench", "DebeziumFormat", "OperatorSettings",
-                "Clocks",
+                "Clocks", "Threads",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "Logging", package: "swift-log"),
@@ -121,6 +123,11 @@ let package = Package(
         .testTarget(
             name: "ClocksTests",
             dependencies: ["Clocks"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "ThreadsTests",
+            dependencies: ["Threads"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -3,6 +3,7 @@ import Histogram
 import KafkaClient
 import Logging
 import Synchronization
+import Threads
 
 /// Reads every partition of one topic on its own thread and records, for each record stamped after the
 /// measurement start, receive time minus stamp (microseconds) into an HDR histogram.
@@ -31,8 +32,8 @@ final class LatencyConsumer: Sendable {
     }
 
     /// Starts the reading thread.
-    func start() -> JoinableThread {
-        JoinableThread { [self] in
+    func start() -> JoinableThread? {
+        startBenchThread { [self] in
             while !state.withLock({ $0.stopRequested }) {
                 let record: KafkaRecord?
                 do {
@@ -57,7 +58,7 @@ final class LatencyConsumer: Sendable {
     }
 
     /// Waits until `expected` measured records have arrived or `timeout` passes, then stops the thread.
-    func finish(expected: Int, timeout: Duration, thread: JoinableThread) throws -> (histogram: Histogram<UInt64>, received: Int) {
+    func finish(expected: Int, timeout: Duration, thread: JoinableThread?) throws -> (histogram: Histogram<UInt64>, received: Int) {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             let (measured, failure) = state.withLock { ($0.measured, $0.failure) }
@@ -66,7 +67,7 @@ final class LatencyConsumer: Sendable {
             usleepMilliseconds(5)
         }
         state.withLock { $0.stopRequested = true }
-        thread.join()
+        thread?.join()
         consumer.close()
         return state.withLock { ($0.histogram, $0.measured) }
     }

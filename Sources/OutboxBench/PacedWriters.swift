@@ -3,6 +3,7 @@ import Histogram
 import KafkaClient
 import Logging
 import Synchronization
+import Threads
 import WALReader
 
 /// Load generators that emit stamped events at a fixed total rate on threads of their own: outbox writers
@@ -72,8 +73,8 @@ enum PacedLoad {
         settings: ConnectionSettings, table: String, aggregateType: String, writers: Int, schedule: Schedule
     ) -> Running {
         let results = Results()
-        let threads = (0 ..< writers).map { writer in
-            JoinableThread {
+        let threads = (0 ..< writers).compactMap { writer in
+            startBenchThread {
                 results.finished(Result {
                     try write(settings: settings, table: table, aggregateType: aggregateType, writer: writer, of: writers, schedule: schedule)
                 }, name: "writer \(writer)")
@@ -108,12 +109,12 @@ enum PacedLoad {
     /// the broker's own produce-to-consume latency, the floor under any relay's.
     static func startProducer(properties: [String: String], topic: String, schedule: Schedule, logger: Logger) -> Running {
         let results = Results()
-        let thread = JoinableThread {
+        let thread = startBenchThread {
             results.finished(Result {
                 try produce(properties: properties, topic: topic, schedule: schedule, logger: logger)
             }, name: "producer")
         }
-        return Running(threads: [thread], results: results)
+        return Running(threads: thread.map { [$0] } ?? [], results: results)
     }
 
     private static func produce(properties: [String: String], topic: String, schedule: Schedule, logger: Logger) throws -> Outcome {

@@ -9,6 +9,7 @@ import Logging
 import OperatorSettings
 import PostgresNames
 import Synchronization
+import Threads
 import WALReader
 
 /// `outbox-cdc [run] --db … --brokers …`: stream the outbox to Kafka until SIGTERM or SIGINT.

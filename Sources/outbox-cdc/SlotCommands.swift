@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Glibc
 import PostgresNames
+import Threads
 import WALReader
 
 /// Where the slot commands connect, and which slot and publication they are about.
