@@ -43,11 +43,14 @@ let package = Package(
         .target(name: "Clocks", swiftSettings: strictSettings),
         // Threads of their own for blocking work (DedicatedThread: run, detached or joinable), named for `top -H`.
         .target(name: "Threads", swiftSettings: strictSettings),
+        // One JSON tokenizer (RFC 8259 tokens with their spans, typed errors, no traps) under the three JSON
+        // readers: Kafka Connect's config, Jackson's tree for expand.json.payload, and the header columns. Pure.
+        .target(name: "JSONTokens", swiftSettings: strictSettings),
         // Pure Swift pgoutput decoder: bytes in, typed message or typed error out. No I/O, no C.
         .target(name: "PgOutputDecoder", dependencies: ["PostgresLSN", "PostgresWire"], swiftSettings: strictSettings),
         // Reads an existing Debezium deployment's configuration (Kafka Connect JSON or .properties, Debezium
         // Server application.properties) into typed settings. Pure: file contents in, settings or typed error out.
-        .target(name: "DebeziumFormat", dependencies: ["PostgresWire"], swiftSettings: strictSettings),
+        .target(name: "DebeziumFormat", dependencies: ["JSONTokens", "PostgresWire"], swiftSettings: strictSettings),
         // What the operator's settings resolve to, apart from any I/O: each librdkafka property across the
         // layers it can be set in, and a secret file's text as the secret. Pure, so that its rules have unit tests.
         .target(name: "OperatorSettings", swiftSettings: strictSettings),
@@ -71,7 +74,7 @@ let package = Package(
             name: "Connector",
             dependencies: [
                 "WALReader", "PgOutputDecoder", "PostgresLSN", "PostgresNames", "PostgresWire", "KafkaClient", "DebeziumFormat",
-                "Clocks", "Threads",
+                "Clocks", "JSONTokens", "Threads",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],
@@ -128,6 +131,11 @@ let package = Package(
         .testTarget(
             name: "ThreadsTests",
             dependencies: ["Threads"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "JSONTokensTests",
+            dependencies: ["JSONTokens", "TestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(
