@@ -85,7 +85,8 @@ let package = Package(
         .target(
             name: "OutboxBench",
             dependencies: [
-                "Connector", "WALReader", "PgOutputDecoder", "PostgresLSN", "PostgresNames", "KafkaClient", "Clocks", "Threads",
+                "Connector", "WALReader", "PgOutputDecoder", "PostgresLSN", "PostgresNames", "PostgresWire", "KafkaClient", "Clocks",
+                "Threads",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "Logging", package: "swift-log"),
             ],

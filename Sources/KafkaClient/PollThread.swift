@@ -1,13 +1,6 @@
 import CLibRdKafka
-import Foundation
 import Synchronization
 import Threads
-
-/// A C handle that may cross threads because its owner serializes its lifetime (librdkafka objects are
-/// themselves thread-safe; what must not race is their destruction, which the owner orders explicitly).
-struct UncheckedHandle: @unchecked Sendable {
-    let pointer: OpaquePointer
-}
 
 /// One dedicated OS thread that loops `rd_kafka_poll`, so that delivery reports and error callbacks run there
 /// and never on Swift's cooperative thread pool (a poll blocks for up to its timeout).
@@ -59,13 +52,4 @@ private final class StopRequest: Sendable {
     var isSet: Bool { flag.load(ordering: .acquiring) }
 
     func set() { flag.store(true, ordering: .releasing) }
-}
-
-extension NSLock {
-    /// `withLock` with a typed error, which Foundation's (untyped `rethrows`) version loses.
-    func withCriticalSection<Result, Failure: Error>(_ body: () throws(Failure) -> Result) throws(Failure) -> Result {
-        lock()
-        defer { unlock() }
-        return try body()
-    }
 }
