@@ -97,21 +97,6 @@ struct PlacementGoldenTests {
         }
     }
 
-    @Test func timestampsDebeziumCannotTakeAreTypedErrors() {
-        #expect(throws: PostgresTimestampError.infinity("infinity")) { try DebeziumTimestamp.epochMicroseconds("infinity") }
-        #expect(throws: PostgresTimestampError.infinity("-infinity")) { try DebeziumTimestamp.epochMicroseconds("-infinity") }
-        #expect(throws: PostgresTimestampError.beforeCommonEra("0044-03-15 12:00:00 BC")) {
-            try DebeziumTimestamp.epochMicroseconds("0044-03-15 12:00:00 BC")
-        }
-        #expect(throws: PostgresTimestampError.outOfRange("294276-12-31 23:59:59.999999")) {
-            try DebeziumTimestamp.epochMicroseconds("294276-12-31 23:59:59.999999")
-        }
-        for text in ["", "2024-05-06", "2024-05-06T07:08:09", "2024-13-01 00:00:00", "2023-02-29 00:00:00", "2024-05-06 24:00:00",
-                     "2024-05-06 07:08:09.1234567", "2024-05-06 07:08:09.", "2024-05-06 07:08:09+02", "05/06/2024 07:08:09"] {
-            #expect(throws: PostgresTimestampError.malformed(text)) { try DebeziumTimestamp.epochMicroseconds(text) }
-        }
-    }
-
     /// Debezium reads the partition with `getInt32` and the version with `getInt32`: other column types
     /// are refused when the placement is made; a negative partition fails the row.
     @Test func partitionPlacementsCheckTheirColumn() throws {
