@@ -1,13 +1,15 @@
 public import PostgresNames
 public import PostgresWire
 
-// Names that moved out of WALReader, kept here for the Connector files that still reach them through
-// `import WALReader` (OutboxConnector, PoisonEvents, PendingRowsHandover, ServerWatch). A type alias to the
-// same type is no ambiguity where both modules are imported. Remove each once no file needs it.
+// Names that moved out of WALReader, kept for the Connector files that still reach them through
+// `import WALReader`. A type alias to the same type is no ambiguity where both modules are imported.
+// Remove each once those files import PostgresNames and PostgresWire themselves.
 
-/// Now `PostgresNames.QualifiedTableName`.
+/// Now `PostgresNames.QualifiedTableName`; still reached this way by OutboxConnector, PoisonEvents,
+/// PendingRowsHandover and ServerWatch.
 public typealias QualifiedTableName = PostgresNames.QualifiedTableName
-/// Now `PostgresNames.RelationLineage`.
+/// Now `PostgresNames.RelationLineage`; still reached this way by ServerWatch.
 public typealias RelationLineage = PostgresNames.RelationLineage
-/// Now `PostgresWire.PostgresTimestamp`, the one PostgreSQL timestamp type.
+/// Now `PostgresWire.PostgresTimestamp`, the one PostgreSQL timestamp type; OutboxConnector still calls
+/// `PostgresMicroseconds.now`.
 public typealias PostgresMicroseconds = PostgresTimestamp
