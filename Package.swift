@@ -32,11 +32,25 @@ let package = Package(
 
         // Log sequence numbers, shared by the pure decoder and the replication reader.
         .target(name: "PostgresLSN", swiftSettings: strictSettings),
+        // Table names as PostgreSQL reads and prints them, and a relation's lineage (its parents), so that pure
+        // mapping code can name tables without the replication reader (and its libpq). Pure.
+        .target(name: "PostgresNames", swiftSettings: strictSettings),
+        // What PostgreSQL's protocols carry, read without I/O: big-endian integers (BigEndianReader) and
+        // timestamps (PostgresTimestamp: the binary microseconds since 2000, and the ISO text). Pure.
+        .target(name: "PostgresWire", swiftSettings: strictSettings),
+        // The wall clock (WallClock, CLOCK_REALTIME) and `Duration` in milliseconds, nanoseconds and seconds. No I/O
+        // beyond reading the clock. (The monotonic clock is the standard library's ContinuousClock.)
+        .target(name: "Clocks", swiftSettings: strictSettings),
+        // Threads of their own for blocking work (DedicatedThread: run, detached or joinable), named for `top -H`.
+        .target(name: "Threads", swiftSettings: strictSettings),
+        // One JSON tokenizer (RFC 8259 tokens with their spans, typed errors, no traps) under the three JSON
+        // readers: Kafka Connect's config, Jackson's tree for expand.json.payload, and the header columns. Pure.
+        .target(name: "JSONTokens", swiftSettings: strictSettings),
         // Pure Swift pgoutput decoder: bytes in, typed message or typed error out. No I/O, no C.
-        .target(name: "PgOutputDecoder", dependencies: ["PostgresLSN"], swiftSettings: strictSettings),
+        .target(name: "PgOutputDecoder", dependencies: ["PostgresLSN", "PostgresWire"], swiftSettings: strictSettings),
         // Reads an existing Debezium deployment's configuration (Kafka Connect JSON or .properties, Debezium
         // Server application.properties) into typed settings. Pure: file contents in, settings or typed error out.
-        .target(name: "DebeziumFormat", swiftSettings: strictSettings),
+        .target(name: "DebeziumFormat", dependencies: ["JSONTokens", "PostgresWire"], swiftSettings: strictSettings),
         // What the operator's settings resolve to, apart from any I/O: each librdkafka property across the
         // layers it can be set in, and a secret file's text as the secret. Pure, so that its rules have unit tests.
         .target(name: "OperatorSettings", swiftSettings: strictSettings),
@@ -44,7 +58,7 @@ let package = Package(
         .target(
             name: "WALReader",
             dependencies: [
-                "CLibPQ", "PostgresLSN",
+                "CLibPQ", "Clocks", "PostgresLSN", "PostgresNames", "PostgresWire",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
@@ -52,14 +66,15 @@ let package = Package(
         // The librdkafka wrappers: one type owns each rd_kafka_t; delivery reports on a dedicated thread.
         .target(
             name: "KafkaClient",
-            dependencies: ["CLibRdKafka", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["CLibRdKafka", "Clocks", "Threads", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings
         ),
         // Outbox mapping, the librdkafka producer, the checkpoint tracker and the streaming pipeline.
         .target(
             name: "Connector",
             dependencies: [
-                "WALReader", "PgOutputDecoder", "PostgresLSN", "KafkaClient", "DebeziumFormat",
+                "WALReader", "PgOutputDecoder", "PostgresLSN", "PostgresNames", "PostgresWire", "KafkaClient", "DebeziumFormat",
+                "Clocks", "JSONTokens", "Threads",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],
@@ -70,7 +85,8 @@ let package = Package(
         .target(
             name: "OutboxBench",
             dependencies: [
-                "Connector", "WALReader", "PgOutputDecoder", "PostgresLSN", "KafkaClient",
+                "Connector", "WALReader", "PgOutputDecoder", "PostgresLSN", "PostgresNames", "PostgresWire", "KafkaClient", "Clocks",
+                "Threads",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -79,7 +95,8 @@ let package = Package(
         .executableTarget(
             name: "outbox-cdc",
             dependencies: [
-                "Connector", "WALReader", "PostgresLSN", "OutboxBench", "DebeziumFormat", "OperatorSettings",
+                "Connector", "WALReader", "PostgresLSN", "PostgresNames", "OutboxBench", "DebeziumFormat", "OperatorSettings",
+                "Clocks", "Threads",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "Logging", package: "swift-log"),
@@ -93,8 +110,38 @@ let package = Package(
         // Helpers shared by the test targets: a seedable PRNG, Kafka's murmur2, the golden records' files.
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strictSettings),
         .testTarget(
+            name: "PostgresLSNTests",
+            dependencies: ["PostgresLSN", "TestSupport"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "PostgresNamesTests",
+            dependencies: ["PostgresNames"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "PostgresWireTests",
+            dependencies: ["PostgresWire", "TestSupport"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "ClocksTests",
+            dependencies: ["Clocks"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "ThreadsTests",
+            dependencies: ["Threads"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "JSONTokensTests",
+            dependencies: ["JSONTokens", "TestSupport"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "PgOutputDecoderTests",
-            dependencies: ["PgOutputDecoder", "PostgresLSN", "TestSupport"],
+            dependencies: ["PgOutputDecoder", "PostgresLSN", "PostgresWire", "TestSupport"],
             resources: [.copy("Fixtures")],
             swiftSettings: strictSettings
         ),
@@ -116,12 +163,15 @@ let package = Package(
         ),
         .testTarget(
             name: "WALReaderTests",
-            dependencies: ["WALReader", "PostgresLSN", "TestSupport"],
+            dependencies: ["WALReader", "PostgresLSN", "PostgresNames", "PostgresWire", "TestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "ConnectorTests",
-            dependencies: ["Connector", "DebeziumFormat", "WALReader", "PgOutputDecoder", "PostgresLSN", "KafkaClient", "TestSupport"],
+            dependencies: [
+                "Connector", "DebeziumFormat", "WALReader", "PgOutputDecoder", "PostgresLSN", "PostgresNames", "KafkaClient",
+                "TestSupport",
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -1,5 +1,6 @@
 public import DebeziumFormat
 import KafkaClient
+public import PostgresNames
 public import WALReader
 
 /// Everything the connector needs to stream one outbox table to Kafka.

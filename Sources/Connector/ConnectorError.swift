@@ -1,6 +1,7 @@
 public import KafkaClient
 public import PgOutputDecoder
 public import PostgresLSN
+public import PostgresNames
 public import WALReader
 
 /// Why the connector stopped. Each description is one line that names the thing to fix.

@@ -1,99 +1,9 @@
-public import DebeziumFormat
-import Foundation
+import Clocks
+import DebeziumFormat
 import KafkaClient
 import PgOutputDecoder
 import PostgresLSN
-public import WALReader
-
-/// How records are written to Kafka.
-public enum RecordFormat: Sendable {
-    /// outbox-cdc's own: the value column's bytes as the value, the key column's bytes as the key, an `id`
-    /// header for the Event Router's table.
-    case native
-    /// Byte for byte what a Debezium PostgreSQL connector with the Outbox Event Router writes under the
-    /// same configuration.
-    case debezium(DebeziumRecordSettings)
-}
-
-/// Where Debezium's records come from, which decides their headers, partition and timestamp.
-public enum DebeziumSink: Sendable, Equatable {
-    /// A Kafka Connect worker: header values as SimpleHeaderConverter's text (a NULL column a null value);
-    /// the Event Router's placed partition and event timestamp.
-    case kafkaConnect
-    /// Debezium Server's Kafka sink: header values through its header format; the partition from the key's
-    /// hash and the producer's clock, whatever the Event Router placed (the sink sends neither).
-    case debeziumServer(headers: ServerHeaderFormat)
-}
-
-/// Debezium Server's header format (`debezium.format.header` and its options).
-public enum ServerHeaderFormat: Sendable, Equatable {
-    /// `json` / `jsonbytearray`: each value through JsonConverter, with or without its schema envelope.
-    case json(schemas: Bool)
-    /// `…header.class=…SimpleHeaderConverter`: text as Kafka Connect writes it, but a header whose value is
-    /// null is left out.
-    case simpleText
-}
-
-/// What a Debezium deployment's configuration decides about its records.
-public struct DebeziumRecordSettings: Sendable {
-    public var keyConverter: ConverterSetting
-    public var valueConverter: ConverterSetting
-    /// `topic.prefix`: the `__debezium.context.connectorLogicalName` header, the envelope schema names and
-    /// the logical decoding messages' topic `<topic.prefix>.message`.
-    public var topicPrefix: String
-    /// `extended.headers.enabled`: the `__debezium.context.*` headers (Debezium 3.3 and later).
-    public var contextHeaders: Bool
-    /// A new one per start, as Debezium draws a UUID v7 per task start.
-    public var runID: String
-    /// Every Event Router option: routing, placements, tombstones, JSON expansion.
-    public var eventRouter: EventRouterSettings
-    /// `message.prefix.include.list` / `exclude.list`: comma-separated regular expressions, each matching a
-    /// whole prefix. Nil publishes every logical decoding message (Debezium's default).
-    public var messagePrefixIncludeList: String?
-    public var messagePrefixExcludeList: String?
-    public var sink: DebeziumSink
-
-    public init(
-        keyConverter: ConverterSetting, valueConverter: ConverterSetting, topicPrefix: String, contextHeaders: Bool,
-        runID: String, eventRouter: EventRouterSettings, messagePrefixIncludeList: String? = nil,
-        messagePrefixExcludeList: String? = nil, sink: DebeziumSink = .kafkaConnect
-    ) {
-        self.sink = sink
-        self.keyConverter = keyConverter
-        self.valueConverter = valueConverter
-        self.topicPrefix = topicPrefix
-        self.contextHeaders = contextHeaders
-        self.runID = runID
-        self.eventRouter = eventRouter
-        self.messagePrefixIncludeList = messagePrefixIncludeList
-        self.messagePrefixExcludeList = messagePrefixExcludeList
-    }
-}
-
-/// Why an outbox row or a message cannot become Debezium's record. Where Debezium's task would die on the
-/// row, outbox-cdc stops too, without confirming past it.
-public enum DebeziumRecordError: Error, Sendable, CustomStringConvertible {
-    case configuration(EventRouterConfigurationError)
-    case columnsMissing([String], table: QualifiedTableName)
-    case columnType(PostgresValueError, column: String)
-    case record(OutboxRecordError, eventID: String)
-    case serialization(ConnectSerializationError, eventID: String)
-    case message(LogicalDecodingMessageRecord.ValueError, prefix: String)
-    case messagePrefixList(key: String, pattern: String)
-
-    public var description: String {
-        switch self {
-        case .configuration(let error): return "\(error)"
-        case .columnsMissing(let columns, let table):
-            return "the outbox table \(table) lacks the column(s) \(columns.joined(separator: ", ")) the Event Router settings name"
-        case .columnType(let error, let column): return "column \(column): \(error)"
-        case .record(let error, let eventID): return "event \(eventID): \(error)"
-        case .serialization(let error, let eventID): return "event \(eventID): \(error)"
-        case .message(let error, let prefix): return "logical decoding message with prefix '\(prefix)': \(error)"
-        case .messagePrefixList(let key, let pattern): return "\(key): '\(pattern)' is not a regular expression"
-        }
-    }
-}
+import PostgresNames
 
 /// Turns outbox rows into the records Debezium's Outbox Event Router writes: topic, key, value, headers,
 /// partition and timestamp, final bytes all. Holds the relation cache, the column types Debezium's schemas
@@ -319,7 +229,7 @@ struct DebeziumOutboxMapper: Sendable {
             // A non-transactional message stands for its own commit in Debezium's position.
             lastCommitLSN: message.isTransactional ? transaction.lastCommitLSN?.rawValue : message.lsn.rawValue,
             commitTimeMicroseconds: transaction.commitTime,
-            processingTimeMilliseconds: Int64(Date().timeIntervalSince1970 * 1000)
+            processingTimeMilliseconds: WallClock.nowMilliseconds()
         )
         do {
             let key = try record.key(converter: settings.keyConverter)
@@ -346,41 +256,5 @@ struct DebeziumOutboxMapper: Sendable {
         var commitTime: Int64
         /// The commit LSN of the last transaction received in full (or of the last non-transactional message).
         var lastCommitLSN: LSN?
-    }
-}
-
-/// `message.prefix.include.list` / `exclude.list`: comma-separated regular expressions, each matched
-/// against the whole prefix (Debezium's `Strings.setOfRegex` and `matches()`).
-struct MessagePrefixFilter: Sendable {
-    private let include: [NSRegularExpressionBox]?
-    private let exclude: [NSRegularExpressionBox]
-
-    init(include: String?, exclude: String?) throws(DebeziumRecordError) {
-        func compile(_ list: String, key: String) throws(DebeziumRecordError) -> [NSRegularExpressionBox] {
-            var compiled: [NSRegularExpressionBox] = []
-            for pattern in list.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !pattern.isEmpty {
-                guard let regex = try? NSRegularExpression(pattern: "^(?:" + pattern + ")$") else {
-                    throw .messagePrefixList(key: key, pattern: pattern)
-                }
-                compiled.append(NSRegularExpressionBox(regex: regex))
-            }
-            return compiled
-        }
-        self.include = try include.map { list throws(DebeziumRecordError) in try compile(list, key: "message.prefix.include.list") }
-        self.exclude = try exclude.map { list throws(DebeziumRecordError) in try compile(list, key: "message.prefix.exclude.list") } ?? []
-    }
-
-    func includes(_ prefix: String) -> Bool {
-        if let include { return include.contains { $0.matches(prefix) } }
-        return !exclude.contains { $0.matches(prefix) }
-    }
-}
-
-/// NSRegularExpression is immutable and documented thread-safe, but not marked Sendable.
-struct NSRegularExpressionBox: @unchecked Sendable {
-    let regex: NSRegularExpression
-
-    func matches(_ text: String) -> Bool {
-        regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil
     }
 }

@@ -1,7 +1,8 @@
 import DebeziumFormat
 public import KafkaClient
 public import PgOutputDecoder
-public import WALReader
+public import PostgresNames
+import PostgresWire
 
 /// One outbox row, turned into what Kafka receives. Byte fields are slices of the decoded message, so
 /// mapping copies nothing but the topic name (cached) and bytea payloads (which need unescaping).
@@ -238,7 +239,8 @@ public struct OutboxEventMapper: Sendable {
             event.partition = partition
         }
         if let column = layout.timestamp, let text = values[column].bytes {
-            guard let microseconds = TimestampText.unixMicroseconds(text) else {
+            // PostgreSQL's text of a `timestamp` or `timestamptz`; without an offset the time is read as UTC.
+            guard let microseconds = (try? PostgresTimestamp(isoText: text, offset: .allowed))?.unixEpochMicroseconds else {
                 throw .badTimestamp(column: format.timestamp ?? "", eventID: Self.text(eventID))
             }
             // Kafka's record time is in milliseconds; truncate as Kafka's Java clients do.

@@ -1,5 +1,5 @@
+import PostgresNames
 import Synchronization
-import WALReader
 
 /// What a relation named in the replication stream is to outbox-cdc. pgoutput names a row's relation as
 /// the publication decides: the outbox table itself, or (without `publish_via_partition_root`, and always for

@@ -1,7 +1,7 @@
 import KafkaClient
 import PgOutputDecoder
 import PostgresLSN
-import WALReader
+import PostgresNames
 
 /// A session's mapping from outbox rows and logical decoding messages to finished records (topic, key,
 /// value, headers, partition, timestamp): outbox-cdc's own, or Debezium's.

@@ -1,4 +1,5 @@
 import CLibRdKafka
+import Clocks
 import Foundation
 import Logging
 import Synchronization
@@ -104,25 +105,18 @@ class ClientCallbackContext: @unchecked Sendable {
     }
 
     private func log(_ change: BrokerConnectivity.Change) {
-        func seconds(_ duration: Duration) -> String {
-            let tenths = duration.components.seconds * 10 + duration.components.attoseconds / 100_000_000_000_000_000
-            return "\(tenths / 10).\(tenths % 10)"
-        }
-        func milliseconds(_ duration: Duration) -> Int64 {
-            duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
-        }
         switch change {
         case .wentDown(let broker, let reason):
-            logger.warning("cannot reach Kafka broker \(broker.isEmpty ? "(unnamed)" : broker); retrying, and saying so again every \(seconds(BrokerConnectivity.defaultReminderInterval)) s while it fails: \(reason)", metadata: [
+            logger.warning("cannot reach Kafka broker \(broker.isEmpty ? "(unnamed)" : broker); retrying, and saying so again every \(BrokerConnectivity.defaultReminderInterval.secondsText) s while it fails: \(reason)", metadata: [
                 "kafka.broker": "\(broker)",
             ])
         case .stillDown(let broker, let reason, let downFor, let attempts):
-            logger.warning("still cannot reach Kafka broker \(broker.isEmpty ? "(unnamed)" : broker), for \(seconds(downFor)) s and \(attempts) attempts: \(reason)", metadata: [
-                "kafka.broker": "\(broker)", "kafka.down_ms": .stringConvertible(milliseconds(downFor)), "kafka.attempts": .stringConvertible(attempts),
+            logger.warning("still cannot reach Kafka broker \(broker.isEmpty ? "(unnamed)" : broker), for \(downFor.secondsText) s and \(attempts) attempts: \(reason)", metadata: [
+                "kafka.broker": "\(broker)", "kafka.down_ms": .stringConvertible(downFor.milliseconds), "kafka.attempts": .stringConvertible(attempts),
             ])
         case .cameBack(let broker, let downFor, let attempts):
-            logger.info("Kafka broker \(broker.isEmpty ? "" : broker + " ")is reachable again after \(seconds(downFor)) s and \(attempts) failed attempts", metadata: [
-                "kafka.broker": "\(broker)", "kafka.down_ms": .stringConvertible(milliseconds(downFor)), "kafka.attempts": .stringConvertible(attempts),
+            logger.info("Kafka broker \(broker.isEmpty ? "" : broker + " ")is reachable again after \(downFor.secondsText) s and \(attempts) failed attempts", metadata: [
+                "kafka.broker": "\(broker)", "kafka.down_ms": .stringConvertible(downFor.milliseconds), "kafka.attempts": .stringConvertible(attempts),
             ])
         }
     }

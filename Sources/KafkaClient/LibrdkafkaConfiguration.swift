@@ -1,4 +1,5 @@
 import CLibRdKafka
+import Clocks
 
 /// Builds `rd_kafka_conf_t` objects from string properties, keeping secrets out of every message.
 public enum LibrdkafkaConfiguration {
@@ -107,11 +108,9 @@ extension Duration {
     /// Whole milliseconds for librdkafka timeouts, rounded up (so a tiny positive timeout still waits) and
     /// clamped to `0...Int32.max`.
     var librdkafkaMilliseconds: Int32 {
-        let (seconds, attoseconds) = components
-        if seconds < 0 || (seconds == 0 && attoseconds <= 0) { return 0 }
-        if seconds >= Int64(Int32.max) / 1000 { return Int32.max }
-        let milliseconds = seconds * 1000 + (attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000
-        return Int32(clamping: milliseconds)
+        guard self > .zero else { return 0 }
+        if components.seconds >= Int64(Int32.max) / 1000 { return Int32.max }
+        return Int32(clamping: millisecondsRoundedUp)
     }
 }
 

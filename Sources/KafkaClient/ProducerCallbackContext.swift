@@ -1,4 +1,5 @@
 import CLibRdKafka
+import Clocks
 import Foundation
 import Logging
 import Synchronization
@@ -128,8 +129,7 @@ final class ProducerCallbackContext: ClientCallbackContext, @unchecked Sendable 
             let remaining = deadline - .now
             if remaining <= .zero { return false }
             let slice = min(remaining, .milliseconds(10))
-            let (seconds, attoseconds) = slice.components
-            _ = reportServed.wait(until: Date(timeIntervalSinceNow: Double(seconds) + Double(attoseconds) * 1e-18))
+            _ = reportServed.wait(until: Date(timeIntervalSinceNow: slice.seconds))
         }
     }
 }

@@ -1,3 +1,4 @@
+import Clocks
 public import Foundation
 public import Histogram
 

@@ -1,6 +1,7 @@
+import Clocks
 import Connector
 import PgOutputDecoder
-import WALReader
+import PostgresNames
 
 /// What one decoder micro-benchmark run measured, and the sums that prove the work was done.
 public struct DecoderBenchmarkResult: Sendable {
@@ -83,7 +84,7 @@ public enum DecoderBenchmark {
         } catch {
             result.failure = error.description
         }
-        result.decodeSeconds = seconds(decodeStart.duration(to: clock.now))
+        result.decodeSeconds = decodeStart.duration(to: clock.now).seconds
         guard result.failure == nil else { return result }
 
         let mapStart = clock.now
@@ -94,7 +95,7 @@ public enum DecoderBenchmark {
         } catch {
             result.failure = error.description
         }
-        result.mapSeconds = seconds(mapStart.duration(to: clock.now))
+        result.mapSeconds = mapStart.duration(to: clock.now).seconds
         return result
     }
 
@@ -160,11 +161,6 @@ public enum DecoderBenchmark {
                 throw .mapping(error, messageIndex: index)
             }
         }
-    }
-
-    private static func seconds(_ duration: Duration) -> Double {
-        let (seconds, attoseconds) = duration.components
-        return Double(seconds) + Double(attoseconds) * 1e-18
     }
 
     // MARK: - The input stream
@@ -265,107 +261,6 @@ public enum DecoderBenchmark {
         case 0: return []
         case 1: return Array("0".utf8)
         default: return Array("{}".utf8) + Array(repeating: UInt8(ascii: " "), count: bytes - 2)
-        }
-    }
-}
-
-/// Writes pgoutput messages (protocol 1, outside any streamed block) into one buffer, big-endian as on the
-/// wire.
-struct PgOutputEncoder {
-    var buffer: [UInt8] = []
-    var messageRanges: [Range<Int>] = []
-    private var messageStart = 0
-
-    /// The outbox table's columns: name, type OID, whether part of the replica identity (the primary key).
-    static let outboxColumns: [(name: String, typeOID: UInt32, isKey: Bool)] = [
-        ("id", 2950, true), // uuid
-        ("aggregatetype", 25, false), // text
-        ("aggregateid", 25, false), // text
-        ("type", 25, false), // text
-        ("payload", 3802, false), // jsonb
-    ]
-
-    mutating func begin(finalLSN: UInt64, timestamp: Int64, transactionID: UInt32) {
-        startMessage("B")
-        appendUInt64(finalLSN)
-        appendUInt64(UInt64(bitPattern: timestamp))
-        appendUInt32(transactionID)
-        endMessage()
-    }
-
-    mutating func commit(commitLSN: UInt64, endLSN: UInt64, timestamp: Int64) {
-        startMessage("C")
-        buffer.append(0) // flags
-        appendUInt64(commitLSN)
-        appendUInt64(endLSN)
-        appendUInt64(UInt64(bitPattern: timestamp))
-        endMessage()
-    }
-
-    mutating func outboxRelation(relationID: UInt32) {
-        startMessage("R")
-        appendUInt32(relationID)
-        appendCString("public")
-        appendCString("outbox")
-        buffer.append(UInt8(ascii: "d")) // replica identity: default (the primary key)
-        appendUInt16(UInt16(Self.outboxColumns.count))
-        for column in Self.outboxColumns {
-            buffer.append(column.isKey ? 1 : 0)
-            appendCString(column.name)
-            appendUInt32(column.typeOID)
-            appendUInt32(UInt32(bitPattern: -1)) // no type modifier
-        }
-        endMessage()
-    }
-
-    /// An Insert with a new tuple of text-format values, in the order of `outboxColumns`.
-    mutating func outboxInsert(relationID: UInt32, id: String, aggregateID: String, payload: [UInt8]) {
-        startMessage("I")
-        appendUInt32(relationID)
-        buffer.append(UInt8(ascii: "N"))
-        appendUInt16(UInt16(Self.outboxColumns.count))
-        appendTextColumn(Array(id.utf8))
-        appendTextColumn(Array("order".utf8))
-        appendTextColumn(Array(aggregateID.utf8))
-        appendTextColumn(Array("created".utf8))
-        appendTextColumn(payload)
-        endMessage()
-    }
-
-    private mutating func startMessage(_ type: Unicode.Scalar) {
-        messageStart = buffer.count
-        buffer.append(UInt8(ascii: type))
-    }
-
-    private mutating func endMessage() {
-        messageRanges.append(messageStart..<buffer.count)
-    }
-
-    private mutating func appendTextColumn(_ value: [UInt8]) {
-        buffer.append(UInt8(ascii: "t"))
-        appendUInt32(UInt32(truncatingIfNeeded: value.count))
-        buffer.append(contentsOf: value)
-    }
-
-    private mutating func appendCString(_ text: String) {
-        buffer.append(contentsOf: text.utf8)
-        buffer.append(0)
-    }
-
-    private mutating func appendUInt16(_ value: UInt16) {
-        buffer.append(UInt8(truncatingIfNeeded: value >> 8))
-        buffer.append(UInt8(truncatingIfNeeded: value))
-    }
-
-    private mutating func appendUInt32(_ value: UInt32) {
-        for shift in stride(from: 24, through: 0, by: -8) {
-            buffer.append(UInt8(truncatingIfNeeded: value >> UInt32(shift)))
-        }
-    }
-
-    private mutating func appendUInt64(_ value: UInt64) {
-        for shift in stride(from: 56, through: 0, by: -8) {
-            buffer.append(UInt8(truncatingIfNeeded: value >> UInt64(shift)))
         }
     }
 }

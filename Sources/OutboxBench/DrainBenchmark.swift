@@ -1,6 +1,8 @@
+import Clocks
 import KafkaClient
 public import Logging
 import PostgresLSN
+import PostgresWire
 import Synchronization
 import WALReader
 
@@ -154,8 +156,8 @@ public struct DrainBenchmark {
                 inserts += 1
             case UInt8(ascii: "C") where inserts >= options.events:
                 // Commit: flags (1), commit LSN (8), end LSN (8), time (8).
-                guard message.count >= 25 + 18 else { throw BenchError("short Commit message") }
-                let end = message[(25 + 10) ..< (25 + 18)].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+                var commit = BigEndianReader(message[(25 + 10)...])
+                guard let end = commit.readUInt64() else { throw BenchError("short Commit message") }
                 return ((ContinuousClock.now - began).seconds, LSN(end))
             default:
                 break

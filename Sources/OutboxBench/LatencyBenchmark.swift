@@ -1,3 +1,4 @@
+import Clocks
 import Histogram
 import KafkaClient
 public import Logging
@@ -137,7 +138,7 @@ public struct LatencyBenchmark {
         }
         defer { relay?.terminate() }
 
-        let start = BenchClock.nowNanoseconds() + 200_000_000
+        let start = WallClock.nowNanoseconds() + 200_000_000
         let schedule = PacedLoad.Schedule(
             rate: options.rate, payloadBytes: options.payloadBytes, startNanoseconds: start,
             measureFromNanoseconds: start + options.warmup.nanoseconds,
@@ -150,7 +151,7 @@ public struct LatencyBenchmark {
         let consumerThread = consumer.start()
 
         // Load figures cover the relay's whole working window: from ready to the last event consumed.
-        let windowStart = BenchClock.nowNanoseconds()
+        let windowStart = WallClock.nowNanoseconds()
         let relayCPUStart = relay?.cpuSeconds ?? 0
         let brokerCPUStart = options.brokerPID.flatMap { ProcessStatistics.cpuSeconds(pid: $0) }
         let backendCPUStart = backendPID.flatMap { ProcessStatistics.cpuSeconds(pid: $0) } ?? 0
@@ -166,7 +167,7 @@ public struct LatencyBenchmark {
         }
         let outcome = try load.join()
         let (histogram, received) = try consumer.finish(expected: outcome.measuredEvents, timeout: options.settleTimeout, thread: consumerThread)
-        let windowEnd = BenchClock.nowNanoseconds()
+        let windowEnd = WallClock.nowNanoseconds()
         let relayCPUEnd = relay?.cpuSeconds ?? relayCPUStart
         let brokerCPUEnd = options.brokerPID.flatMap { ProcessStatistics.cpuSeconds(pid: $0) }
         let backendCPUEnd = backendPID.flatMap { ProcessStatistics.cpuSeconds(pid: $0) } ?? backendCPUStart

@@ -1,7 +1,9 @@
+import Clocks
 import Histogram
 import KafkaClient
 import Logging
 import Synchronization
+import Threads
 
 /// Reads every partition of one topic on its own thread and records, for each record stamped after the
 /// measurement start, receive time minus stamp (microseconds) into an HDR histogram.
@@ -30,8 +32,8 @@ final class LatencyConsumer: Sendable {
     }
 
     /// Starts the reading thread.
-    func start() -> JoinableThread {
-        JoinableThread { [self] in
+    func start() -> JoinableThread? {
+        startBenchThread { [self] in
             while !state.withLock({ $0.stopRequested }) {
                 let record: KafkaRecord?
                 do {
@@ -40,7 +42,7 @@ final class LatencyConsumer: Sendable {
                     state.withLock { $0.failure = "\(error)" }
                     return
                 }
-                let received = BenchClock.nowNanoseconds()
+                let received = WallClock.nowNanoseconds()
                 guard let record else { continue }
                 guard let value = record.value, let stamp = StampedPayload.sentNanoseconds(in: value) else {
                     state.withLock { $0.unstamped += 1 }
@@ -56,7 +58,7 @@ final class LatencyConsumer: Sendable {
     }
 
     /// Waits until `expected` measured records have arrived or `timeout` passes, then stops the thread.
-    func finish(expected: Int, timeout: Duration, thread: JoinableThread) throws -> (histogram: Histogram<UInt64>, received: Int) {
+    func finish(expected: Int, timeout: Duration, thread: JoinableThread?) throws -> (histogram: Histogram<UInt64>, received: Int) {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             let (measured, failure) = state.withLock { ($0.measured, $0.failure) }
@@ -65,7 +67,7 @@ final class LatencyConsumer: Sendable {
             usleepMilliseconds(5)
         }
         state.withLock { $0.stopRequested = true }
-        thread.join()
+        thread?.join()
         consumer.close()
         return state.withLock { ($0.histogram, $0.measured) }
     }

@@ -1,7 +1,9 @@
+import Clocks
 import Histogram
 import KafkaClient
 import Logging
 import Synchronization
+import Threads
 import WALReader
 
 /// Load generators that emit stamped events at a fixed total rate on threads of their own: outbox writers
@@ -71,8 +73,8 @@ enum PacedLoad {
         settings: ConnectionSettings, table: String, aggregateType: String, writers: Int, schedule: Schedule
     ) -> Running {
         let results = Results()
-        let threads = (0 ..< writers).map { writer in
-            JoinableThread {
+        let threads = (0 ..< writers).compactMap { writer in
+            startBenchThread {
                 results.finished(Result {
                     try write(settings: settings, table: table, aggregateType: aggregateType, writer: writer, of: writers, schedule: schedule)
                 }, name: "writer \(writer)")
@@ -93,7 +95,7 @@ enum PacedLoad {
             let due = schedule.due(index)
             guard due < schedule.endNanoseconds else { break }
             sleep(untilNanoseconds: due)
-            let stamp = BenchClock.nowNanoseconds()
+            let stamp = WallClock.nowNanoseconds()
             let payload = StampedPayload.make(sentNanoseconds: stamp, size: schedule.payloadBytes)
             try connection.query(sql, parameters: [aggregateType, "key-\(index % 64)", payload])
             outcome.allEvents += 1
@@ -107,12 +109,12 @@ enum PacedLoad {
     /// the broker's own produce-to-consume latency, the floor under any relay's.
     static func startProducer(properties: [String: String], topic: String, schedule: Schedule, logger: Logger) -> Running {
         let results = Results()
-        let thread = JoinableThread {
+        let thread = startBenchThread {
             results.finished(Result {
                 try produce(properties: properties, topic: topic, schedule: schedule, logger: logger)
             }, name: "producer")
         }
-        return Running(threads: [thread], results: results)
+        return Running(threads: thread.map { [$0] } ?? [], results: results)
     }
 
     private static func produce(properties: [String: String], topic: String, schedule: Schedule, logger: Logger) throws -> Outcome {
@@ -129,7 +131,7 @@ enum PacedLoad {
             let due = schedule.due(index)
             guard due < schedule.endNanoseconds else { break }
             sleep(untilNanoseconds: due)
-            let stamp = BenchClock.nowNanoseconds()
+            let stamp = WallClock.nowNanoseconds()
             acknowledgements.produced(UInt64(index + 1), at: stamp)
             let payload = Array(StampedPayload.make(sentNanoseconds: stamp, size: schedule.payloadBytes).utf8)
             let result = producer.produce(
@@ -166,7 +168,7 @@ private final class AcknowledgementTimer: Sendable {
     }
 
     func acknowledged(_ correlation: UInt64) {
-        let now = BenchClock.nowNanoseconds()
+        let now = WallClock.nowNanoseconds()
         state.withLock { state in
             guard let sent = state.sent.removeValue(forKey: correlation) else { return }
             state.histogram.recordLatency(microseconds: (now - sent) / 1000)

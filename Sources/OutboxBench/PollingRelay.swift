@@ -1,3 +1,4 @@
+import Clocks
 import KafkaClient
 public import Logging
 import Synchronization

@@ -1,70 +1,53 @@
 import PostgresLSN
+import PostgresWire
 
-/// A bounds-checked, big-endian cursor over one pgoutput message.
+/// The cursor over one pgoutput message: `BigEndianReader`'s bounds-checked reads, with a short read or a
+/// value pgoutput never sends turned into the typed error that names the message and the field.
 ///
-/// Every read checks the remaining length first and throws `.truncated` instead of trapping; positions never
-/// pass `endIndex`, so index arithmetic here cannot overflow. `field` names what is being read, for errors
-/// only: it is a `StaticString` so the successful path never builds a `String`.
+/// `field` names what is being read, for errors only: it is a `StaticString` so the successful path never
+/// builds a `String`.
 struct ByteReader {
-    let bytes: ArraySlice<UInt8>
+    private var reader: BigEndianReader
     let messageType: UInt8
-    private(set) var position: Int
 
     init(_ bytes: ArraySlice<UInt8>, messageType: UInt8) {
-        self.bytes = bytes
+        self.reader = BigEndianReader(bytes)
         self.messageType = messageType
-        self.position = bytes.startIndex
     }
 
     /// Bytes from the start of the message, as reported in errors.
-    var offset: Int { position - bytes.startIndex }
+    var offset: Int { reader.offset }
 
-    var remaining: Int { bytes.endIndex - position }
+    var remaining: Int { reader.remainingCount }
 
-    var isAtEnd: Bool { position == bytes.endIndex }
+    var isAtEnd: Bool { reader.isAtEnd }
 
-    private func require(_ count: Int, _ field: StaticString) throws(PgOutputDecodingError) {
-        guard count <= remaining else {
-            throw .truncated(
-                messageType: messageType, field: "\(field)", needed: count, available: remaining, offset: offset)
-        }
+    private func truncated(_ needed: Int, _ field: StaticString) -> PgOutputDecodingError {
+        .truncated(messageType: messageType, field: "\(field)", needed: needed, available: remaining, offset: offset)
     }
 
     mutating func readUInt8(_ field: StaticString) throws(PgOutputDecodingError) -> UInt8 {
-        try require(1, field)
-        let value = bytes[position]
-        position += 1
+        guard let value = reader.readUInt8() else { throw truncated(1, field) }
         return value
     }
 
     mutating func readUInt16(_ field: StaticString) throws(PgOutputDecodingError) -> UInt16 {
-        try require(2, field)
-        let value = UInt16(bytes[position]) << 8 | UInt16(bytes[position + 1])
-        position += 2
+        guard let value = reader.readUInt16() else { throw truncated(2, field) }
         return value
     }
 
     mutating func readUInt32(_ field: StaticString) throws(PgOutputDecodingError) -> UInt32 {
-        try require(4, field)
-        var value: UInt32 = 0
-        for index in position..<(position + 4) {
-            value = value << 8 | UInt32(bytes[index])
-        }
-        position += 4
+        guard let value = reader.readUInt32() else { throw truncated(4, field) }
         return value
     }
 
     mutating func readInt32(_ field: StaticString) throws(PgOutputDecodingError) -> Int32 {
-        Int32(bitPattern: try readUInt32(field))
+        guard let value = reader.readInt32() else { throw truncated(4, field) }
+        return value
     }
 
     mutating func readUInt64(_ field: StaticString) throws(PgOutputDecodingError) -> UInt64 {
-        try require(8, field)
-        var value: UInt64 = 0
-        for index in position..<(position + 8) {
-            value = value << 8 | UInt64(bytes[index])
-        }
-        position += 8
+        guard let value = reader.readUInt64() else { throw truncated(8, field) }
         return value
     }
 
@@ -100,9 +83,7 @@ struct ByteReader {
 
     /// `count` bytes as a slice of the input: no copy.
     mutating func readBytes(_ count: Int, _ field: StaticString) throws(PgOutputDecodingError) -> ArraySlice<UInt8> {
-        try require(count, field)
-        let value = bytes[position..<(position + count)]
-        position += count
+        guard let value = reader.readBytes(count) else { throw truncated(count, field) }
         return value
     }
 
@@ -110,15 +91,16 @@ struct ByteReader {
     /// cut short, so it is reported as truncation.
     mutating func readCString(_ field: StaticString) throws(PgOutputDecodingError) -> String {
         let start = offset
-        guard let terminator = bytes[position...].firstIndex(of: 0) else {
+        var cursor = reader
+        guard let bytes = cursor.readNULTerminated() else {
             throw .truncated(
                 messageType: messageType, field: "\(field) (NUL-terminated)", needed: remaining + 1,
                 available: remaining, offset: start)
         }
-        guard let value = String(validating: bytes[position..<terminator], as: UTF8.self) else {
+        guard let value = String(validating: bytes, as: UTF8.self) else {
             throw .invalidUTF8(messageType: messageType, field: "\(field)", offset: start)
         }
-        position = terminator + 1
+        reader = cursor
         return value
     }
 }

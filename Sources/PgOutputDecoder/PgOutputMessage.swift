@@ -1,4 +1,5 @@
 public import PostgresLSN
+public import PostgresWire
 
 /// One decoded pgoutput message: the payload of one XLogData.
 ///

@@ -1,4 +1,5 @@
 public import PostgresLSN
+public import PostgresNames
 
 /// What the connector streams from: the slot, the publication that filters it, and the table.
 public struct ReplicationSource: Sendable {

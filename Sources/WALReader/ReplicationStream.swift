@@ -1,4 +1,5 @@
 import CLibPQ
+import Clocks
 import Glibc
 public import PostgresLSN
 
@@ -83,8 +84,7 @@ public final class ReplicationStream {
                 pollfd(fd: PQsocket(raw), events: Int16(POLLIN), revents: 0),
                 pollfd(fd: wakeup.fileDescriptor, events: Int16(POLLIN), revents: 0),
             ]
-            let milliseconds = Int32(clamping: (remaining.components.seconds * 1000)
-                + remaining.components.attoseconds / 1_000_000_000_000_000 + 1)
+            let milliseconds = Int32(clamping: min(remaining.milliseconds, Int64(Int32.max) - 1) + 1)
             let ready = poll(&fds, 2, milliseconds)
             if ready < 0 && errno != EINTR {
                 throw PostgresError(kind: .connectionFailed, message: "poll on the replication socket failed: errno \(errno)")

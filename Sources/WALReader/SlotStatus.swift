@@ -1,4 +1,5 @@
 public import PostgresLSN
+public import PostgresNames
 
 /// What `outbox-cdc status` reports: the slot as `pg_replication_slots` describes it, and the publication.
 public struct SlotStatus: Sendable {

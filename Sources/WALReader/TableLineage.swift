@@ -1,3 +1,5 @@
+public import PostgresNames
+
 /// How an outbox table is built, which decides how its rows reach the publication.
 public enum OutboxTableShape: Sendable, Equatable {
     /// A plain table: its rows are published under its own name.
@@ -56,18 +58,6 @@ public struct PublicationSettings: Sendable, Equatable {
         case .partition:
             return "rows published under the partition's name"
         }
-    }
-}
-
-/// What the catalog says now of a relation named in the replication stream: its name and every table it
-/// descends from (partitioned parents and inheritance parents), nearest first.
-public struct RelationLineage: Sendable, Equatable {
-    public var table: QualifiedTableName
-    public var ancestors: [QualifiedTableName]
-
-    public init(table: QualifiedTableName, ancestors: [QualifiedTableName]) {
-        self.table = table
-        self.ancestors = ancestors
     }
 }
 

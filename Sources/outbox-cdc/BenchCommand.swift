@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import OutboxBench
-import WALReader
+import Threads
 
 /// `outbox-cdc bench …`: the benchmarks that show what outbox-cdc costs and gains (see BENCHMARKS.md).
 struct BenchCommand: AsyncParsableCommand {

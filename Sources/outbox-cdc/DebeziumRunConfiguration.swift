@@ -1,8 +1,10 @@
+import Clocks
 import Connector
 import DebeziumFormat
 import Foundation
 import Logging
 import OperatorSettings
+import PostgresNames
 import WALReader
 
 /// `--debezium-config FILE`: the connector configuration a Debezium deployment's own file describes.
@@ -234,7 +236,7 @@ struct DebeziumRunConfiguration {
     /// task start for the `__debezium.context.runId` header.
     static func uuidV7() -> String {
         var bytes = (0 ..< 16).map { _ in UInt8.random(in: 0 ... 255) }
-        let milliseconds = UInt64(Date().timeIntervalSince1970 * 1000)
+        let milliseconds = UInt64(clamping: WallClock.nowMilliseconds())
         for index in 0 ..< 6 {
             bytes[index] = UInt8(truncatingIfNeeded: milliseconds >> (8 * (5 - index)))
         }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Clocks
 import Glibc
 import Logging
 
@@ -173,15 +174,14 @@ struct LineLogHandler: LogHandler {
 
     /// RFC 3339 UTC time with milliseconds.
     static func timestamp() -> String {
-        var time = timespec()
-        clock_gettime(CLOCK_REALTIME, &time)
-        var seconds = time_t(time.tv_sec)
+        let time = WallClock.now()
+        var seconds = time_t(time.seconds)
         var parts = tm()
         gmtime_r(&seconds, &parts)
         func pad(_ value: Int32, _ width: Int) -> String {
             let text = String(value)
             return String(repeating: "0", count: max(0, width - text.count)) + text
         }
-        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(Int32(time.tv_nsec / 1_000_000), 3))Z"
+        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(Int32(time.nanoseconds / 1_000_000), 3))Z"
     }
 }

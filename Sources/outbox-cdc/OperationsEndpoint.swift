@@ -1,6 +1,7 @@
-import Foundation
+import Clocks
 import Glibc
 import Synchronization
+import Threads
 
 /// A minimal HTTP/1.1 listener for `/metrics`, `/healthz` and `/readyz`, on a thread of its own (never the
 /// cooperative pool). One request per connection, answered and closed: what Prometheus and Kubernetes
@@ -21,7 +22,7 @@ final class OperationsEndpoint: Sendable {
         self.address = address
         listener = try Self.listen(on: address)
         let listener = self.listener
-        let thread = Thread { [self] in
+        let started = DedicatedThread.detach(name: "cdc-http") { [self] in
             while !self.stopped.load(ordering: .relaxed) {
                 var ready = pollfd(fd: listener, events: Int16(POLLIN), revents: 0)
                 guard poll(&ready, 1, 200) > 0 else { continue }
@@ -36,8 +37,10 @@ final class OperationsEndpoint: Sendable {
             }
             close(listener)
         }
-        thread.name = "cdc-http"
-        thread.start()
+        guard started else {
+            close(listener)
+            throw UsageError("--metrics-address: no thread could be started to answer on \(address)")
+        }
     }
 
     func stop() {
@@ -133,11 +136,5 @@ extension Array where Element == UInt8 {
     fileprivate var containsHeadEnd: Bool {
         guard count >= 4 else { return false }
         return indices.dropLast(3).contains { self[$0] == 13 && self[$0 + 1] == 10 && self[$0 + 2] == 13 && self[$0 + 3] == 10 }
-    }
-}
-
-extension Duration {
-    fileprivate var milliseconds: Int64 {
-        components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000
     }
 }

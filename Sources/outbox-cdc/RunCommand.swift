@@ -7,7 +7,9 @@ import Glibc
 import KafkaClient
 import Logging
 import OperatorSettings
+import PostgresNames
 import Synchronization
+import Threads
 import WALReader
 
 /// `outbox-cdc [run] --db … --brokers …`: stream the outbox to Kafka until SIGTERM or SIGINT.

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import Glibc
+import PostgresNames
+import Threads
 import WALReader
 
 /// Where the slot commands connect, and which slot and publication they are about.

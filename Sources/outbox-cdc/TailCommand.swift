@@ -2,7 +2,7 @@ import ArgumentParser
 import KafkaClient
 import Logging
 import OperatorSettings
-import WALReader
+import Threads
 
 /// `outbox-cdc tail`: prints the records of Kafka topics, to see events arrive (the demo, debugging).
 struct TailCommand: AsyncParsableCommand {

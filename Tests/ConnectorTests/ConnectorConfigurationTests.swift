@@ -1,5 +1,6 @@
 import Connector
 import KafkaClient
+import PostgresNames
 import Testing
 import WALReader
 

@@ -3,8 +3,8 @@ import DebeziumFormat
 import KafkaClient
 import PgOutputDecoder
 import PostgresLSN
+import PostgresNames
 import Testing
-import WALReader
 
 private typealias Relation = PgOutputMessage.Relation
 private typealias Insert = PgOutputMessage.Insert
@@ -492,58 +492,6 @@ struct TableFormatMappingTests {
             KafkaHeader(name: "a", value: Array(#"{"nested": [1, true]}"#.utf8)),
             KafkaHeader(name: "é", value: Array("😀".utf8)),
         ])
-    }
-}
-
-@Suite("Header columns")
-struct RowHeadersTests {
-    @Test(arguments: [
-        "", "{", #"{"a": }"#, #"{"a": "b""#, #"{"a": "b"} x"#, #"{"a": tru}"#, #"{"a": 01x}"#, #"{"a": "\x"}"#,
-        #"{"a": "\u12"}"#, "[1]", String(repeating: "[", count: 100),
-    ])
-    func malformedJSONIsATypedError(text: String) {
-        #expect(throws: RowHeadersError.self) { try RowHeaders.jsonObject(utf8(text), column: "h") }
-        #expect(throws: RowHeadersError.self) { try RowHeaders.jsonPairs(utf8(text), column: "h") }
-    }
-
-    @Test func everyTruncationOfAValidColumnFailsCleanly() throws {
-        let pairs = utf8(#"[{"key": "a", "value": "x\"y"}, {"key": "b", "value": {"c": [1, 2.5e3, null]}}]"#)
-        #expect(try RowHeaders.jsonPairs(pairs, column: "h").count == 2)
-        for end in pairs.indices.dropLast() {
-            #expect(throws: RowHeadersError.self) { try RowHeaders.jsonPairs(pairs[..<end], column: "h") }
-        }
-        let array = utf8(#"{a,"b \"c\"",NULL}"#)
-        #expect(try RowHeaders.textArray(array, column: "h") == [Array("a".utf8), Array(#"b "c""#.utf8), nil])
-        for end in array.indices.dropLast() {
-            #expect(throws: RowHeadersError.self) { try RowHeaders.textArray(array[..<end], column: "h") }
-        }
-    }
-
-    @Test func textArraysOfOtherShapesAreRefused() {
-        for text in ["{{a},{b}}", "a,b", "{a,,b}", "{a}x", "{\"a\"b}"] {
-            #expect(throws: RowHeadersError.self, "\(text)") { try RowHeaders.textArray(utf8(text), column: "h") }
-        }
-        #expect((try? RowHeaders.textArray(utf8("{}"), column: "h"))?.isEmpty == true)
-    }
-}
-
-@Suite("Timestamps as PostgreSQL writes them")
-struct TimestampTextTests {
-    @Test(arguments: [
-        ("1970-01-01 00:00:00", 0),
-        ("2024-05-06 07:08:09.123456", 1_714_979_289_123_456),
-        ("1999-12-31 23:59:59.999", 946_684_799_999_000),
-        ("2024-05-06 09:08:09.5+02", 1_714_979_289_500_000),
-        ("2024-05-06 01:38:09-05:30", 1_714_979_289_000_000),
-        ("1900-02-28 12:00:00", -2_203_934_400_000_000),
-    ] as [(String, Int64)])
-    func readsAsMicrosecondsSinceTheEpoch(text: String, microseconds: Int64) {
-        #expect(TimestampText.unixMicroseconds(utf8(text)) == microseconds)
-    }
-
-    @Test(arguments: ["infinity", "-infinity", "2024-05-06 07:08:09 BC", "2024-13-01 00:00:00", "2024-05-06T07:08:09", "2024-05-06 07:08:09.", "2024-05-06 07:08:09.1234567", ""])
-    func othersAreNil(text: String) {
-        #expect(TimestampText.unixMicroseconds(utf8(text)) == nil)
     }
 }
 

@@ -1,7 +1,7 @@
 @testable import Connector
 import PgOutputDecoder
+import PostgresNames
 import Testing
-import WALReader
 
 /// Which relations of the stream carry outbox rows: decided without a server, from the name, what the
 /// catalog says of the relation now, and whether it has the outbox's columns.

@@ -1,5 +1,6 @@
 import PgOutputDecoder
 import PostgresLSN
+import PostgresWire
 import Testing
 
 /// Byte vectors built by hand from the documented layouts ("Logical Replication Message Formats"): for
@@ -318,35 +319,5 @@ struct HandBuiltVectorTests {
             .description == "pgoutput Begin Prepare ('b') message needs protocol version 3 or later,"
             + " but the decoder is configured for version 2")
         #expect(PgOutputDecodingError.emptyMessage.description == "empty pgoutput message: no message type byte")
-    }
-}
-
-@Suite struct PostgresTimestampTests {
-    @Test func conversions() {
-        let epoch = PostgresTimestamp(microsecondsSincePostgresEpoch: 0)
-        #expect(epoch.description == "2000-01-01T00:00:00.000000Z")
-        #expect(epoch.unixEpochMicroseconds == 946_684_800_000_000)
-        #expect(epoch.unixEpochMilliseconds == 946_684_800_000)
-
-        let before = PostgresTimestamp(microsecondsSincePostgresEpoch: -1)
-        #expect(before.description == "1999-12-31T23:59:59.999999Z")
-        #expect(before.unixEpochMilliseconds == 946_684_799_999)
-
-        let leapDay = PostgresTimestamp(unixEpochMicroseconds: 1_709_210_096_000_001)
-        #expect(leapDay?.description == "2024-02-29T12:34:56.000001Z")
-        #expect(leapDay?.unixEpochMicroseconds == 1_709_210_096_000_001)
-        #expect(PostgresTimestamp(unixEpochMicroseconds: 0)?.description == "1970-01-01T00:00:00.000000Z")
-        #expect(PostgresTimestamp(unixEpochMicroseconds: -1)?.unixEpochMilliseconds == -1)
-
-        // PostgreSQL's 'infinity' and '-infinity' sentinels and other extremes convert without trapping.
-        let infinity = PostgresTimestamp(microsecondsSincePostgresEpoch: .max)
-        #expect(infinity.unixEpochMicroseconds == nil)
-        #expect(infinity.unixEpochMilliseconds == nil)
-        #expect(!infinity.description.isEmpty)
-        let minusInfinity = PostgresTimestamp(microsecondsSincePostgresEpoch: .min)
-        #expect(minusInfinity.unixEpochMicroseconds == .min + 946_684_800_000_000)
-        #expect(!minusInfinity.description.isEmpty)
-        #expect(PostgresTimestamp(unixEpochMicroseconds: .min) == nil)
-        #expect(before < epoch)
     }
 }

@@ -1,4 +1,5 @@
 import PostgresLSN
+import PostgresWire
 import TestSupport
 import Testing
 @testable import WALReader
@@ -40,7 +41,7 @@ struct ReplicationMessageParseTests {
         #expect(data.walStart == LSN(0x16_B374_D848))
         #expect(data.walStart.description == "16/B374D848")
         #expect(data.walEnd == LSN(0x16_B374_D900))
-        #expect(data.serverTime == PostgresMicroseconds(0x0002_9A3B_4C5D_6E7F))
+        #expect(data.serverTime == PostgresTimestamp(microsecondsSincePostgresEpoch: 0x0002_9A3B_4C5D_6E7F))
         #expect(Array(data.payload) == [0x42, 0x01, 0x02, 0x03])
     }
 
@@ -59,7 +60,7 @@ struct ReplicationMessageParseTests {
     @Test(arguments: [(UInt8(0), false), (1, true), (2, true), (0xFF, true)])
     func keepaliveReplyFlag(byte: UInt8, expected: Bool) throws {
         let message = try ReplicationMessage.parse(Self.keepalive(walEnd: 42, time: 7, reply: byte)[...])
-        #expect(message == .primaryKeepalive(.init(walEnd: LSN(42), serverTime: PostgresMicroseconds(7), replyRequested: expected)))
+        #expect(message == .primaryKeepalive(.init(walEnd: LSN(42), serverTime: PostgresTimestamp(microsecondsSincePostgresEpoch: 7), replyRequested: expected)))
     }
 
     @Test func xLogDataWithEmptyPayload() throws {
@@ -67,7 +68,7 @@ struct ReplicationMessageParseTests {
         #expect(bytes.count == 25)
         let message = try ReplicationMessage.parse(bytes[...])
         #expect(message == .xLogData(.init(
-            walStart: LSN(1), walEnd: LSN(UInt64.max), serverTime: PostgresMicroseconds(Int64.min), payload: []
+            walStart: LSN(1), walEnd: LSN(UInt64.max), serverTime: PostgresTimestamp(microsecondsSincePostgresEpoch: Int64.min), payload: []
         )))
     }
 
@@ -252,101 +253,5 @@ struct ReplicationMessageParseTests {
         #expect(outcomes["w", default: 0] > 100)
         #expect(outcomes["k", default: 0] > 100)
         #expect(outcomes["error", default: 0] > 100)
-    }
-}
-
-@Suite("StandbyStatusUpdate")
-struct StandbyStatusUpdateTests {
-    @Test func exactWireBytes() {
-        let update = StandbyStatusUpdate(
-            written: LSN(0x0000_0016_B374_D848),
-            flushed: LSN(0x0102_0304_0506_0708),
-            applied: LSN(0xA1A2_A3A4_A5A6_A7A8),
-            clientTime: PostgresMicroseconds(-2),
-            replyRequested: true
-        )
-        let expected: [UInt8] = [
-            0x72, // 'r'
-            0x00, 0x00, 0x00, 0x16, 0xB3, 0x74, 0xD8, 0x48,
-            0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08,
-            0xA1, 0xA2, 0xA3, 0xA4, 0xA5, 0xA6, 0xA7, 0xA8,
-            0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFE,
-            0x01,
-        ]
-        #expect(update.bytes == expected)
-    }
-
-    @Test func confirmedReportsOnePositionThreeTimesWithoutReply() {
-        // 2024-01-01T00:00:00Z is 757_382_400 s after 2000-01-01.
-        let update = StandbyStatusUpdate(confirmed: LSN(0x1_0000_00FF), clientTime: PostgresMicroseconds(757_382_400_000_000))
-        #expect(update.written == LSN(0x1_0000_00FF))
-        #expect(update.flushed == LSN(0x1_0000_00FF))
-        #expect(update.applied == LSN(0x1_0000_00FF))
-        #expect(!update.replyRequested)
-        let position: [UInt8] = [0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0xFF]
-        let time: [UInt8] = [0x00, 0x02, 0xB0, 0xD5, 0xD4, 0xE9, 0x40, 0x00] // 757_382_400_000_000
-        #expect(update.bytes == [0x72] + position + position + position + time + [0x00])
-    }
-
-    @Test func zeroPositionsAreSentAsZeros() {
-        let update = StandbyStatusUpdate(confirmed: .zero, clientTime: PostgresMicroseconds(0))
-        #expect(update.bytes == [0x72] + [UInt8](repeating: 0, count: 33))
-    }
-
-    @Test func randomUpdatesEncodeEveryFieldAtItsOffset() {
-        var random = SplitMix64(seed: 42)
-        for _ in 0..<2_000 {
-            let written = random.next(), flushed = random.next(), applied = random.next()
-            let time = Int64(bitPattern: random.next())
-            let reply = Bool.random(using: &random)
-            let bytes = StandbyStatusUpdate(
-                written: LSN(written), flushed: LSN(flushed), applied: LSN(applied),
-                clientTime: PostgresMicroseconds(time), replyRequested: reply
-            ).bytes
-            #expect(bytes.count == 34)
-            #expect(bytes[0] == UInt8(ascii: "r"))
-            #expect(readBigEndian(bytes, at: 1) == written)
-            #expect(readBigEndian(bytes, at: 9) == flushed)
-            #expect(readBigEndian(bytes, at: 17) == applied)
-            #expect(Int64(bitPattern: readBigEndian(bytes, at: 25)) == time)
-            #expect(bytes[33] == (reply ? 1 : 0))
-        }
-    }
-}
-
-@Suite("PostgresMicroseconds")
-struct PostgresMicrosecondsTests {
-    /// 2000-01-01 is 10,957 days (30 years, 7 of them leap) after 1970-01-01.
-    static let epochOffset: Int64 = 10_957 * 86_400 * 1_000_000
-
-    @Test func epochOffsetIsThirtyYears() {
-        #expect(PostgresMicroseconds.unixEpochOffset == Self.epochOffset)
-        #expect(PostgresMicroseconds(unixMicroseconds: 946_684_800_000_000).rawValue == 0)
-        #expect(PostgresMicroseconds(0).unixMicroseconds == 946_684_800_000_000)
-        #expect(PostgresMicroseconds(unixMicroseconds: 0).rawValue == -946_684_800_000_000)
-    }
-
-    @Test func unixRoundTrip() {
-        var random = SplitMix64(seed: 7)
-        for _ in 0..<1_000 {
-            // Any instant within ±100,000 years.
-            let unix = Int64.random(in: -3_155_760_000_000_000_000...3_155_760_000_000_000_000, using: &random)
-            let time = PostgresMicroseconds(unixMicroseconds: unix)
-            #expect(time.unixMicroseconds == unix)
-            #expect(time.rawValue == unix - Self.epochOffset)
-        }
-    }
-
-    @Test func rawValueInitializersAgree() {
-        #expect(PostgresMicroseconds(rawValue: 123) == PostgresMicroseconds(123))
-        #expect(PostgresMicroseconds(-1) < PostgresMicroseconds(0))
-        #expect(PostgresMicroseconds(Int64.min) < PostgresMicroseconds(Int64.max))
-    }
-
-    @Test func nowIsAPlausibleWallClockTime() {
-        let now = PostgresMicroseconds.now
-        // After 2024-01-01 and before 2100-01-01 (both in µs since 2000-01-01).
-        #expect(now.rawValue > 757_382_400_000_000)
-        #expect(now.rawValue < 3_155_760_000_000_000)
     }
 }

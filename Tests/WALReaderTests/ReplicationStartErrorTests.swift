@@ -1,3 +1,4 @@
+import PostgresNames
 import Testing
 import WALReader
 

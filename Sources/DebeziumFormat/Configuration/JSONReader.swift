@@ -1,3 +1,5 @@
+import JSONTokens
+
 /// A JSON value as read from a Kafka Connect REST body. Numbers keep their text as written, because Kafka
 /// Connect turns a number into the string of its token (`10000` stays `10000`, `1.50` stays `1.50`), and
 /// objects keep their member order, so that warnings list keys in file order.
@@ -25,218 +27,148 @@ enum JSONValue {
 
 /// A strict RFC 8259 reader: one value, whitespace around it, nothing else. Errors carry a 1-based line and
 /// column (counted in Unicode scalars). Nesting is capped so that hostile input cannot exhaust the stack.
+///
+/// The tokens are `JSONTokenizer`'s; what a value means (a number's text, every member in order) and
+/// what an error says are this reader's.
 struct JSONReader {
     static let maximumDepth = 64
 
-    private let scalars: [Unicode.Scalar]
-    private var index = 0
-    private var line = 1
-    private var column = 1
+    private var tokenizer: JSONTokenizer
 
     static func parse(_ text: String) throws(DebeziumConfigError) -> JSONValue {
-        var reader = JSONReader(scalars: Array(text.unicodeScalars))
-        reader.skipWhitespace()
-        let value = try reader.readValue(depth: 0)
-        reader.skipWhitespace()
-        guard reader.index == reader.scalars.count else {
-            throw reader.error("unexpected \(reader.describeCurrent()) after the end of the JSON value")
+        var reader = JSONReader(tokenizer: JSONTokenizer(Array(text.utf8)[...]))
+        let value = try reader.readValue(reader.tokenizer.step(), depth: 0)
+        let after = reader.tokenizer.step()
+        if case .end = after { return value }
+        throw reader.error(at: after.start, "unexpected \(reader.describe(at: after.start)) after the end of the JSON value")
+    }
+
+    private init(tokenizer: JSONTokenizer) {
+        self.tokenizer = tokenizer
+    }
+
+    /// A value that starts with `step`; `depth` containers are open around it.
+    private mutating func readValue(_ step: JSONTokenizer.Step, depth: Int) throws(DebeziumConfigError) -> JSONValue {
+        let token: JSONTokenizer.Token
+        switch step {
+        case .end(let offset): throw error(at: offset, "expected a value, found end of text")
+        case .failure(let failure): throw error(in: failure)
+        case .token(let next): token = next
         }
-        return value
-    }
-
-    private init(scalars: [Unicode.Scalar]) {
-        self.scalars = scalars
-    }
-
-    private func error(_ reason: String) -> DebeziumConfigError {
-        .invalidJSON(line: line, column: column, reason: reason)
-    }
-
-    private var current: Unicode.Scalar? { index < scalars.count ? scalars[index] : nil }
-
-    private func describeCurrent() -> String {
-        guard let current else { return "end of text" }
-        if current.value < 0x20 || current.value == 0x7F {
-            return "control character U+" + String(current.value, radix: 16, uppercase: true)
-        }
-        return "'\(Character(current))'"
-    }
-
-    private mutating func advance() {
-        guard let scalar = current else { return }
-        index += 1
-        if scalar == "\n" {
-            line += 1
-            column = 1
-        } else {
-            column += 1
+        switch token.kind {
+        case .beginObject: return try readObject(at: token.start, depth: depth + 1)
+        case .beginArray: return try readArray(at: token.start, depth: depth + 1)
+        case .string: return .string(tokenizer.string(token))
+        case .number: return .number(String(decoding: tokenizer.text(token.range), as: UTF8.self))
+        case .true: return .bool(true)
+        case .false: return .bool(false)
+        case .null: return .null
+        case .endObject, .endArray, .colon, .comma:
+            throw error(at: token.start, "expected a value, found \(describe(at: token.start))")
         }
     }
 
-    private mutating func skipWhitespace() {
-        while let scalar = current, scalar == " " || scalar == "\t" || scalar == "\n" || scalar == "\r" {
-            advance()
-        }
-    }
-
-    private mutating func expect(_ scalar: Unicode.Scalar, _ what: String) throws(DebeziumConfigError) {
-        guard current == scalar else { throw error("expected \(what), found \(describeCurrent())") }
-        advance()
-    }
-
-    private mutating func readValue(depth: Int) throws(DebeziumConfigError) -> JSONValue {
-        guard let scalar = current else { throw error("expected a value, found end of text") }
-        switch scalar {
-        case "{": return try readObject(depth: depth + 1)
-        case "[": return try readArray(depth: depth + 1)
-        case "\"": return .string(try readString())
-        case "t": try readLiteral("true"); return .bool(true)
-        case "f": try readLiteral("false"); return .bool(false)
-        case "n": try readLiteral("null"); return .null
-        case "-", "0"..."9": return .number(try readNumber())
-        default: throw error("expected a value, found \(describeCurrent())")
-        }
-    }
-
-    private mutating func readObject(depth: Int) throws(DebeziumConfigError) -> JSONValue {
-        guard depth <= Self.maximumDepth else { throw error("nesting deeper than \(Self.maximumDepth) levels") }
-        advance()
+    private mutating func readObject(at start: Int, depth: Int) throws(DebeziumConfigError) -> JSONValue {
+        guard depth <= Self.maximumDepth else { throw error(at: start, "nesting deeper than \(Self.maximumDepth) levels") }
         var members: [(name: String, value: JSONValue)] = []
-        skipWhitespace()
-        if current == "}" {
-            advance()
-            return .object(members)
-        }
+        var step = tokenizer.step()
+        if case .token(let token) = step, token.kind == .endObject { return .object(members) }
         while true {
-            skipWhitespace()
-            guard current == "\"" else { throw error("expected a member name in quotes, found \(describeCurrent())") }
-            let name = try readString()
-            skipWhitespace()
-            try expect(":", "':' after the member name")
-            skipWhitespace()
-            members.append((name: name, value: try readValue(depth: depth)))
-            skipWhitespace()
-            if current == "," {
-                advance()
-                continue
+            let name = try readMemberName(step)
+            try expect(.colon, "':' after the member name")
+            members.append((name: name, value: try readValue(tokenizer.step(), depth: depth)))
+            step = tokenizer.step()
+            guard case .token(let token) = step, token.kind == .comma || token.kind == .endObject else {
+                throw error(at: step.start, "expected ',' or '}' in an object, found \(describe(at: step.start))")
             }
-            try expect("}", "',' or '}' in an object")
-            return .object(members)
+            if token.kind == .endObject { return .object(members) }
+            step = tokenizer.step()
         }
     }
 
-    private mutating func readArray(depth: Int) throws(DebeziumConfigError) -> JSONValue {
-        guard depth <= Self.maximumDepth else { throw error("nesting deeper than \(Self.maximumDepth) levels") }
-        advance()
+    private mutating func readArray(at start: Int, depth: Int) throws(DebeziumConfigError) -> JSONValue {
+        guard depth <= Self.maximumDepth else { throw error(at: start, "nesting deeper than \(Self.maximumDepth) levels") }
         var elements: [JSONValue] = []
-        skipWhitespace()
-        if current == "]" {
-            advance()
-            return .array(elements)
-        }
+        var step = tokenizer.step()
+        if case .token(let token) = step, token.kind == .endArray { return .array(elements) }
         while true {
-            skipWhitespace()
-            elements.append(try readValue(depth: depth))
-            skipWhitespace()
-            if current == "," {
-                advance()
-                continue
+            elements.append(try readValue(step, depth: depth))
+            step = tokenizer.step()
+            guard case .token(let token) = step, token.kind == .comma || token.kind == .endArray else {
+                throw error(at: step.start, "expected ',' or ']' in an array, found \(describe(at: step.start))")
             }
-            try expect("]", "',' or ']' in an array")
-            return .array(elements)
+            if token.kind == .endArray { return .array(elements) }
+            step = tokenizer.step()
         }
     }
 
-    private mutating func readLiteral(_ word: String) throws(DebeziumConfigError) {
-        for expected in word.unicodeScalars {
-            guard current == expected else { throw error("expected \(word), found \(describeCurrent())") }
-            advance()
-        }
-    }
-
-    private mutating func readNumber() throws(DebeziumConfigError) -> String {
-        let start = index
-        if current == "-" { advance() }
-        guard let first = current, ("0"..."9").contains(first) else {
-            throw error("expected a digit, found \(describeCurrent())")
-        }
-        advance()
-        if first != "0" { skipDigits() }
-        if current == "." {
-            advance()
-            try requireDigit()
-        }
-        if current == "e" || current == "E" {
-            advance()
-            if current == "+" || current == "-" { advance() }
-            try requireDigit()
-        }
-        var text = ""
-        text.unicodeScalars.append(contentsOf: scalars[start..<index])
-        return text
-    }
-
-    private mutating func requireDigit() throws(DebeziumConfigError) {
-        guard let digit = current, ("0"..."9").contains(digit) else {
-            throw error("expected a digit, found \(describeCurrent())")
-        }
-        skipDigits()
-    }
-
-    private mutating func skipDigits() {
-        while let digit = current, ("0"..."9").contains(digit) { advance() }
-    }
-
-    private mutating func readString() throws(DebeziumConfigError) -> String {
-        advance()
-        var units: [UInt16] = []
-        while true {
-            guard let scalar = current else { throw error("unterminated string") }
-            switch scalar {
-            case "\"":
-                advance()
-                return String(decoding: units, as: UTF16.self)
-            case "\\":
-                advance()
-                try readEscape(into: &units)
-            default:
-                guard scalar.value >= 0x20 else {
-                    throw error("\(describeCurrent()) inside a string (write it as an escape)")
-                }
-                units.append(contentsOf: scalar.utf16)
-                advance()
-            }
-        }
-    }
-
-    private mutating func readEscape(into units: inout [UInt16]) throws(DebeziumConfigError) {
-        guard let escaped = current else { throw error("unterminated string") }
-        switch escaped {
-        case "\"", "\\", "/": units.append(UInt16(escaped.value))
-        case "b": units.append(0x08)
-        case "f": units.append(0x0C)
-        case "n": units.append(0x0A)
-        case "r": units.append(0x0D)
-        case "t": units.append(0x09)
-        case "u":
-            advance()
-            var value: UInt16 = 0
-            for _ in 0..<4 {
-                guard let scalar = current, let digit = Unit.hexValue(UInt16(truncatingIfNeeded: scalar.value)),
-                    scalar.isASCII
-                else {
-                    throw error("\\u must be followed by four hex digits, found \(describeCurrent())")
-                }
-                value = value << 4 | digit
-                advance()
-            }
-            // Surrogate halves are collected as UTF-16 and paired when the string is decoded; an unpaired
-            // one becomes U+FFFD, as Jackson would pass it through as an unpaired char.
-            units.append(value)
-            return
+    /// A member name: a string, and nothing else.
+    private func readMemberName(_ step: JSONTokenizer.Step) throws(DebeziumConfigError) -> String {
+        switch step {
+        case .token(let token) where token.kind == .string:
+            return tokenizer.string(token)
+        case .failure(let failure) where tokenizer.byte(at: failure.tokenStart) == UInt8(ascii: "\""):
+            // A name that is a broken string: what is wrong with the string.
+            throw error(in: failure)
         default:
-            throw error("invalid escape \\\(Character(escaped)) in a string")
+            throw error(at: step.start, "expected a member name in quotes, found \(describe(at: step.start))")
         }
-        advance()
+    }
+
+    private mutating func expect(_ kind: JSONTokenizer.Kind, _ what: String) throws(DebeziumConfigError) {
+        let step = tokenizer.step()
+        guard case .token(let token) = step, token.kind == kind else {
+            throw error(at: step.start, "expected \(what), found \(describe(at: step.start))")
+        }
+    }
+
+    /// What is wrong with a token that starts where a value may.
+    private func error(in failure: JSONTokenizer.Error) -> DebeziumConfigError {
+        let found = describe(at: failure.offset)
+        let reason: String
+        switch failure.reason {
+        case .unexpectedByte: reason = "expected a value, found \(found)"
+        case .invalidLiteral(let kind): reason = "expected \(kind.literalWord ?? "a literal"), found \(found)"
+        case .missingDigits: reason = "expected a digit, found \(found)"
+        case .unterminatedString, .unterminatedEscape: reason = "unterminated string"
+        case .controlCharacterInString: reason = "\(found) inside a string (write it as an escape)"
+        case .invalidEscape:
+            let escaped = scalar(at: failure.offset).map { String(Character($0)) } ?? ""
+            reason = "invalid escape \\\(escaped) in a string"
+        case .invalidUnicodeEscape: reason = "\\u must be followed by four hex digits, found \(found)"
+        }
+        return error(at: failure.offset, reason)
+    }
+
+    /// The error at a byte offset, with its line and column: lines end at line feeds, and columns count
+    /// Unicode scalars (the text came from a String, so its bytes are UTF-8).
+    private func error(at offset: Int, _ reason: String) -> DebeziumConfigError {
+        var line = 1
+        var column = 1
+        for byte in tokenizer.text(0..<offset) {
+            if byte == UInt8(ascii: "\n") {
+                line += 1
+                column = 1
+            } else if byte & 0xC0 != 0x80 {
+                column += 1
+            }
+        }
+        return .invalidJSON(line: line, column: column, reason: reason)
+    }
+
+    /// The Unicode scalar that starts at `offset`; nil at the end.
+    private func scalar(at offset: Int) -> Unicode.Scalar? {
+        guard offset < tokenizer.count else { return nil }
+        return String(decoding: tokenizer.text(offset..<(offset + 4)), as: UTF8.self).unicodeScalars.first
+    }
+
+    /// How the text at `offset` reads in a message: "end of text", a control character's code, or the
+    /// character in quotes.
+    private func describe(at offset: Int) -> String {
+        guard let scalar = scalar(at: offset) else { return "end of text" }
+        if scalar.value < 0x20 || scalar.value == 0x7F {
+            return "control character U+" + String(scalar.value, radix: 16, uppercase: true)
+        }
+        return "'\(Character(scalar))'"
     }
 }

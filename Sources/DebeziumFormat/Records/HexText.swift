@@ -1,5 +1,5 @@
-/// Hexadecimal digits in text: PostgreSQL's bytea output and JSON's `\u` escapes. One decoder for the
-/// native mapping, Debezium's column values and the JSON readers.
+/// Hexadecimal digits in text: PostgreSQL's bytea output. One decoder for the native mapping and Debezium's
+/// column values (JSON's `\u` escapes are the JSON tokenizer's).
 public enum HexText {
     /// The value of one ASCII hex digit, either case; nil for any other byte.
     @inlinable

@@ -88,12 +88,12 @@ public struct PostgresColumnType: Sendable, Hashable {
         case Self.timestamp.oid:
             let micros: Int64
             do {
-                micros = try PostgresTimestamp.epochMicroseconds(text)
+                micros = try DebeziumTimestamp.epochMicroseconds(text)
             } catch {
                 throw .timestamp(error)
             }
             // Debezium's `Timestamp` holds milliseconds: the text of a `timestamp(0…3)` has no finer digits.
-            return .int64(timestampIsMilliseconds ? PostgresTimestamp.truncatedMilliseconds(micros) : micros)
+            return .int64(timestampIsMilliseconds ? DebeziumTimestamp.truncatedMilliseconds(micros) : micros)
         default:
             throw .unsupportedType(oid: oid)
         }

@@ -1,4 +1,6 @@
-/// A PostgreSQL `timestamptz` as sent on the wire: microseconds since 2000-01-01 00:00:00 UTC.
+/// A PostgreSQL timestamp as its binary form holds it: microseconds since 2000-01-01 00:00:00 UTC. The
+/// pgoutput messages' commit times, the replication envelope's server time and a standby status update's
+/// client time are all this; `init(isoText:offset:)` reads the text output of `timestamp` and `timestamptz`.
 ///
 /// The raw value is kept as sent, so nothing is lost and decoding never fails on a timestamp;
 /// `unixEpochMicroseconds` converts for consumers that count from 1970.

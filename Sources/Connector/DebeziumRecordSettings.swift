@@ -1,0 +1,66 @@
+public import DebeziumFormat
+
+/// How records are written to Kafka.
+public enum RecordFormat: Sendable {
+    /// outbox-cdc's own: the value column's bytes as the value, the key column's bytes as the key, an `id`
+    /// header for the Event Router's table.
+    case native
+    /// Byte for byte what a Debezium PostgreSQL connector with the Outbox Event Router writes under the
+    /// same configuration.
+    case debezium(DebeziumRecordSettings)
+}
+
+/// Where Debezium's records come from, which decides their headers, partition and timestamp.
+public enum DebeziumSink: Sendable, Equatable {
+    /// A Kafka Connect worker: header values as SimpleHeaderConverter's text (a NULL column a null value);
+    /// the Event Router's placed partition and event timestamp.
+    case kafkaConnect
+    /// Debezium Server's Kafka sink: header values through its header format; the partition from the key's
+    /// hash and the producer's clock, whatever the Event Router placed (the sink sends neither).
+    case debeziumServer(headers: ServerHeaderFormat)
+}
+
+/// Debezium Server's header format (`debezium.format.header` and its options).
+public enum ServerHeaderFormat: Sendable, Equatable {
+    /// `json` / `jsonbytearray`: each value through JsonConverter, with or without its schema envelope.
+    case json(schemas: Bool)
+    /// `…header.class=…SimpleHeaderConverter`: text as Kafka Connect writes it, but a header whose value is
+    /// null is left out.
+    case simpleText
+}
+
+/// What a Debezium deployment's configuration decides about its records.
+public struct DebeziumRecordSettings: Sendable {
+    public var keyConverter: ConverterSetting
+    public var valueConverter: ConverterSetting
+    /// `topic.prefix`: the `__debezium.context.connectorLogicalName` header, the envelope schema names and
+    /// the logical decoding messages' topic `<topic.prefix>.message`.
+    public var topicPrefix: String
+    /// `extended.headers.enabled`: the `__debezium.context.*` headers (Debezium 3.3 and later).
+    public var contextHeaders: Bool
+    /// A new one per start, as Debezium draws a UUID v7 per task start.
+    public var runID: String
+    /// Every Event Router option: routing, placements, tombstones, JSON expansion.
+    public var eventRouter: EventRouterSettings
+    /// `message.prefix.include.list` / `exclude.list`: comma-separated regular expressions, each matching a
+    /// whole prefix. Nil publishes every logical decoding message (Debezium's default).
+    public var messagePrefixIncludeList: String?
+    public var messagePrefixExcludeList: String?
+    public var sink: DebeziumSink
+
+    public init(
+        keyConverter: ConverterSetting, valueConverter: ConverterSetting, topicPrefix: String, contextHeaders: Bool,
+        runID: String, eventRouter: EventRouterSettings, messagePrefixIncludeList: String? = nil,
+        messagePrefixExcludeList: String? = nil, sink: DebeziumSink = .kafkaConnect
+    ) {
+        self.sink = sink
+        self.keyConverter = keyConverter
+        self.valueConverter = valueConverter
+        self.topicPrefix = topicPrefix
+        self.contextHeaders = contextHeaders
+        self.runID = runID
+        self.eventRouter = eventRouter
+        self.messagePrefixIncludeList = messagePrefixIncludeList
+        self.messagePrefixExcludeList = messagePrefixExcludeList
+    }
+}
