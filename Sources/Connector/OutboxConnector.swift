@@ -1,3 +1,4 @@
+import Clocks
 import DebeziumFormat
 import Glibc
 import KafkaClient
@@ -5,6 +6,7 @@ public import Logging
 import PgOutputDecoder
 public import PostgresLSN
 import Synchronization
+import Threads
 import WALReader
 
 /// Streams the outbox table's INSERTs from a pgoutput slot to Kafka, at least once.
@@ -343,7 +345,7 @@ public final class OutboxConnector: Sendable {
             inbox.post(.failed(report.correlation, topic: report.topic, eventID: report.idHeaderString ?? "(no id)", error: error, undelivered: report.undelivered))
         } else {
             metrics.published(topic: report.topic, bytes: report.byteCount)
-            inbox.post(.acknowledged(report.correlation, at: UnixTime.nowMicroseconds()))
+            inbox.post(.acknowledged(report.correlation, at: WallClock.nowMicroseconds()))
         }
     }
 

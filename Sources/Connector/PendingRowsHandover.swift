@@ -1,6 +1,7 @@
 import KafkaClient
 import PgOutputDecoder
 import PostgresLSN
+import PostgresNames
 import WALReader
 
 /// Taking over from a polling relay: the rows it left unpublished are read in the snapshot a new slot

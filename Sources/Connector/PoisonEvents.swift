@@ -2,7 +2,6 @@ import DebeziumFormat
 import KafkaClient
 import PgOutputDecoder
 import PostgresLSN
-import WALReader
 
 /// What to do with an event that can never be published as it is: a row that cannot be mapped (no topic,
 /// malformed headers, a bytea that is not hex…), or a record Kafka refuses for what it is (too large, an

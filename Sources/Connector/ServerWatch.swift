@@ -1,5 +1,6 @@
 import Logging
 import PostgresLSN
+import PostgresNames
 import WALReader
 
 /// What the replication stream cannot say, asked at an interval on an ordinary connection of its own: the

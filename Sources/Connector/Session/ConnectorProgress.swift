@@ -1,6 +1,6 @@
 import KafkaClient
 import PostgresLSN
-import WALReader
+import PostgresNames
 
 /// What one run of the connector knows across its replication sessions: how far Kafka has acknowledged
 /// (the checkpoint tracker), what still waits, the counts it reports at stop, and the server history it last

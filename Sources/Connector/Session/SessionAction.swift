@@ -1,5 +1,6 @@
 import KafkaClient
 import PostgresLSN
+import PostgresNames
 import WALReader
 
 /// What `SessionMachine` asks its driver to do next. The driver carries out exactly one action and reports

@@ -1,6 +1,7 @@
 import KafkaClient
 import Logging
 import PostgresLSN
+import PostgresWire
 import WALReader
 
 /// Carries out a `SessionMachine`'s actions on the reading thread: owns the replication stream, the catalog
@@ -153,7 +154,7 @@ struct SessionDriver {
 
     /// Tells the server what is confirmed, and records the gauges beside it.
     private func send(_ update: StatusUpdate) throws(StreamingError) {
-        var status = StandbyStatusUpdate(confirmed: update.confirmed, clientTime: PostgresMicroseconds.now)
+        var status = StandbyStatusUpdate(confirmed: update.confirmed, clientTime: PostgresTimestamp.now)
         status.replyRequested = update.replyRequested
         do {
             try replication.send(status)

@@ -2,6 +2,7 @@ import DebeziumFormat
 import KafkaClient
 import PgOutputDecoder
 import PostgresLSN
+import PostgresNames
 import WALReader
 
 /// The rules of one replication session, as a value with no I/O: what to publish, when the slot may be

@@ -1,7 +1,7 @@
+import Clocks
 import KafkaClient
 import Logging
 import PostgresLSN
-import WALReader
 
 /// The reading thread's log lines and metrics for what its session machine reports.
 extension OutboxConnector {
@@ -14,7 +14,7 @@ extension OutboxConnector {
             timingObserver?.acknowledged(commitTime, at)
         case .produced(let eventID, let topic, let position, let commitTime):
             if let timingObserver, commitTime != 0 {
-                timingObserver.produced(commitTime, UnixTime.nowMicroseconds())
+                timingObserver.produced(commitTime, WallClock.nowMicroseconds())
             }
             logger.trace("produced", metadata: ["event.id": "\(eventID)", "kafka.topic": "\(topic)", "cdc.lsn": "\(position)"])
         case .relationDescribed(let name, let relationID, let isOutbox):
@@ -69,7 +69,7 @@ extension OutboxConnector {
     /// acknowledgements when one began, goes on or ended.
     func recordStatus(_ update: StatusUpdate, producerQueueDepth: Int) {
         // Microseconds, as PostgreSQL's commit times; a clock behind the server's reads as no age, not a negative one.
-        let oldestAge = update.oldestUnacknowledgedCommitTime.map { max(0, UnixTime.nowMicroseconds() - $0) }
+        let oldestAge = update.oldestUnacknowledgedCommitTime.map { max(0, WallClock.nowMicroseconds() - $0) }
         metrics.confirmedLSN.record(Double(update.confirmed.rawValue))
         metrics.slotLagBytes.record(Double(update.slotLagBytes))
         metrics.eventsInFlight.record(update.eventsInFlight)

@@ -3,6 +3,7 @@ import KafkaClient
 import Logging
 import PgOutputDecoder
 import PostgresLSN
+import PostgresNames
 import WALReader
 
 /// A session's start: the table, the publication and the slot checked or created, the rows a polling relay

@@ -3,6 +3,7 @@ import Foundation
 import KafkaClient
 import PgOutputDecoder
 import PostgresLSN
+import PostgresNames
 import Testing
 import WALReader
 

@@ -2,6 +2,7 @@
 @testable import KafkaClient
 import PgOutputDecoder
 import PostgresLSN
+import PostgresNames
 import Testing
 import WALReader
 
