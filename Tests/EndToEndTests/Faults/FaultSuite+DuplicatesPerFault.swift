@@ -1,4 +1,5 @@
 import Foundation
+import KafkaClient
 import Testing
 
 extension FaultSuite {
@@ -46,7 +47,10 @@ extension FaultSuite {
         try Self.onOwnCluster { cluster, bench in
             // outbox-cdc's own default (1000 ms): no --status-interval-ms at all.
             bench.statusIntervalMilliseconds = nil
-            var connector = try bench.startConnector()
+            // Metrics, read only if events go missing: what outbox-cdc says Kafka acknowledged.
+            // A port for each process: a killed one's may linger.
+            var metricsPort = try freeLoopbackPort()
+            var connector = try bench.startConnector(["--metrics-address", "127.0.0.1:\(metricsPort)"])
             let load = bench.load(transactionsPerSecond: transactionsPerSecond, rows: rows)
             defer { load.stop() }
             func steadyLoad() { Thread.sleep(forTimeInterval: steady + Double.random(in: 0 ..< 1)) }
@@ -77,7 +81,8 @@ extension FaultSuite {
                     case .killNine:
                         connector.killHard()
                         earlierLogs.append(connector.log)
-                        connector = try bench.connector()
+                        metricsPort = try freeLoopbackPort()
+                        connector = try bench.connector(["--metrics-address", "127.0.0.1:\(metricsPort)"])
                         streams = 0
                     case .walsenderTerminated:
                         let terminated = try bench.sql("SELECT pg_terminate_backend(active_pid)::text FROM pg_replication_slots WHERE slot_name = '\(bench.slot)' AND active_pid IS NOT NULL")
@@ -108,7 +113,19 @@ extension FaultSuite {
             }
             #expect(connector.isRunning, "outbox-cdc survived the walsender terminations and crash-restarts\n\(connector.log)")
             let writerFailures = load.failures
-            let (audit, peak) = try Self.conclude(bench, load, connector, earlierLogs: earlierLogs)
+            load.stop()
+            let arrived = bench.waitForAll(of: load, timeout: .seconds(120)) != nil
+            // Events missing: what outbox-cdc's counters say, before it stops.
+            let metrics = arrived ? nil : (try? httpGet(port: metricsPort, "/metrics"))?.body
+            let (audit, peak) = try Self.conclude(bench, load, connector, earlierLogs: earlierLogs, arrivalTimeout: arrived ? .seconds(120) : .seconds(5))
+            var evidence = ""
+            if !arrived || !audit.lost.isEmpty || !audit.confirmedPastUnacknowledged.isEmpty {
+                evidence = Self.keepEvidenceOfMissingEvents(
+                    audit: audit, bench: bench, cluster: cluster, logs: earlierLogs + [connector.log], metrics: metrics
+                )
+                print(evidence)
+                Issue.record(Comment(rawValue: evidence))
+            }
 
             // Lost events, by the phase they were committed in (an event whose COMMIT failed with the server,
             // yet committed, is unknown to the load: unattributed).
@@ -141,10 +158,69 @@ extension FaultSuite {
                 audit: audit, recoverySeconds: figures.flatMap(\.catchUpSeconds).max(), peakRSSMiB: peak,
                 notes: "load \(loadText) on a cluster of the test's own, outbox-cdc at its default --status-interval-ms (1000); \(format(steady, 0))–\(format(steady + 1, 0)) s of steady load between faults; a fault's duplicates are those arriving until the next fault; "
                     + described.joined(separator: "; ")
-                    + "; duplicates arriving after a catch-up \(lateDuplicates), outside the fault intervals \(audit.duplicates - attributed); lost events not attributed to a phase \(lostElsewhere); \(writerFailures) writer transactions failed with the server"
+                    + "; duplicates arriving after a catch-up \(lateDuplicates), outside the fault intervals \(audit.duplicates - attributed); lost events not attributed to a phase \(lostElsewhere); \(writerFailures) writer transactions failed with the server" + (evidence.isEmpty ? "" : "; " + evidence)
             )
             row.perFault = figures
             row.record()
         }
+    }
+
+    /// When committed events are missing from Kafka: keeps what tells where they went in a folder of its own
+    /// (the lost events with their topic, key and transaction end; each partition as the collector and a
+    /// second reader from the beginning see it; outbox-cdc's logs and counters; Tansu's and PostgreSQL's
+    /// logs), and returns a summary: how many per topic, and how many a second reader finds in Kafka.
+    static func keepEvidenceOfMissingEvents(
+        audit: FaultAudit, bench: FaultBench, cluster: ThrowawayCluster, logs: [String], metrics: String?
+    ) -> String {
+        let folder = "/tmp/outbox-cdc-faults-missing-\(bench.suffix)"
+        try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        func keep(_ name: String, _ text: String) {
+            FileManager.default.createFile(atPath: "\(folder)/\(name)", contents: Data(text.utf8))
+        }
+        let lost = Set(audit.lost)
+        var lostByTopic: [String: Int] = [:]
+        var lines: [String] = []
+        for event in audit.committed where lost.contains(event.id) {
+            lostByTopic[event.aggregateType, default: 0] += 1
+            lines.append("\(event.id) \(event.aggregateType) \(event.aggregateID) seq=\(event.sequence) end=\(audit.ends[event.id].map { "\($0)" } ?? "-")")
+        }
+        keep("lost.txt", lines.joined(separator: "\n") + "\n")
+        keep("confirmed-past-unacknowledged.txt", audit.confirmedPastUnacknowledged.joined(separator: "\n") + "\n")
+
+        // Each partition: records, distinct events, lowest and highest offset.
+        func partitions(_ records: [KafkaRecord]) -> [String: String] {
+            var summary: [String: (count: Int, ids: Set<String>, low: Int64, high: Int64)] = [:]
+            for record in records {
+                let key = "\(record.topic)/\(record.partition)"
+                var entry = summary[key] ?? (0, [], .max, .min)
+                entry.count += 1
+                if let id = record.idHeader { entry.ids.insert(id) }
+                entry.low = min(entry.low, record.offset)
+                entry.high = max(entry.high, record.offset)
+                summary[key] = entry
+            }
+            return summary.mapValues { "records \($0.count), events \($0.ids.count), offsets \($0.low)...\($0.high)" }
+        }
+        // A second reader of every topic from the beginning, until nothing new arrives for 5 s.
+        var foundBySecondReader = -1
+        var secondPartitions: [String: String] = [:]
+        if let second = try? EventCollector(brokers: bench.broker.brokers, topics: bench.topics) {
+            second.settle(quiet: .seconds(5), timeout: .seconds(180))
+            let held = second.firstProduced
+            foundBySecondReader = lost.filter { held[$0] != nil }.count
+            secondPartitions = partitions(second.records)
+            second.stop()
+        }
+        let firstPartitions = partitions(bench.collector.records)
+        let keys = Set(firstPartitions.keys).union(secondPartitions.keys).sorted()
+        keep("partitions.txt", keys.map { "\($0): collector \(firstPartitions[$0] ?? "-"); second reader \(secondPartitions[$0] ?? "-")" }.joined(separator: "\n") + "\n")
+        keep("outbox-cdc.log", logs.joined(separator: "\n----- next process -----\n"))
+        if let metrics { keep("metrics.txt", metrics) }
+        let tansuLog = FileManager.default.temporaryDirectory.appendingPathComponent("fault-tansu-\(bench.broker.port).log").path
+        try? FileManager.default.copyItem(atPath: tansuLog, toPath: "\(folder)/tansu.log")
+        try? FileManager.default.copyItem(atPath: "\(cluster.directory)/log", toPath: "\(folder)/postgresql.log")
+        let published = (metrics ?? "").split(separator: "\n").filter { $0.hasPrefix("outbox_cdc_events_published_total") }
+        let topics = lostByTopic.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+        return "MISSING: \(lost.count) committed events not seen by the collector (by topic: \(topics)); a second reader from the beginning found \(foundBySecondReader) of them in Kafka; outbox-cdc's counters at the end: \(published.isEmpty ? "-" : published.joined(separator: ", ")); evidence kept in \(folder)"
     }
 }
