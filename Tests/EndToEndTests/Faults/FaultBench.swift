@@ -16,6 +16,9 @@ final class FaultBench {
     let topics: [String]
     let collector: EventCollector
     let monitor: SlotMonitor
+    /// The `--status-interval-ms` the bench starts outbox-cdc with: 200 ms (the suite's), or nil for
+    /// outbox-cdc's default (1000 ms).
+    var statusIntervalMilliseconds: Int? = 200
 
     /// `url` is a database that already has the outbox table; `broker` defaults to a fresh Tansu.
     init(
@@ -43,7 +46,8 @@ final class FaultBench {
 
     /// Starts outbox-cdc on the bench's database, slot and broker.
     func connector(_ extra: [String] = []) throws -> ConnectorProcess {
-        try ConnectorProcess(["--db", url, "--brokers", broker.brokers, "--slot", slot, "--publication", publication, "--status-interval-ms", "200"] + extra)
+        let interval = statusIntervalMilliseconds.map { ["--status-interval-ms", String($0)] } ?? []
+        return try ConnectorProcess(["--db", url, "--brokers", broker.brokers, "--slot", slot, "--publication", publication] + interval + extra)
     }
 
     /// Starts outbox-cdc and waits until it streams from the slot.

@@ -36,6 +36,8 @@ struct FaultRow: Codable, Sendable {
     var recoverySeconds: Double?
     var peakRSSMiB: Double?
     var notes: String
+    /// Figures per kind of fault, for the scenarios that attribute duplicates to each fault.
+    var perFault: [PerFaultFigures]?
 
     /// A row from a scenario's audit; the notes end with its soundness counts.
     init(scenario: String, audit: FaultAudit, recoverySeconds: Double?, peakRSSMiB: Double?, notes: String) {
@@ -62,6 +64,21 @@ struct FaultRow: Codable, Sendable {
         let bytes = Array((line + "\n").utf8)
         _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
     }
+}
+
+/// Duplicates (and lost events) attributed to each fault of one kind.
+struct PerFaultFigures: Codable, Sendable {
+    var kind: String
+    var loadEventsPerSecond: Int
+    var statusIntervalMs: Int
+    /// Duplicates attributed to each fault, in order.
+    var duplicates: [Int]
+    var meanDuplicates: Double
+    var maxDuplicates: Int
+    /// Committed events of this kind's phase absent from Kafka.
+    var lost: Int
+    /// From the fault until outbox-cdc streams again and Kafka holds every event committed until then, seconds.
+    var catchUpSeconds: [Double]
 }
 
 /// Commits outbox transactions from a thread of its own at a steady rate, keeping every committed event.
@@ -174,6 +191,9 @@ final class EventCollector: @unchecked Sendable {
         var records: [KafkaRecord] = []
         /// Event id → the earliest record timestamp (the producer's clock when outbox-cdc handed it over).
         var firstProduced: [String: Int64] = [:]
+        /// Records of an event id seen before: a running count, so a scenario can attribute duplicates to
+        /// the fault before them.
+        var duplicates = 0
         var stop = false
         var finished = false
     }
@@ -219,7 +239,12 @@ final class EventCollector: @unchecked Sendable {
                 state.withLock { state in
                     state.records.append(stripped)
                     if let id {
-                        state.firstProduced[id] = min(state.firstProduced[id] ?? .max, record.timestamp)
+                        if let earlier = state.firstProduced[id] {
+                            state.duplicates += 1
+                            state.firstProduced[id] = min(earlier, record.timestamp)
+                        } else {
+                            state.firstProduced[id] = record.timestamp
+                        }
                     }
                 }
             } catch {
@@ -233,6 +258,8 @@ final class EventCollector: @unchecked Sendable {
     var records: [KafkaRecord] { state.withLock { $0.records } }
     var firstProduced: [String: Int64] { state.withLock { $0.firstProduced } }
     var distinctCount: Int { state.withLock { $0.firstProduced.count } }
+    /// Records received so far whose event id had arrived before (every id, tracked by an audit or not).
+    var duplicateCount: Int { state.withLock { $0.duplicates } }
     /// The newest producer timestamp seen, or 0.
     var latestProduced: Int64 { state.withLock { $0.firstProduced.values.max() ?? 0 } }
 

@@ -589,14 +589,16 @@ struct FaultSuite {
     }
 
     /// Ends a scenario: stops the load, waits until Kafka holds every committed event, audits, stops the
-    /// connector with SIGTERM (exit 0) and makes the common checks. Returns the audit and the connector's
+    /// connector with SIGTERM (exit 0) and makes the common checks (`arrivalTimeout`: how long it waits for
+    /// Kafka to hold every committed event). Returns the audit and the connector's
     /// peak RSS.
     static func conclude(
         _ bench: FaultBench, _ load: LoadGenerator, _ connector: ConnectorProcess, earlierLogs: [String] = [],
-        committedSQL: String = FaultAudit.eventRouterCommitted, sourceLocation: SourceLocation = #_sourceLocation
+        committedSQL: String = FaultAudit.eventRouterCommitted, arrivalTimeout: Duration = .seconds(120),
+        sourceLocation: SourceLocation = #_sourceLocation
     ) throws -> (audit: FaultAudit, peak: Double?) {
         load.stop()
-        #expect(bench.waitForAll(of: load) != nil, "not every event arrived\n\(connector.log)", sourceLocation: sourceLocation)
+        #expect(bench.waitForAll(of: load, timeout: arrivalTimeout) != nil, "not every event arrived\n\(connector.log)", sourceLocation: sourceLocation)
         let peak = connector.peakResidentMiB
         let audit = try bench.audit(committedSQL: committedSQL)
         connector.terminate()
