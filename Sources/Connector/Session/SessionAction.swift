@@ -81,6 +81,8 @@ struct StatusUpdate: Equatable {
     /// When the oldest event Kafka has not acknowledged committed (Unix microseconds); nil when none waits.
     var oldestUnacknowledgedCommitTime: Int64?
     var stall: AcknowledgementStallWatch.Report?
+    /// From taking in the acknowledgement that moved the confirmed position to this update.
+    var confirmationDelay: Duration? = nil
 }
 
 /// What the machine needs the catalog for: a relation's role is decided at its first row.

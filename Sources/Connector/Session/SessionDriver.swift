@@ -164,7 +164,9 @@ struct SessionDriver {
         connector.recordStatus(update, producerQueueDepth: producer.outstandingMessageCount)
         connector.publishHealth(of: machine.progress, slotLagBytes: update.slotLagBytes)
         if update.confirmedMoved {
-            logger.debug("confirmed", metadata: ["cdc.lsn": "\(update.confirmed)"])
+            var metadata: Logger.Metadata = ["cdc.lsn": "\(update.confirmed)"]
+            if let delay = update.confirmationDelay { metadata["cdc.confirmation_delay_ms"] = .stringConvertible(delay.milliseconds) }
+            logger.debug("confirmed", metadata: metadata)
         }
     }
 

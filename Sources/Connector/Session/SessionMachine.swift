@@ -95,6 +95,8 @@ struct SessionMachine {
 
     private var lastStatus: ContinuousClock.Instant
     private var lastReportedPosition = LSN.zero
+    /// Since when a confirmed position the server has not heard of waits (for the debug log's delay).
+    private var confirmationWaitingSince: ContinuousClock.Instant?
     private var replyOwed = false
     private var lastHeartbeat: ContinuousClock.Instant
     private var notices: [SessionNotice] = []
@@ -181,6 +183,7 @@ struct SessionMachine {
         for outcome in outcomes {
             if let notice = progress.apply(outcome, policy: rules.onError, now: now) { notices.append(notice) }
         }
+        if confirmationWaitingSince == nil, progress.tracker.confirmed != lastReportedPosition { confirmationWaitingSince = now }
     }
 
     /// Stop at the end of the transaction being read, or by `deadline` at the latest.
@@ -710,7 +713,7 @@ struct SessionMachine {
         let newlyConfirmed = tracker.transactionsConfirmed - progress.transactionsCounted
         progress.transactionsCounted = tracker.transactionsConfirmed
         let stall = progress.stallWatch.check(now: now, eventsWaiting: tracker.eventsInFlight, lastProgress: progress.lastProgress)
-        let update = StatusUpdate(
+        var update = StatusUpdate(
             confirmed: confirmed,
             // A keepalive's reply is asked for only by the keepalive updates: asking each prompt update for one
             // would make a busy server answer a hundred times a second.
@@ -720,8 +723,10 @@ struct SessionMachine {
             eventsInFlight: tracker.eventsInFlight, newlyConfirmedTransactions: newlyConfirmed,
             oldestUnacknowledgedCommitTime: tracker.oldestUnacknowledgedCommitTime, stall: stall
         )
+        update.confirmationDelay = confirmationWaitingSince.map { $0.duration(to: now) }
         lastStatus = now
         lastReportedPosition = confirmed
+        confirmationWaitingSince = nil
         return update
     }
 

@@ -79,6 +79,11 @@ struct PerFaultFigures: Codable, Sendable {
     var lost: Int
     /// From the fault until outbox-cdc streams again and Kafka holds every event committed until then, seconds.
     var catchUpSeconds: [Double]
+    /// kill -9 only: the events outbox-cdc had handed to Kafka without an acknowledgement just before each kill
+    /// (its `outbox_cdc_events_in_flight` gauge), which no confirmation could have covered; and the commit-to-
+    /// acknowledgement delay of the last event Kafka had acknowledged then, in milliseconds.
+    var inFlightAtKill: [Int]? = nil
+    var acknowledgementDelayAtKillMs: [Double]? = nil
 }
 
 /// Commits outbox transactions from a thread of its own at a steady rate, keeping every committed event.
