@@ -123,7 +123,9 @@ extension OutboxConnector {
         private mutating func carryOut() throws(StreamingError) -> Bool {
             while true {
                 let outcomes = connector.inbox.takeAll()
-                if !outcomes.isEmpty { machine.delivered(outcomes, now: .now) }
+                if !outcomes.isEmpty {
+                    for timing in machine.delivered(outcomes, now: .now) { connector.acknowledged(timing) }
+                }
                 if connector.stopDeadline != nil { return false }
                 switch machine.nextAction(now: .now) {
                 case .read, .sendStatus, .runHeartbeat:
@@ -135,7 +137,9 @@ extension OutboxConnector {
                         partition: record.event.partition, timestamp: record.event.timestamp, correlation: record.ticket ?? 0
                     )
                     switch outcome {
-                    case .enqueued: machine.produced(.enqueued, now: .now)
+                    case .enqueued:
+                        machine.produced(.enqueued, now: .now)
+                        connector.handedToKafka(record)
                     case .queueFull: machine.produced(.queueFull, now: .now)
                     case .failed(let error): machine.produced(.refused(error), now: .now)
                     }

@@ -60,6 +60,12 @@ struct RecordToProduce {
     }
 }
 
+/// When an acknowledged event committed and when its acknowledgement arrived, Unix microseconds.
+struct AcknowledgementTiming {
+    var commitTime: Int64
+    var acknowledgedAt: Int64
+}
+
 /// What librdkafka did with a record offered to it.
 enum ProduceOutcome {
     case enqueued
@@ -107,8 +113,6 @@ enum CatalogAnswer: Sendable {
 enum SessionNotice {
     /// Kafka acknowledged an event of a transaction that committed at `commitTime` (Unix microseconds).
     case acknowledged(commitTime: Int64, at: Int64)
-    /// An event was handed to librdkafka.
-    case produced(eventID: String, topic: String, position: LSN, commitTime: Int64)
     case relationDescribed(QualifiedTableName, relationID: UInt32, isOutbox: Bool)
     /// The role of a relation other than an outbox table, the first time this run sees it.
     case relationRole(RelationRole, relationID: UInt32, position: LSN)

@@ -73,7 +73,9 @@ struct SessionDriver {
                     partition: record.event.partition, timestamp: record.event.timestamp, correlation: record.ticket ?? 0
                 )
                 switch outcome {
-                case .enqueued: machine.produced(.enqueued, now: .now)
+                case .enqueued:
+                    machine.produced(.enqueued, now: .now)
+                    connector.handedToKafka(record)
                 case .queueFull: machine.produced(.queueFull, now: .now)
                 case .failed(let error): machine.produced(.refused(error), now: .now)
                 }
@@ -119,7 +121,7 @@ struct SessionDriver {
         actionsSinceInputs = 0
         let outcomes = connector.inbox.takeAll()
         if !outcomes.isEmpty {
-            machine.delivered(outcomes, now: .now)
+            for timing in machine.delivered(outcomes, now: .now) { connector.acknowledged(timing) }
             connector.publishHealth(of: machine.progress, slotLagBytes: nil)
         }
         if let stopBy = connector.stopDeadline { machine.stopRequested(by: stopBy) }

@@ -164,7 +164,6 @@ struct SessionMachine {
                 break
             }
             if outgoingCountsAsChange { changeHandled(at: record.position) }
-            notices.append(.produced(eventID: record.event.eventIDText, topic: record.event.topic, position: record.position, commitTime: record.commitTime))
         case .queueFull:
             queueFull = true
         case .refused(let error):
@@ -178,12 +177,21 @@ struct SessionMachine {
         queueFull = false
     }
 
-    /// What Kafka said about records produced earlier.
-    mutating func delivered(_ outcomes: [DeliveryOutcome], now: ContinuousClock.Instant) {
+    /// What Kafka said about records produced earlier. Returns the commit and acknowledgement times (Unix
+    /// microseconds) of the acknowledged events whose commit time is known, for the driver's timings.
+    @discardableResult
+    mutating func delivered(_ outcomes: [DeliveryOutcome], now: ContinuousClock.Instant) -> [AcknowledgementTiming] {
+        var timings: [AcknowledgementTiming] = []
+        timings.reserveCapacity(outcomes.count)
         for outcome in outcomes {
-            if let notice = progress.apply(outcome, policy: rules.onError, now: now) { notices.append(notice) }
+            switch progress.apply(outcome, policy: rules.onError, now: now) {
+            case .acknowledged(let commitTime, let at)?: timings.append(AcknowledgementTiming(commitTime: commitTime, acknowledgedAt: at))
+            case let notice?: notices.append(notice)
+            case nil: break
+            }
         }
         if confirmationWaitingSince == nil, progress.tracker.confirmed != lastReportedPosition { confirmationWaitingSince = now }
+        return timings
     }
 
     /// Stop at the end of the transaction being read, or by `deadline` at the latest.
@@ -321,7 +329,13 @@ struct SessionMachine {
             return
         }
         guard case .streamCommit(let commit) = message else {
-            backlog.append((position, message))
+            // Nothing waits before it (reading happens only then): handled at once, kept only if it must wait for
+            // a catalog answer.
+            if backlogHead == backlog.count, outgoing == nil, awaiting == nil, ending == nil {
+                handleNow(message, at: position)
+            } else {
+                backlog.append((position, message))
+            }
             return
         }
         // A streamed transaction committed: its held changes, handled as one ordinary transaction.
@@ -339,6 +353,23 @@ struct SessionMachine {
         case end(SessionAction)
     }
 
+    /// The usual path: a message handled as it arrives, without passing through the backlog.
+    private mutating func handleNow(_ message: PgOutputMessage, at messagePosition: LSN) {
+        position = messagePosition
+        do {
+            try handle(message)
+        } catch {
+            switch error {
+            case .ask(let question):
+                // Handled again from its start once answered.
+                backlog.append((messagePosition, message))
+                awaiting = question
+            case .end(let action):
+                end(action)
+            }
+        }
+    }
+
     private mutating func handleHeadOfBacklog() {
         let (messagePosition, message) = backlog[backlogHead]
         position = messagePosition
@@ -354,7 +385,7 @@ struct SessionMachine {
                 return
             }
         }
-        answers.removeAll()
+        if !answers.isEmpty { answers.removeAll() }
         backlogHead += 1
         if backlogHead == backlog.count {
             backlog.removeAll(keepingCapacity: backlog.capacity <= 1024)

@@ -8,15 +8,7 @@ extension OutboxConnector {
     func say(_ notice: SessionNotice) {
         switch notice {
         case .acknowledged(let commitTime, let at):
-            let behind = max(0, at - commitTime)
-            metrics.commitToAcknowledgement.recordNanoseconds(behind * 1000)
-            metrics.lastAcknowledgedEventDelay.record(Double(behind) / 1_000_000)
-            timingObserver?.acknowledged(commitTime, at)
-        case .produced(let eventID, let topic, let position, let commitTime):
-            if let timingObserver, commitTime != 0 {
-                timingObserver.produced(commitTime, WallClock.nowMicroseconds())
-            }
-            logger.trace("produced", metadata: ["event.id": "\(eventID)", "kafka.topic": "\(topic)", "cdc.lsn": "\(position)"])
+            acknowledged(AcknowledgementTiming(commitTime: commitTime, acknowledgedAt: at))
         case .relationDescribed(let name, let relationID, let isOutbox):
             logger.debug("relation described", metadata: [
                 "pg.relation": "\(name)", "pg.relation_id": .stringConvertible(relationID), "cdc.is_outbox": "\(isOutbox)",
@@ -63,6 +55,24 @@ extension OutboxConnector {
                 "pg.xid": .stringConvertible(transactionID), "cdc.changes_passed_over": .stringConvertible(passedOver), "cdc.lsn": "\(commitLSN)",
             ])
         }
+    }
+
+    /// Kafka acknowledged an event: its commit-to-acknowledgement time.
+    func acknowledged(_ timing: AcknowledgementTiming) {
+        let behind = max(0, timing.acknowledgedAt - timing.commitTime)
+        metrics.commitToAcknowledgement.recordNanoseconds(behind * 1000)
+        metrics.lastAcknowledgedEventDelay.record(Double(behind) / 1_000_000)
+        timingObserver?.acknowledged(timing.commitTime, timing.acknowledgedAt)
+    }
+
+    /// librdkafka took a record: its commit-to-produce time, and a trace line. The event id's text is made only
+    /// when the line is written.
+    func handedToKafka(_ record: RecordToProduce) {
+        if let timingObserver, record.commitTime != 0 {
+            timingObserver.produced(record.commitTime, WallClock.nowMicroseconds())
+        }
+        guard logger.logLevel <= .trace else { return }
+        logger.trace("produced", metadata: ["event.id": "\(record.event.eventIDText)", "kafka.topic": "\(record.event.topic)", "cdc.lsn": "\(record.position)"])
     }
 
     /// Gauges and the confirmed-transactions counter at each status update, and a stall of Kafka's
