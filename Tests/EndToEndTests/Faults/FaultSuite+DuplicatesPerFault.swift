@@ -1,5 +1,6 @@
 import Foundation
 import KafkaClient
+import PostgresLSN
 import Testing
 
 extension FaultSuite {
@@ -81,6 +82,7 @@ extension FaultSuite {
                 var catchUps: [Double] = []
                 var inFlightAtKill: [Int] = []
                 var acknowledgementDelayAtKill: [Double] = []
+                var confirmedNotInSlotAtKill: [Int] = []
                 // Events before this index of the load are known to be in Kafka.
                 var checked = 0
                 // Duplicates that arrived after a fault's catch-up, within the steady load that follows it.
@@ -103,6 +105,12 @@ extension FaultSuite {
                         let gauges = (try? httpGet(port: metricsPort, "/metrics"))?.body ?? ""
                         inFlightAtKill.append(Int(Self.gauge("outbox_cdc_events_in_flight", in: gauges) ?? -1))
                         acknowledgementDelayAtKill.append((Self.gauge("outbox_cdc_last_acknowledged_event_delay_seconds", in: gauges) ?? -1) * 1000)
+                        // What outbox-cdc had confirmed (its gauge, at its last status update) against what the slot
+                        // holds: the walsender applies an update only when it looks at its socket.
+                        let sent = Self.gauge("outbox_cdc_confirmed_lsn", in: gauges).map { UInt64($0) } ?? 0
+                        let slot = (try? bench.sql("SELECT confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = '\(bench.slot)'"))?
+                            .rows.first?.first.flatMap { $0 }.flatMap { LSN($0) }?.rawValue ?? 0
+                        confirmedNotInSlotAtKill.append(sent > slot ? Int(sent - slot) : 0)
                         connector.killHard()
                         earlierLogs.append(connector.log)
                         metricsPort = try freeLoopbackPort()
@@ -169,6 +177,7 @@ extension FaultSuite {
                     let beyond = zip(duplicates, inFlightAtKill).map { max(0, $0 - $1) }
                     described += "; in flight (unacknowledged) at each kill \(inFlightAtKill.map(String.init).joined(separator: ", ")), "
                         + "Kafka's commit-to-acknowledgement delay then \(acknowledgementDelayAtKill.map { format($0, 0) }.joined(separator: ", ")) ms; "
+                        + "WAL bytes outbox-cdc had confirmed that the slot did not yet hold \(confirmedNotInSlotAtKill.map(String.init).joined(separator: ", ")); "
                         + "duplicates beyond those in flight: mean \(format(Double(beyond.reduce(0, +)) / Double(max(1, beyond.count)), 1)), max \(beyond.max() ?? 0) (\(beyond.map(String.init).joined(separator: ", ")))"
                     figuresKept.inFlightAtKill = inFlightAtKill
                     figuresKept.acknowledgementDelayAtKillMs = acknowledgementDelayAtKill
