@@ -25,6 +25,8 @@ public final class OutboxConnector: Sendable {
     /// Delivery reports, from the producer's poll thread to the reading thread.
     let inbox: DeliveryInbox
     let control = Mutex(Control())
+    /// Records librdkafka has taken this run, each of which gets one delivery report (the reading thread's count).
+    let recordsHandedToKafka = Atomic<Int>(0)
 
     /// What any thread may read or set: the lifecycle and the stop request, and the figures readiness is
     /// judged on (written by the reading thread).
@@ -298,6 +300,7 @@ public final class OutboxConnector: Sendable {
             ])
         } else {
             control.withLock { $0.unacknowledgedAtStop = 0 }
+            inbox.waitUntilPosted(recordsHandedToKafka.load(ordering: .relaxed), timeout: .seconds(1))
         }
     }
 

@@ -18,6 +18,8 @@ enum DeliveryOutcome: Sendable {
 final class DeliveryInbox: Sendable {
     private struct Posted {
         var outcomes: [DeliveryOutcome] = []
+        /// Every outcome posted since the start, taken or not.
+        var count = 0
         /// When an acknowledgement last woke the reading thread.
         var lastAcknowledgementWake = ContinuousClock.now
     }
@@ -40,6 +42,7 @@ final class DeliveryInbox: Sendable {
         let now = ContinuousClock.now
         let wake = posted.withLock { posted in
             posted.outcomes.append(outcome)
+            posted.count += 1
             if case .acknowledged = outcome {
                 guard posted.lastAcknowledgementWake.duration(to: now) >= acknowledgementWakeSpacing else { return false }
                 posted.lastAcknowledgementWake = now
@@ -48,6 +51,16 @@ final class DeliveryInbox: Sendable {
             return !posted.outcomes.dropLast().contains { if case .acknowledged = $0 { false } else { true } }
         }
         if wake { wakeup.signal() }
+    }
+
+    /// Waits (bounded) until `reports` outcomes in all have been posted. librdkafka's flush returns once its
+    /// queue is empty, a moment before the poll thread has run the last delivery report callbacks: a stop's
+    /// final status update must count them.
+    func waitUntilPosted(_ reports: Int, timeout: Duration) {
+        let deadline = ContinuousClock.now + timeout
+        while posted.withLock({ $0.count }) < reports, ContinuousClock.now < deadline {
+            _ = wakeup.wait(timeout: .milliseconds(1))
+        }
     }
 
     /// On the reading thread: everything posted since the last take, in the order it was posted.

@@ -18,11 +18,6 @@ struct SessionDriver {
     /// Actions carried out since the inputs from other threads were last taken in.
     private var actionsSinceInputs = 0
 
-    /// How a session that did not fail ended.
-    enum End {
-        case stopped
-    }
-
     init(connector: OutboxConnector, producer: KafkaProducer, replication: ReplicationStream, machine: SessionMachine, serverWatch: ServerWatch) {
         self.connector = connector
         self.producer = producer
@@ -33,10 +28,11 @@ struct SessionDriver {
 
     var logger: Logger { connector.logger }
 
-    /// Runs the session until the machine finishes it (returns) or ends it (throws: a reconnect or a fatal error).
-    mutating func run() throws(StreamingError) -> End {
+    /// Runs the session until the machine finishes it (returns: a stop) or ends it (throws: a reconnect or a
+    /// fatal error).
+    mutating func run() throws(StreamingError) {
         do {
-            return try carryOutActions()
+            try carryOutActions()
         } catch {
             // Whatever broke, what Kafka did acknowledge is still worth confirming.
             try? send(machine.finalStatus(now: .now))
@@ -44,7 +40,7 @@ struct SessionDriver {
         }
     }
 
-    private mutating func carryOutActions() throws(StreamingError) -> End {
+    private mutating func carryOutActions() throws(StreamingError) {
         while true {
             // Other threads' inputs before each wait, and every so often while messages are being handled.
             if actionsSinceInputs >= 64 { takeInputs() }
@@ -101,7 +97,7 @@ struct SessionDriver {
                     "cdc.lsn": "\(progress.tracker.confirmed)", "cdc.events_skipped": .stringConvertible(progress.skippedEvents),
                     "cdc.events_dead_lettered": .stringConvertible(progress.deadLetteredEvents),
                 ])
-                return .stopped
+                return
             case .fail(let error, let drainFirst):
                 // A row that cannot be published, or a record Kafka refused, leaves Kafka working: let what came
                 // before it be acknowledged (as Debezium's task had sent it before dying), so that less is repeated.

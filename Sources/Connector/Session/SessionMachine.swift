@@ -298,11 +298,6 @@ struct SessionMachine {
         return progress
     }
 
-    /// The session ended in an orderly way, or for good.
-    var progressAtEnd: ConnectorProgress { progress }
-
-    var isStopping: Bool { stopBy != nil }
-
     /// Nothing waits to be handled or handed to librdkafka, and Kafka has acknowledged everything (dead
     /// letters included): the hand-off of pending rows is complete.
     var isSettled: Bool {

@@ -68,6 +68,7 @@ extension OutboxConnector {
     /// librdkafka took a record: its commit-to-produce time, and a trace line. The event id's text is made only
     /// when the line is written.
     func handedToKafka(_ record: RecordToProduce) {
+        recordsHandedToKafka.add(1, ordering: .relaxed)
         if let timingObserver, record.commitTime != 0 {
             timingObserver.produced(record.commitTime, WallClock.nowMicroseconds())
         }

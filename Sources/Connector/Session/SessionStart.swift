@@ -147,7 +147,7 @@ extension OutboxConnector {
             replication.finish()
         }
         do {
-            _ = try driver.run()
+            try driver.run()
             progress = driver.machine.progress
         } catch {
             progress = driver.progressAfterBreak()
