@@ -122,27 +122,14 @@ extension OutboxConnector {
 
         private mutating func carryOut() throws(StreamingError) -> Bool {
             while true {
-                let outcomes = connector.inbox.takeAll()
-                if !outcomes.isEmpty {
-                    for timing in machine.delivered(outcomes, now: .now) { connector.acknowledged(timing) }
-                }
+                _ = connector.takeDeliveries(into: &machine)
                 if connector.stopDeadline != nil { return false }
                 switch machine.nextAction(now: .now) {
                 case .read, .sendStatus, .runHeartbeat:
                     // Between rows: nothing to read, no stream to tell.
                     return true
                 case .produce(let record):
-                    let outcome = producer.produce(
-                        topic: record.event.topic, key: record.event.key, value: record.event.value, headers: record.event.headers,
-                        partition: record.event.partition, timestamp: record.event.timestamp, correlation: record.ticket ?? 0
-                    )
-                    switch outcome {
-                    case .enqueued:
-                        machine.produced(.enqueued, now: .now)
-                        connector.handedToKafka(record)
-                    case .queueFull: machine.produced(.queueFull, now: .now)
-                    case .failed(let error): machine.produced(.refused(error), now: .now)
-                    }
+                    connector.produce(record, with: producer, reportingTo: &machine)
                 case .waitForQueueRoom(let timeout):
                     _ = producer.waitForQueueSpace(timeout: timeout)
                     machine.queueMayHaveRoom()

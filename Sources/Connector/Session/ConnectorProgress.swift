@@ -36,6 +36,11 @@ struct ConnectorProgress: Sendable {
         tracker.eventProduced(in: ticket)
     }
 
+    /// The first fatal error stands: it is the one the run ends with.
+    private mutating func failOnce(_ error: ConnectorError) {
+        if fatalError == nil { fatalError = error }
+    }
+
     /// Applies one delivery outcome under the error policy; returns what is worth saying about it.
     mutating func apply(_ outcome: DeliveryOutcome, policy: ErrorPolicy, now: ContinuousClock.Instant) -> SessionNotice? {
         switch outcome {
@@ -46,7 +51,7 @@ struct ConnectorProgress: Sendable {
             guard let commitTime, commitTime != 0 else { return nil }
             return .acknowledged(commitTime: commitTime, at: at)
         case .producerFailed(let error):
-            if fatalError == nil { fatalError = .kafka(error) }
+            failOnce(.kafka(error))
             return nil
         case .failed(let ticket, let topic, let eventID, let error, let undelivered):
             return refused(ticket, topic: topic, eventID: eventID, error: error, undelivered: undelivered, policy: policy)
@@ -61,17 +66,17 @@ struct ConnectorProgress: Sendable {
     ) -> SessionNotice? {
         let fatal = ConnectorError.deliveryFailed(eventID: eventID, topic: topic, error: error, confirmed: tracker.confirmed)
         guard error.refusesThisRecord, let undelivered else {
-            if fatalError == nil { fatalError = fatal }
+            failOnce(fatal)
             return nil
         }
         switch policy {
         case .fail:
-            if fatalError == nil { fatalError = fatal }
+            failOnce(fatal)
             return nil
         case .deadLetter(let deadLetterTopic):
             // The dead letter itself refused: there is nowhere left to put it.
             guard topic != deadLetterTopic else {
-                if fatalError == nil { fatalError = fatal }
+                failOnce(fatal)
                 return nil
             }
             deadLetters.append(PendingDeadLetter(

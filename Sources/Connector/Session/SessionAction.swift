@@ -8,7 +8,7 @@ import WALReader
 enum SessionAction {
     /// Nothing else is due: wait for the next replication message at most this long.
     case read(timeout: Duration)
-    /// Hand this record to librdkafka, and report `ProduceOutcome`.
+    /// Hand this record to librdkafka, and report its `ProduceResult`.
     case produce(RecordToProduce)
     /// librdkafka's queue is full: wait until it has room (at most this long), then call `queueMayHaveRoom`.
     case waitForQueueRoom(Duration)
@@ -64,14 +64,6 @@ struct RecordToProduce {
 struct AcknowledgementTiming {
     var commitTime: Int64
     var acknowledgedAt: Int64
-}
-
-/// What librdkafka did with a record offered to it.
-enum ProduceOutcome {
-    case enqueued
-    case queueFull
-    /// Refused at once (the topic is invalid, the record too large…).
-    case refused(KafkaError)
 }
 
 /// A standby status update, with what the driver records as metrics beside it.

@@ -64,17 +64,7 @@ struct SessionDriver {
                 if case .message(let bytes) = read { machine.received(bytes[...]) }
                 actionsSinceInputs += 1
             case .produce(let record):
-                let outcome = producer.produce(
-                    topic: record.event.topic, key: record.event.key, value: record.event.value, headers: record.event.headers,
-                    partition: record.event.partition, timestamp: record.event.timestamp, correlation: record.ticket ?? 0
-                )
-                switch outcome {
-                case .enqueued:
-                    machine.produced(.enqueued, now: .now)
-                    connector.handedToKafka(record)
-                case .queueFull: machine.produced(.queueFull, now: .now)
-                case .failed(let error): machine.produced(.refused(error), now: .now)
-                }
+                connector.produce(record, with: producer, reportingTo: &machine)
             case .waitForQueueRoom(let timeout):
                 _ = producer.waitForQueueSpace(timeout: timeout)
                 machine.queueMayHaveRoom()
@@ -115,9 +105,7 @@ struct SessionDriver {
     /// Delivery outcomes and the stop request, from the other threads.
     private mutating func takeInputs() {
         actionsSinceInputs = 0
-        let outcomes = connector.inbox.takeAll()
-        if !outcomes.isEmpty {
-            for timing in machine.delivered(outcomes, now: .now) { connector.acknowledged(timing) }
+        if connector.takeDeliveries(into: &machine) {
             connector.publishHealth(of: machine.progress, slotLagBytes: nil)
         }
         if let stopBy = connector.stopDeadline { machine.stopRequested(by: stopBy) }
@@ -188,5 +176,27 @@ struct SessionDriver {
         serverWatch.close()
         heartbeatConnection?.close()
         heartbeatConnection = nil
+    }
+}
+
+/// What the session's driver and the hand-over's both do with their machine.
+extension OutboxConnector {
+    /// Hands the machine's record to librdkafka and tells the machine what librdkafka did with it.
+    func produce(_ record: RecordToProduce, with producer: KafkaProducer, reportingTo machine: inout SessionMachine) {
+        let result = producer.produce(
+            topic: record.event.topic, key: record.event.key, value: record.event.value, headers: record.event.headers,
+            partition: record.event.partition, timestamp: record.event.timestamp, correlation: record.ticket ?? 0
+        )
+        machine.produced(result, now: .now)
+        if case .enqueued = result { handedToKafka(record) }
+    }
+
+    /// Gives the machine what Kafka reported since the last take, and records the acknowledgements' timings.
+    /// Returns whether anything came.
+    func takeDeliveries(into machine: inout SessionMachine) -> Bool {
+        let outcomes = inbox.takeAll()
+        guard !outcomes.isEmpty else { return false }
+        for timing in machine.delivered(outcomes, now: .now) { acknowledged(timing) }
+        return true
     }
 }

@@ -146,7 +146,7 @@ struct SessionMachine {
     }
 
     /// The outcome of the last `.produce` action.
-    mutating func produced(_ outcome: ProduceOutcome, now: ContinuousClock.Instant) {
+    mutating func produced(_ outcome: ProduceResult, now: ContinuousClock.Instant) {
         guard let record = outgoing else { return }
         switch outcome {
         case .enqueued:
@@ -166,7 +166,8 @@ struct SessionMachine {
             if outgoingCountsAsChange { changeHandled(at: record.position) }
         case .queueFull:
             queueFull = true
-        case .refused(let error):
+        case .failed(let error):
+            // Refused at once (the topic is invalid, the record too large…): no delivery report follows.
             queueFull = false
             refusedAtOnce(record, error: error)
         }

@@ -131,15 +131,16 @@ extension OutboxConnector {
         ])
         onStreaming()
 
+        let rules = sessionRules(source: source, prepared: preparedSource)
         var driver = SessionDriver(
             connector: self, producer: producer, replication: replication,
             machine: SessionMachine(
-                rules: sessionRules(source: source, prepared: preparedSource), progress: progress,
+                rules: rules, progress: progress,
                 decoder: PgOutputDecoder(protocolVersion: protocolVersion), mapper: try rowMapper(for: preparedSource), now: .now
             ),
             serverWatch: ServerWatch(
                 source: source, database: configuration.database, interval: configuration.serverCheckInterval,
-                family: outboxFamily, familyRoots: Self.outboxTablesByLineage(source: source, prepared: preparedSource)
+                family: outboxFamily, familyRoots: rules.outboxTablesByLineage
             )
         )
         defer {
@@ -176,7 +177,7 @@ extension OutboxConnector {
     /// The tables whose partitions and children carry outbox rows: the outbox tables, and (Debezium's list
     /// may match partitions only) the partitioned tables of matched partitions, whose other partitions are
     /// still the outbox's, never another table's.
-    static func outboxTablesByLineage(source: ReplicationSource, prepared: PreparedSource) -> [QualifiedTableName] {
+    private static func outboxTablesByLineage(source: ReplicationSource, prepared: PreparedSource) -> [QualifiedTableName] {
         let outboxTables = source.readsTable ? source.tables : []
         return outboxTables + outboxTables.compactMap { table in
             if case .partition(let root) = prepared.shapes[table], !outboxTables.contains(root) { root } else { nil }

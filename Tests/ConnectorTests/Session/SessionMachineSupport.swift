@@ -4,6 +4,7 @@ import KafkaClient
 import PgOutputDecoder
 import PostgresLSN
 import PostgresNames
+import TestSupport
 import Testing
 import WALReader
 
@@ -13,20 +14,8 @@ func pgoutputFixture(_ name: String) throws -> [[UInt8]] {
         .appendingPathComponent("PgOutputDecoderTests/Fixtures/\(name).hex")
     let text = try String(contentsOf: url, encoding: .utf8)
     return try text.split(separator: "\n").filter { !$0.hasPrefix("#") && !$0.isEmpty }.map { line in
-        try #require(bytes(hexText: String(line)), "a hex line of \(name)")
+        try #require(bytes(hex: String(line)), "a hex line of \(name)")
     }
-}
-
-private func bytes(hexText: String) -> [UInt8]? {
-    var result: [UInt8] = []
-    var index = hexText.startIndex
-    while index < hexText.endIndex {
-        let next = hexText.index(index, offsetBy: 2, limitedBy: hexText.endIndex) ?? hexText.endIndex
-        guard let byte = UInt8(hexText[index ..< next], radix: 16) else { return nil }
-        result.append(byte)
-        index = next
-    }
-    return result
 }
 
 /// pgoutput and walsender messages made by hand, for positions and transactions the fixtures do not have.
@@ -65,7 +54,7 @@ struct MachineHarness {
     var machine: SessionMachine
     var now: ContinuousClock.Instant
     /// What librdkafka answers to each `.produce`, in turn; `.enqueued` once the script is used up.
-    var producerAnswers: [ProduceOutcome] = []
+    var producerAnswers: [ProduceResult] = []
     /// The catalog's answers.
     var catalog: (CatalogQuestion) -> CatalogAnswer = { question in
         switch question {

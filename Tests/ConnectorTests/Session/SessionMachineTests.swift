@@ -223,7 +223,7 @@ struct SessionMachineTests {
         let basic = try BasicFixture()
         let refusal = KafkaError(code: 17, message: "topic exception")  // TOPIC_EXCEPTION
         var failing = MachineHarness(onError: .fail)
-        failing.producerAnswers = [.refused(refusal)]
+        failing.producerAnswers = [.failed(refusal)]
         let failed = failing.receive(pgoutput: [basic.relation, basic.begin, basic.firstInsert], from: LSN(0x1000))
         guard case .fail(.deliveryFailed, _) = failed.last else {
             Issue.record("expected a fatal refusal: \(failed)")
@@ -231,14 +231,14 @@ struct SessionMachineTests {
         }
 
         var letters = MachineHarness(onError: .deadLetter(topic: "dlq"))
-        letters.producerAnswers = [.refused(refusal)]
+        letters.producerAnswers = [.failed(refusal)]
         letters.receive(pgoutput: [basic.relation, basic.begin, basic.firstInsert, Wire.commit(commitLSN: LSN(0x2000), endLSN: LSN(0x2100))], from: LSN(0x1000))
         #expect(letters.produced.map(\.event.topic) == ["dlq"])
         letters.acknowledge()
         #expect(letters.confirmed == LSN(0x2100))
 
         var nowhere = MachineHarness(onError: .deadLetter(topic: "dlq"))
-        nowhere.producerAnswers = [.refused(refusal), .refused(refusal)]
+        nowhere.producerAnswers = [.failed(refusal), .failed(refusal)]
         let lost = nowhere.receive(pgoutput: [basic.relation, basic.begin, basic.firstInsert], from: LSN(0x1000))
         guard case .fail(.deliveryFailed, _) = lost.last else {
             Issue.record("a refused dead letter must be fatal: \(lost)")
