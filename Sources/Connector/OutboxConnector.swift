@@ -348,7 +348,7 @@ public final class OutboxConnector: Sendable {
             inbox.post(.failed(report.correlation, topic: report.topic, eventID: report.idHeaderString ?? "(no id)", error: error, undelivered: report.undelivered))
         } else {
             metrics.published(topic: report.topic, bytes: report.byteCount)
-            inbox.post(.acknowledged(report.correlation, at: WallClock.nowMicroseconds()))
+            inbox.post(.acknowledged(report.correlation, at: WallClock.nowMicroseconds(), sinceProduce: report.microsecondsSinceProduce))
         }
     }
 

@@ -40,6 +40,9 @@ public struct DeliveryReport: Sendable {
     public let error: KafkaError?
     /// The message's key and value sizes together, in bytes (headers not counted).
     public let byteCount: Int
+    /// Microseconds from `produce` to this report reaching the delivery handler, as librdkafka measures it
+    /// (queueing, batching, the broker's round trip and the poll thread's wake-up); -1 when unknown.
+    public let microsecondsSinceProduce: Int64
     /// The value of the message's (last) `id` header, for naming the event in an error. Only extracted
     /// when `error` is set: copying it on every success would cost an allocation per message on the hot path.
     public let idHeader: [UInt8]?

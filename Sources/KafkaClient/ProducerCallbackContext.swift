@@ -76,6 +76,7 @@ final class ProducerCallbackContext: ClientCallbackContext, @unchecked Sendable 
             offset: message.pointee.offset,
             error: error,
             byteCount: message.pointee.len + message.pointee.key_len,
+            microsecondsSinceProduce: rd_kafka_message_latency(message),
             idHeader: idHeader,
             undelivered: undelivered
         )

@@ -34,6 +34,15 @@ public struct LatencyRun: Sendable, Encodable {
     public var commitToProduceP99Milliseconds: Double?
     /// CPU of the broker process, percent of one core, when its PID was given.
     public var brokerCPUPercent: Double?
+    /// Inside outbox-cdc, commit-to-acknowledgement split into stages by owner (the relay's log at stop):
+    /// commit-to-send (PostgreSQL), send-to-read and read-to-produce (outbox-cdc), produce-to-acknowledgement
+    /// (librdkafka and the broker).
+    public var stages: [LatencyStage] = []
+    /// Milliseconds per second of the window that the relay's threads, its database backend and the broker's
+    /// threads spent runnable but waiting for a CPU.
+    public var relayRunQueueWait: Double?
+    public var databaseBackendRunQueueWait: Double?
+    public var brokerRunQueueWait: Double?
 
     /// `histogram` records microseconds.
     public init(mode: String, targetRate: Int, histogram: Histogram<UInt64>) {
@@ -58,6 +67,9 @@ public struct LatencyRun: Sendable, Encodable {
         case produceToAckP50 = "produce_to_ack_p50_ms", produceToAckP99 = "produce_to_ack_p99_ms"
         case commitToProduceP50 = "commit_to_produce_p50_ms", commitToProduceP99 = "commit_to_produce_p99_ms"
         case brokerCPUPercent = "broker_cpu_percent"
+        case stages
+        case relayRunQueueWait = "relay_run_queue_wait_ms_per_s", databaseBackendRunQueueWait = "db_backend_run_queue_wait_ms_per_s"
+        case brokerRunQueueWait = "broker_run_queue_wait_ms_per_s"
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -83,6 +95,32 @@ public struct LatencyRun: Sendable, Encodable {
         try container.encodeIfPresent(commitToProduceP50Milliseconds, forKey: .commitToProduceP50)
         try container.encodeIfPresent(commitToProduceP99Milliseconds, forKey: .commitToProduceP99)
         try container.encodeIfPresent(brokerCPUPercent, forKey: .brokerCPUPercent)
+        if !stages.isEmpty { try container.encode(stages, forKey: .stages) }
+        try container.encodeIfPresent(relayRunQueueWait, forKey: .relayRunQueueWait)
+        try container.encodeIfPresent(databaseBackendRunQueueWait, forKey: .databaseBackendRunQueueWait)
+        try container.encodeIfPresent(brokerRunQueueWait, forKey: .brokerRunQueueWait)
+    }
+}
+
+/// One stage of an event's way through outbox-cdc, as its log reports the distribution at stop.
+public struct LatencyStage: Sendable, Encodable {
+    /// The relay's name for it: commit-to-send, send-to-read, read-to-produce, produce-to-acknowledgement.
+    public var name: String
+    /// Whose time it is: PostgreSQL, outbox-cdc, or librdkafka and the broker.
+    public var owner: String
+    public var p50Milliseconds: Double
+    public var p99Milliseconds: Double
+    public var p999Milliseconds: Double
+    public var maxMilliseconds: Double
+
+    /// The relay's stages in order, with their owners.
+    static let owners: [(name: String, owner: String)] = [
+        ("commit-to-send", "PostgreSQL"), ("send-to-read", "outbox-cdc"), ("read-to-produce", "outbox-cdc"),
+        ("produce-to-acknowledgement", "librdkafka and the broker"),
+    ]
+
+    enum CodingKeys: String, CodingKey {
+        case name, owner, p50Milliseconds = "p50_ms", p99Milliseconds = "p99_ms", p999Milliseconds = "p999_ms", maxMilliseconds = "max_ms"
     }
 }
 
@@ -170,8 +208,20 @@ public struct LatencyReport: Sendable, Encodable {
         if let cdc = latency.first(where: { $0.mode == "cdc" }), let p50 = cdc.toAckP50Milliseconds, let p99 = cdc.toAckP99Milliseconds {
             text += "outbox-cdc commit-to-acknowledgement: p50 \(format(p50)) ms, p99 \(format(p99)) ms\n"
         }
+        if let cdc = latency.first(where: { $0.mode == "cdc" }), !cdc.stages.isEmpty {
+            text += "outbox-cdc by stage, p50 / p99 / p99.9 ms:\n"
+            for stage in cdc.stages {
+                text += "  \(stage.name) (\(stage.owner)): \(format(stage.p50Milliseconds)) / \(format(stage.p99Milliseconds)) / \(format(stage.p999Milliseconds))\n"
+            }
+        }
         if let broker = brokerFloor, let p50 = broker.toAckP50Milliseconds, let p99 = broker.toAckP99Milliseconds {
             text += "broker produce-to-acknowledgement: p50 \(format(p50)) ms, p99 \(format(p99)) ms\n"
+        }
+        for run in (brokerFloor.map { [$0] } ?? []) + latency {
+            let waits = [("relay", run.relayRunQueueWait), ("its database backend", run.databaseBackendRunQueueWait), ("broker", run.brokerRunQueueWait)]
+                .compactMap { name, wait in wait.map { "\(name) \(format($0))" } }
+            guard !waits.isEmpty else { continue }
+            text += "\(run.mode): waiting for a CPU, ms per s: \(waits.joined(separator: ", "))\n"
         }
         if let cdc = latency.first(where: { $0.mode == "cdc" }), let poll = latency.first(where: { $0.mode == "poll" }), cdc.p50Milliseconds > 0 {
             text += "poll p50 / cdc p50: \(format(poll.p50Milliseconds / cdc.p50Milliseconds, digits: 1))x\n"

@@ -160,6 +160,19 @@ enum ProcessStatistics {
         return byName
     }
 
+    /// Time the threads of `pid` spent runnable but waiting for a CPU, in seconds, summed (the second field of
+    /// each thread's schedstat): how much the machine's other work delayed them.
+    static func runQueueWaitSeconds(pid: pid_t) -> Double? {
+        guard let threads = try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task") else { return nil }
+        var nanoseconds: UInt64 = 0
+        for thread in threads {
+            guard let schedstat = try? String(contentsOfFile: "/proc/\(pid)/task/\(thread)/schedstat", encoding: .utf8) else { continue }
+            let fields = schedstat.split(separator: " ")
+            if fields.count > 1, let waited = UInt64(fields[1]) { nanoseconds += waited }
+        }
+        return Double(nanoseconds) / 1e9
+    }
+
     private static func cpuSeconds(statPath: String) -> Double? {
         guard let stat = try? String(contentsOfFile: statPath, encoding: .utf8),
               let commandEnd = stat.lastIndex(of: ")") else { return nil }

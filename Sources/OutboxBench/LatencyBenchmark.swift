@@ -153,6 +153,7 @@ public struct LatencyBenchmark {
         // Load figures cover the relay's whole working window: from ready to the last event consumed.
         let windowStart = WallClock.nowNanoseconds()
         let relayCPUStart = relay?.cpuSeconds ?? 0
+        let runQueueWaitStart = runQueueWaits(relay: relay?.pid, backend: backendPID)
         let brokerCPUStart = options.brokerPID.flatMap { ProcessStatistics.cpuSeconds(pid: $0) }
         let backendCPUStart = backendPID.flatMap { ProcessStatistics.cpuSeconds(pid: $0) } ?? 0
         let scannedStart = try table.map { try database.rowsScanned(control, table: $0) } ?? 0
@@ -169,6 +170,7 @@ public struct LatencyBenchmark {
         let (histogram, received) = try consumer.finish(expected: outcome.measuredEvents, timeout: options.settleTimeout, thread: consumerThread)
         let windowEnd = WallClock.nowNanoseconds()
         let relayCPUEnd = relay?.cpuSeconds ?? relayCPUStart
+        let runQueueWaitEnd = runQueueWaits(relay: relay?.pid, backend: backendPID)
         let brokerCPUEnd = options.brokerPID.flatMap { ProcessStatistics.cpuSeconds(pid: $0) }
         let backendCPUEnd = backendPID.flatMap { ProcessStatistics.cpuSeconds(pid: $0) } ?? backendCPUStart
         let exit = relay?.terminate()
@@ -184,6 +186,13 @@ public struct LatencyBenchmark {
         if let brokerCPUStart, let brokerCPUEnd {
             run.brokerCPUPercent = percent(brokerCPUEnd - brokerCPUStart, of: windowSeconds)
         }
+        func waitPerSecond(_ start: Double?, _ end: Double?) -> Double? {
+            guard let start, let end, windowSeconds > 0 else { return nil }
+            return ((end - start) * 1000 / windowSeconds * 100).rounded() / 100
+        }
+        run.relayRunQueueWait = waitPerSecond(runQueueWaitStart.relay, runQueueWaitEnd.relay)
+        run.databaseBackendRunQueueWait = waitPerSecond(runQueueWaitStart.backend, runQueueWaitEnd.backend)
+        run.brokerRunQueueWait = waitPerSecond(runQueueWaitStart.broker, runQueueWaitEnd.broker)
         if relay != nil {
             run.relayCPUPercent = percent(relayCPUEnd - relayCPUStart, of: windowSeconds)
             run.databaseBackendCPUPercent = percent(backendCPUEnd - backendCPUStart, of: windowSeconds)
@@ -205,6 +214,13 @@ public struct LatencyBenchmark {
                 run.commitToProduceP50Milliseconds = line["latency.p50_ms"].flatMap { Double($0) }
                 run.commitToProduceP99Milliseconds = line["latency.p99_ms"].flatMap { Double($0) }
             }
+            for (name, owner) in LatencyStage.owners {
+                guard let line = relay?.logRecords.first(where: { $0["msg"] == "\(name) latency" }),
+                      let p50 = line["latency.p50_ms"].flatMap({ Double($0) }), let p99 = line["latency.p99_ms"].flatMap({ Double($0) }),
+                      let p999 = line["latency.p999_ms"].flatMap({ Double($0) }), let max = line["latency.max_ms"].flatMap({ Double($0) })
+                else { continue }
+                run.stages.append(LatencyStage(name: name, owner: owner, p50Milliseconds: p50, p99Milliseconds: p99, p999Milliseconds: p999, maxMilliseconds: max))
+            }
         case .poll:
             if let line = relay?.logRecords.first(where: { $0["msg"] == PollingRelay.stoppedMessage }),
                let statements = line["poll.statements"].flatMap({ Double($0) }) {
@@ -215,6 +231,11 @@ public struct LatencyBenchmark {
             logger.error("events did not arrive", metadata: ["bench.mode": "\(mode.rawValue)", "bench.lost": "\(run.lost)", "bench.log": "\(relay?.logPath ?? "-")"])
         }
         return (run, histogram)
+    }
+
+    private func runQueueWaits(relay: Int32?, backend: Int32?) -> (relay: Double?, backend: Double?, broker: Double?) {
+        (relay.flatMap { ProcessStatistics.runQueueWaitSeconds(pid: $0) }, backend.flatMap { ProcessStatistics.runQueueWaitSeconds(pid: $0) },
+         options.brokerPID.flatMap { ProcessStatistics.runQueueWaitSeconds(pid: $0) })
     }
 
     private func percent(_ cpuSeconds: Double, of wallSeconds: Double) -> Double {

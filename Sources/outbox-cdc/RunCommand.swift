@@ -149,12 +149,8 @@ struct RunCommand: AsyncParsableCommand {
         }
         // Before the connector exists: its metrics are created once, in its initializer.
         let registry = ObservabilityOptions.bootstrapMetrics(observed)
-        let toProduce = CommitLatencyRecorder(name: "commit-to-produce")
-        let toAcknowledgement = CommitLatencyRecorder(name: "commit-to-acknowledgement")
-        let connector = OutboxConnector(configuration: configuration, logger: logger, timingObserver: EventTimingObserver(
-            produced: { toProduce.record(commitTime: $0, eventTime: $1) },
-            acknowledged: { toAcknowledgement.record(commitTime: $0, eventTime: $1) }
-        ))
+        let timings = EventTimings()
+        let connector = OutboxConnector(configuration: configuration, logger: logger, timingObserver: timings.observer)
         let endpoint: OperationsEndpoint?
         do {
             // Resolving the address may block (DNS): not on the cooperative pool.
@@ -167,10 +163,7 @@ struct RunCommand: AsyncParsableCommand {
         defer { endpoint?.stop() }
         let signals = SignalHandlers(logger: logger) { connector.stop() }
         defer { signals.cancel() }
-        defer {
-            toProduce.log(to: logger)
-            toAcknowledgement.log(to: logger)
-        }
+        defer { timings.log(to: logger) }
         do {
             try await connector.run()
         } catch {

@@ -46,6 +46,18 @@ import WALReader
         let cdc = try #require(runs.first { $0["mode"] as? String == "cdc" })
         #expect(cdc["db_queries_per_s"] as? Double == 0)
         #expect(cdc["commit_to_ack_p50_ms"] is Double, "outbox-cdc logs its commit-to-acknowledgement latency: \(cdc)")
+        // Commit-to-acknowledgement by stage and owner, each stage's percentiles in order.
+        let stages = try #require(cdc["stages"] as? [[String: Any]], "\(cdc)")
+        #expect(stages.compactMap { $0["name"] as? String } == ["commit-to-send", "send-to-read", "read-to-produce", "produce-to-acknowledgement"])
+        #expect(stages.compactMap { $0["owner"] as? String } == ["PostgreSQL", "outbox-cdc", "outbox-cdc", "librdkafka and the broker"])
+        for stage in stages {
+            let p50 = try #require(stage["p50_ms"] as? Double)
+            let p99 = try #require(stage["p99_ms"] as? Double)
+            let maximum = try #require(stage["max_ms"] as? Double)
+            #expect(p50 >= 0 && p50 <= p99 && p99 <= maximum, "\(stage)")
+        }
+        #expect(cdc["relay_run_queue_wait_ms_per_s"] is Double, "the relay's threads' wait for a CPU: \(cdc)")
+        #expect(process.log.contains("outbox-cdc by stage"), "the stages are printed:\n\(process.log)")
         let floor = try #require(report["broker_floor"] as? [String: Any])
         #expect(floor["events"] as? Int == 80)
 

@@ -44,12 +44,12 @@ struct ConnectorProgress: Sendable {
     /// Applies one delivery outcome under the error policy; returns what is worth saying about it.
     mutating func apply(_ outcome: DeliveryOutcome, policy: ErrorPolicy, now: ContinuousClock.Instant) -> SessionNotice? {
         switch outcome {
-        case .acknowledged(let ticket, let at):
+        case .acknowledged(let ticket, let at, let sinceProduce):
             let commitTime = tracker.commitTime(of: ticket)
             _ = tracker.eventAcknowledged(in: ticket)
             lastProgress = now
             guard let commitTime, commitTime != 0 else { return nil }
-            return .acknowledged(commitTime: commitTime, at: at)
+            return .acknowledged(AcknowledgementTiming(commitTime: commitTime, acknowledgedAt: at, sinceProduce: sinceProduce))
         case .producerFailed(let error):
             failOnce(.kafka(error))
             return nil

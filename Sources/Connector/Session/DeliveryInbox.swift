@@ -6,8 +6,9 @@ import WALReader
 /// besides the stop request. The reporting thread only appends; the reading thread takes everything at once
 /// and hands it to its `SessionMachine`, which alone owns the checkpoint tracker.
 enum DeliveryOutcome: Sendable {
-    /// Kafka acknowledged an event; `at` is when, in Unix microseconds (for the commit-to-acknowledgement timing).
-    case acknowledged(CheckpointTracker.Ticket, at: Int64)
+    /// Kafka acknowledged an event; `at` is when, in Unix microseconds, and `sinceProduce` the microseconds
+    /// since librdkafka took it (librdkafka's own measure; for the timings).
+    case acknowledged(CheckpointTracker.Ticket, at: Int64, sinceProduce: Int64)
     /// Kafka did not take an event. `undelivered` is the record (librdkafka gives it back), for a dead letter.
     case failed(CheckpointTracker.Ticket, topic: String, eventID: String, error: KafkaError, undelivered: KafkaMessageContent?)
     /// The idempotent producer lost its guarantees: nothing more may be produced.

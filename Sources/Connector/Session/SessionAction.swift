@@ -38,6 +38,9 @@ struct RecordToProduce {
     var position: LSN
     /// The commit time of its transaction on the server (Unix microseconds, 0 when unknown), for timings.
     var commitTime: Int64
+    /// When the walsender sent the message the record comes from, by the server's clock (Unix microseconds, 0
+    /// when it came from no stream), for timings.
+    var walSentTime: Int64 = 0
     /// A dead letter: if Kafka refuses it too, that is fatal (there is nowhere left to put it).
     var isDeadLetter = false
 
@@ -58,12 +61,6 @@ struct RecordToProduce {
         case .ownTransaction(_, let ticket): ticket
         }
     }
-}
-
-/// When an acknowledged event committed and when its acknowledgement arrived, Unix microseconds.
-struct AcknowledgementTiming {
-    var commitTime: Int64
-    var acknowledgedAt: Int64
 }
 
 /// A standby status update, with what the driver records as metrics beside it.
@@ -103,8 +100,8 @@ enum CatalogAnswer: Sendable {
 
 /// Things worth a log line or a metric. The driver says them; the machine's decisions do not depend on them.
 enum SessionNotice {
-    /// Kafka acknowledged an event of a transaction that committed at `commitTime` (Unix microseconds).
-    case acknowledged(commitTime: Int64, at: Int64)
+    /// Kafka acknowledged an event of a transaction whose commit time is known.
+    case acknowledged(AcknowledgementTiming)
     case relationDescribed(QualifiedTableName, relationID: UInt32, isOutbox: Bool)
     /// The role of a relation other than an outbox table, the first time this run sees it.
     case relationRole(RelationRole, relationID: UInt32, position: LSN)

@@ -1,3 +1,4 @@
+import Clocks
 import KafkaClient
 import Logging
 import PostgresLSN
@@ -17,6 +18,8 @@ struct SessionDriver {
     private var heartbeatConnection: PostgresConnection?
     /// Actions carried out since the inputs from other threads were last taken in.
     private var actionsSinceInputs = 0
+    /// When the last replication message was read (Unix microseconds), for the records made from it.
+    private var lastReadTime: Int64 = 0
 
     init(connector: OutboxConnector, producer: KafkaProducer, replication: ReplicationStream, machine: SessionMachine, serverWatch: ServerWatch) {
         self.connector = connector
@@ -61,10 +64,13 @@ struct SessionDriver {
                 } catch {
                     throw StreamingError(error)
                 }
-                if case .message(let bytes) = read { machine.received(bytes[...]) }
+                if case .message(let bytes) = read {
+                    lastReadTime = WallClock.nowMicroseconds()
+                    machine.received(bytes[...])
+                }
                 actionsSinceInputs += 1
             case .produce(let record):
-                connector.produce(record, with: producer, reportingTo: &machine)
+                connector.produce(record, with: producer, reportingTo: &machine, readAt: lastReadTime)
             case .waitForQueueRoom(let timeout):
                 _ = producer.waitForQueueSpace(timeout: timeout)
                 machine.queueMayHaveRoom()
@@ -149,7 +155,8 @@ struct SessionDriver {
         }
         connector.recordStatus(update, producerQueueDepth: producer.outstandingMessageCount)
         connector.publishHealth(of: machine.progress, slotLagBytes: update.slotLagBytes)
-        if update.confirmedMoved {
+        // Up to 100 times a second under load: the line's metadata is built only when it is written.
+        if update.confirmedMoved, logger.logLevel <= .debug {
             var metadata: Logger.Metadata = ["cdc.lsn": "\(update.confirmed)"]
             if let delay = update.confirmationDelay { metadata["cdc.confirmation_delay_ms"] = .stringConvertible(delay.milliseconds) }
             logger.debug("confirmed", metadata: metadata)
@@ -182,13 +189,15 @@ struct SessionDriver {
 /// What the session's driver and the hand-over's both do with their machine.
 extension OutboxConnector {
     /// Hands the machine's record to librdkafka and tells the machine what librdkafka did with it.
-    func produce(_ record: RecordToProduce, with producer: KafkaProducer, reportingTo machine: inout SessionMachine) {
+    /// `readAt`: when the message the record comes from was read (Unix microseconds; 0 when it came from no
+    /// stream), for timings.
+    func produce(_ record: RecordToProduce, with producer: KafkaProducer, reportingTo machine: inout SessionMachine, readAt: Int64 = 0) {
         let result = producer.produce(
             topic: record.event.topic, key: record.event.key, value: record.event.value, headers: record.event.headers,
             partition: record.event.partition, timestamp: record.event.timestamp, correlation: record.ticket ?? 0
         )
         machine.produced(result, now: .now)
-        if case .enqueued = result { handedToKafka(record) }
+        if case .enqueued = result { handedToKafka(record, readAt: readAt) }
     }
 
     /// Gives the machine what Kafka reported since the last take, and records the acknowledgements' timings.

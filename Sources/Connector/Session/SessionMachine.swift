@@ -76,6 +76,8 @@ struct SessionMachine {
 
     /// The transaction being received (xid, commit time, last commit LSN): for timings and Debezium's messages.
     private var transaction = DebeziumOutboxMapper.TransactionContext(transactionID: nil, commitTime: 0, lastCommitLSN: nil)
+    /// The send time of the last XLogData message (Unix microseconds), carried by the records made from it.
+    private var walSentTime: Int64 = 0
     /// The ticket of the transaction being received.
     private var ticket: CheckpointTracker.Ticket?
     /// The Begin of the transaction being received.
@@ -135,6 +137,7 @@ struct SessionMachine {
             if keepalive.replyRequested { replyOwed = true }
         case .xLogData(let data):
             position = data.walStart
+            walSentTime = data.serverTime.unixEpochMicroseconds ?? 0
             serverWALEnd = max(serverWALEnd, data.walEnd)
             receive(pgoutput: data.payload)
         }
@@ -186,7 +189,7 @@ struct SessionMachine {
         timings.reserveCapacity(outcomes.count)
         for outcome in outcomes {
             switch progress.apply(outcome, policy: rules.onError, now: now) {
-            case .acknowledged(let commitTime, let at)?: timings.append(AcknowledgementTiming(commitTime: commitTime, acknowledgedAt: at))
+            case .acknowledged(let timing)?: timings.append(timing)
             case let notice?: notices.append(notice)
             case nil: break
             }
@@ -637,6 +640,7 @@ struct SessionMachine {
 
     private mutating func offer(_ record: RecordToProduce, countsAsChange: Bool) {
         outgoing = record
+        outgoing?.walSentTime = walSentTime
         outgoingCountsAsChange = countsAsChange
     }
 

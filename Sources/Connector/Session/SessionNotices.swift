@@ -7,8 +7,8 @@ import PostgresLSN
 extension OutboxConnector {
     func say(_ notice: SessionNotice) {
         switch notice {
-        case .acknowledged(let commitTime, let at):
-            acknowledged(AcknowledgementTiming(commitTime: commitTime, acknowledgedAt: at))
+        case .acknowledged(let timing):
+            acknowledged(timing)
         case .relationDescribed(let name, let relationID, let isOutbox):
             logger.debug("relation described", metadata: [
                 "pg.relation": "\(name)", "pg.relation_id": .stringConvertible(relationID), "cdc.is_outbox": "\(isOutbox)",
@@ -62,15 +62,17 @@ extension OutboxConnector {
         let behind = max(0, timing.acknowledgedAt - timing.commitTime)
         metrics.commitToAcknowledgement.recordNanoseconds(behind * 1000)
         metrics.lastAcknowledgedEventDelay.record(Double(behind) / 1_000_000)
-        timingObserver?.acknowledged(timing.commitTime, timing.acknowledgedAt)
+        timingObserver?.acknowledged(timing)
     }
 
-    /// librdkafka took a record: its commit-to-produce time, and a trace line. The event id's text is made only
-    /// when the line is written.
-    func handedToKafka(_ record: RecordToProduce) {
+    /// librdkafka took a record: its timings, and a trace line. The event id's text is made only when the line
+    /// is written.
+    func handedToKafka(_ record: RecordToProduce, readAt: Int64) {
         recordsHandedToKafka.add(1, ordering: .relaxed)
         if let timingObserver, record.commitTime != 0 {
-            timingObserver.produced(record.commitTime, WallClock.nowMicroseconds())
+            timingObserver.produced(ProduceTiming(
+                commitTime: record.commitTime, walSentTime: record.walSentTime, readTime: readAt, producedTime: WallClock.nowMicroseconds()
+            ))
         }
         guard logger.logLevel <= .trace else { return }
         logger.trace("produced", metadata: ["event.id": "\(record.event.eventIDText)", "kafka.topic": "\(record.event.topic)", "cdc.lsn": "\(record.position)"])

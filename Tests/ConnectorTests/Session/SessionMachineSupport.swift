@@ -151,7 +151,7 @@ struct MachineHarness {
     /// Kafka acknowledges records taken so far (all, or those at the given indices of `produced`).
     mutating func acknowledge(_ indices: [Int]? = nil) {
         let records = (indices ?? Array(produced.indices)).map { produced[$0] }
-        machine.delivered(records.compactMap { $0.ticket }.map { .acknowledged($0, at: 0) }, now: now)
+        machine.delivered(records.compactMap { $0.ticket }.map { .acknowledged($0, at: 0, sinceProduce: 0) }, now: now)
     }
 
     var confirmed: LSN { machine.progress.tracker.confirmed }

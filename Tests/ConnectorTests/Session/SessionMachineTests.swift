@@ -320,7 +320,7 @@ struct SessionMachineTests {
         #expect(second.produced.first?.ticket == interrupted.ticket)
         #expect(MachineHarness.notices(actions).contains { if case .transactionContinued(_, 1, _) = $0 { true } else { false } })
         // The first session's record is acknowledged as well (the producer kept it): only then is it confirmed.
-        second.machine.delivered([.acknowledged(interrupted.ticket, at: 0)], now: second.now)
+        second.machine.delivered([.acknowledged(interrupted.ticket, at: 0, sinceProduce: 0)], now: second.now)
         #expect(second.confirmed == .zero)
         second.acknowledge()
         #expect(second.confirmed > .zero)
