@@ -17,6 +17,7 @@ final class ConnectorMetrics: Sendable {
     let oldestUnacknowledgedEventAge = Gauge(label: MetricDescription.oldestUnacknowledgedEventAge.name)
     let lastAcknowledgedEventDelay = Gauge(label: MetricDescription.lastAcknowledgedEventDelay.name)
     let commitToAcknowledgement = Timer(label: MetricDescription.commitToAcknowledgement.name)
+    let acknowledgementToConfirmation = Timer(label: MetricDescription.acknowledgementToConfirmation.name)
     let eventsInFlight = Gauge(label: MetricDescription.eventsInFlight.name)
     let producerQueueDepth = Gauge(label: MetricDescription.producerQueueDepth.name)
     let reconnects = Counter(label: MetricDescription.reconnects.name)
@@ -111,6 +112,9 @@ public struct MetricDescription: Sendable {
         help: "The newest acknowledged event's acknowledgement time minus its commit time; unchanged while nothing is acknowledged.")
     public static let commitToAcknowledgement = MetricDescription(
         name: "outbox_cdc_commit_to_ack_seconds", help: "Commit on PostgreSQL to acknowledgement by Kafka, per event.")
+    public static let acknowledgementToConfirmation = MetricDescription(
+        name: "outbox_cdc_ack_to_confirmation_seconds",
+        help: "From Kafka's acknowledgement that completed a transaction reaching outbox-cdc to the status update that confirmed it to PostgreSQL.")
     public static let eventsInFlight = MetricDescription(
         name: "outbox_cdc_events_in_flight", help: "Events handed to Kafka and not yet acknowledged.")
     public static let producerQueueDepth = MetricDescription(
@@ -126,7 +130,7 @@ public struct MetricDescription: Sendable {
     /// Every metric the connector records.
     public static let all: [MetricDescription] = [
         eventsPublished, eventsFailed, bytesPublished, transactionsConfirmed, confirmedLSN, slotLagBytes,
-        oldestUnacknowledgedEventAge, lastAcknowledgedEventDelay, commitToAcknowledgement, eventsInFlight,
+        oldestUnacknowledgedEventAge, lastAcknowledgedEventDelay, commitToAcknowledgement, acknowledgementToConfirmation, eventsInFlight,
         producerQueueDepth, reconnects, streaming, rowsIgnored,
     ]
 }

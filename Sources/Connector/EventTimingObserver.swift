@@ -5,10 +5,17 @@ public struct EventTimingObserver: Sendable {
     public var produced: @Sendable (ProduceTiming) -> Void
     /// On the reading thread, when it takes in Kafka's acknowledgement.
     public var acknowledged: @Sendable (AcknowledgementTiming) -> Void
+    /// On the reading thread, when a status update has told the server of a position an acknowledgement
+    /// completed: the microseconds since that acknowledgement reached outbox-cdc.
+    public var confirmed: @Sendable (Int64) -> Void
 
-    public init(produced: @escaping @Sendable (ProduceTiming) -> Void, acknowledged: @escaping @Sendable (AcknowledgementTiming) -> Void) {
+    public init(
+        produced: @escaping @Sendable (ProduceTiming) -> Void, acknowledged: @escaping @Sendable (AcknowledgementTiming) -> Void,
+        confirmed: @escaping @Sendable (Int64) -> Void = { _ in }
+    ) {
         self.produced = produced
         self.acknowledged = acknowledged
+        self.confirmed = confirmed
     }
 }
 

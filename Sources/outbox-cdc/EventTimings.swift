@@ -50,6 +50,8 @@ struct EventTimings {
     let sendToRead = LatencyRecorder(name: "send-to-read")
     let readToProduce = LatencyRecorder(name: "read-to-produce")
     let produceToAcknowledgement = LatencyRecorder(name: "produce-to-acknowledgement")
+    /// Not per event: per status update that confirmed what an acknowledgement completed.
+    let acknowledgementToConfirmation = LatencyRecorder(name: "acknowledgement-to-confirmation")
 
     var observer: EventTimingObserver {
         EventTimingObserver(
@@ -64,12 +66,13 @@ struct EventTimings {
             acknowledged: { [self] timing in
                 commitToAcknowledgement.record(microseconds: timing.acknowledgedAt - timing.commitTime)
                 if timing.sinceProduce >= 0 { produceToAcknowledgement.record(microseconds: timing.sinceProduce) }
-            }
+            },
+            confirmed: { [self] microseconds in acknowledgementToConfirmation.record(microseconds: microseconds) }
         )
     }
 
     func log(to logger: Logger) {
-        for recorder in [commitToProduce, commitToAcknowledgement, commitToSend, sendToRead, readToProduce, produceToAcknowledgement] {
+        for recorder in [commitToProduce, commitToAcknowledgement, commitToSend, sendToRead, readToProduce, produceToAcknowledgement, acknowledgementToConfirmation] {
             recorder.log(to: logger)
         }
     }

@@ -46,6 +46,11 @@ struct ObservabilityOptions: ParsableArguments {
             .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5),
             .seconds(10), .seconds(30), .seconds(60),
         ]
+        // Acknowledgement to confirmation is about the 10 ms spacing of prompt updates when healthy.
+        factory.durationHistogramBuckets[MetricDescription.acknowledgementToConfirmation.name] = [
+            .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(12), .milliseconds(15),
+            .milliseconds(20), .milliseconds(30), .milliseconds(50), .milliseconds(100), .milliseconds(250), .seconds(1), .seconds(5),
+        ]
         MetricsSystem.bootstrap(factory)
         return registry
     }

@@ -21,37 +21,43 @@ final class DeliveryInbox: Sendable {
         var outcomes: [DeliveryOutcome] = []
         /// Every outcome posted since the start, taken or not.
         var count = 0
-        /// When an acknowledgement last woke the reading thread.
-        var lastAcknowledgementWake = ContinuousClock.now
+        /// The reading thread wants to be woken by the next acknowledgement.
+        var acknowledgementWakeWanted = false
     }
     private let posted = Mutex(Posted())
-    /// The least time between two wake-ups for acknowledgements: the spacing of prompt confirmations.
-    private let acknowledgementWakeSpacing: Duration
     /// Interrupts the reading thread's wait on the socket for an outcome that cannot wait.
     private let wakeup: Wakeup
 
-    init(wakeup: Wakeup, acknowledgementWakeSpacing: Duration = SessionMachine.promptConfirmationSpacing) {
+    init(wakeup: Wakeup) {
         self.wakeup = wakeup
-        self.acknowledgementWakeSpacing = acknowledgementWakeSpacing
     }
 
     /// On the delivery-report thread. A failure wakes the reading thread (once a batch): it may stop the run
-    /// or need a dead letter. An acknowledgement wakes it at most once a spacing, so that a moved confirmed
-    /// position reaches the server at once rather than at the reader's next 10 ms look, without costing two
-    /// context switches per event on a busy machine.
+    /// or need a dead letter. An acknowledgement wakes it only when it asked to be (`wakeOnAcknowledgement`),
+    /// and then once: while a confirmed position waits for the spacing of status updates, the reading thread
+    /// has a timer of its own and more wake-ups would cost context switches for nothing.
     func post(_ outcome: DeliveryOutcome) {
-        let now = ContinuousClock.now
         let wake = posted.withLock { posted in
             posted.outcomes.append(outcome)
             posted.count += 1
             if case .acknowledged = outcome {
-                guard posted.lastAcknowledgementWake.duration(to: now) >= acknowledgementWakeSpacing else { return false }
-                posted.lastAcknowledgementWake = now
+                guard posted.acknowledgementWakeWanted else { return false }
+                posted.acknowledgementWakeWanted = false
                 return true
             }
             return !posted.outcomes.dropLast().contains { if case .acknowledged = $0 { false } else { true } }
         }
         if wake { wakeup.signal() }
+    }
+
+    /// On the reading thread, before it waits: whether the next acknowledgement should wake it (when it
+    /// could send what that acknowledgement confirms at once). Returns false when outcomes are already
+    /// waiting, to be taken before any wait.
+    func wakeOnAcknowledgement(_ wanted: Bool) -> Bool {
+        posted.withLock { posted in
+            posted.acknowledgementWakeWanted = wanted && posted.outcomes.isEmpty
+            return posted.outcomes.isEmpty
+        }
     }
 
     /// Waits (bounded) until `reports` outcomes in all have been posted. librdkafka's flush returns once its

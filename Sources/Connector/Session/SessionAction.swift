@@ -78,6 +78,11 @@ struct StatusUpdate: Equatable {
     var stall: AcknowledgementStallWatch.Report?
     /// From taking in the acknowledgement that moved the confirmed position to this update.
     var confirmationDelay: Duration? = nil
+    /// When that acknowledgement reached outbox-cdc (Unix microseconds, stamped on the delivery-report
+    /// thread): the driver measures from it to the update's sending, outbox-cdc's whole share of the time
+    /// between Kafka's acknowledgement and the server's knowing (what a kill -9 repeats beyond what was in
+    /// flight). Nil when the position moved without an acknowledgement (a keepalive's WAL end).
+    var confirmingAcknowledgementArrivedAt: Int64? = nil
 }
 
 /// What the machine needs the catalog for: a relation's role is decided at its first row.

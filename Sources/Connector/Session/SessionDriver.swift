@@ -58,6 +58,13 @@ struct SessionDriver {
                     continue
                 }
                 try checkServer()
+                // An acknowledgement wakes the wait only when what it confirms could be sent at once; while a
+                // confirmation waits for the spacing, the timeout ends the wait at the spacing. Outcomes that
+                // came meanwhile are taken first.
+                guard connector.inbox.wakeOnAcknowledgement(!machine.confirmationWaiting) else {
+                    takeInputs()
+                    continue
+                }
                 let read: ReplicationStream.ReadResult
                 do {
                     read = try replication.read(timeout: timeout)
@@ -67,8 +74,12 @@ struct SessionDriver {
                 if case .message(let bytes) = read {
                     lastReadTime = WallClock.nowMicroseconds()
                     machine.received(bytes[...])
+                    actionsSinceInputs += 1
+                } else {
+                    // Woken, or the timeout (the spacing) passed: what Kafka said meanwhile goes into the
+                    // status update due now.
+                    takeInputs()
                 }
-                actionsSinceInputs += 1
             case .produce(let record):
                 connector.produce(record, with: producer, reportingTo: &machine, readAt: lastReadTime)
             case .waitForQueueRoom(let timeout):
@@ -154,11 +165,16 @@ struct SessionDriver {
             throw StreamingError(error)
         }
         connector.recordStatus(update, producerQueueDepth: producer.outstandingMessageCount)
+        let acknowledgementToConfirmation = update.confirmingAcknowledgementArrivedAt.map { max(0, WallClock.nowMicroseconds() - $0) }
+        if let acknowledgementToConfirmation { connector.confirmed(acknowledgementToConfirmationMicroseconds: acknowledgementToConfirmation) }
         connector.publishHealth(of: machine.progress, slotLagBytes: update.slotLagBytes)
         // Up to 100 times a second under load: the line's metadata is built only when it is written.
         if update.confirmedMoved, logger.logLevel <= .debug {
             var metadata: Logger.Metadata = ["cdc.lsn": "\(update.confirmed)"]
             if let delay = update.confirmationDelay { metadata["cdc.confirmation_delay_ms"] = .stringConvertible(delay.milliseconds) }
+            if let acknowledgementToConfirmation {
+                metadata["cdc.acknowledgement_to_confirmation_ms"] = .stringConvertible(Double(acknowledgementToConfirmation) / 1000)
+            }
             logger.debug("confirmed", metadata: metadata)
         }
     }

@@ -14,7 +14,8 @@ import WALReader
 /// (`stopRequested`), catalog answers (`answered`), the server's WAL position (`serverWALObserved`); time comes
 /// with every call as `now`. The rules it keeps:
 /// - the LSN rule: the slot is confirmed only up to a contiguous watermark of transactions Kafka has
-///   acknowledged in full (`CheckpointTracker`), and promptly: within `promptConfirmationSpacing` of moving;
+///   acknowledged in full (`CheckpointTracker`), and promptly: within `promptConfirmationSpacing` of moving
+///   (the driver has acknowledgements wake its reads while no confirmation waits: `confirmationWaiting`);
 /// - a keepalive's WAL end is confirmed only when nothing is in flight and no streamed transaction is open;
 /// - a stop lets the transaction being read finish (until the stop's deadline), then finishes;
 /// - streamed in-progress transactions are held until their commit and dropped at their abort, within a
@@ -99,6 +100,9 @@ struct SessionMachine {
     private var lastReportedPosition = LSN.zero
     /// Since when a confirmed position the server has not heard of waits (for the debug log's delay).
     private var confirmationWaitingSince: ContinuousClock.Instant?
+    /// When the acknowledgement that first moved the confirmed position since the last update reached outbox-cdc
+    /// (Unix microseconds, the delivery report's stamp).
+    private var confirmingAcknowledgementArrivedAt: Int64?
     private var replyOwed = false
     private var lastHeartbeat: ContinuousClock.Instant
     private var notices: [SessionNotice] = []
@@ -193,6 +197,10 @@ struct SessionMachine {
             case let notice?: notices.append(notice)
             case nil: break
             }
+            if confirmingAcknowledgementArrivedAt == nil, case .acknowledged(_, let at, _) = outcome,
+               progress.tracker.confirmed != lastReportedPosition {
+                confirmingAcknowledgementArrivedAt = at
+            }
         }
         if confirmationWaitingSince == nil, progress.tracker.confirmed != lastReportedPosition { confirmationWaitingSince = now }
         return timings
@@ -268,11 +276,9 @@ struct SessionMachine {
             return .runHeartbeat
         }
         var untilStatus = rules.statusInterval - lastStatus.duration(to: now)
-        // While events wait for Kafka, their acknowledgements move the confirmed position: look again within
-        // the spacing even when the server sends nothing.
-        if progress.tracker.eventsInFlight > 0 { untilStatus = min(untilStatus, Self.promptConfirmationSpacing) }
-        // A confirmation waiting for its spacing to pass.
-        if progress.tracker.confirmed != lastReportedPosition {
+        // A confirmation waiting for its spacing to pass. (Acknowledgements that arrive while none waits wake
+        // the read: the driver asks the delivery inbox for that, by `confirmationWaiting`.)
+        if confirmationWaiting {
             untilStatus = min(untilStatus, Self.promptConfirmationSpacing - lastStatus.duration(to: now))
         }
         if let heartbeat = rules.heartbeatInterval {
@@ -281,6 +287,10 @@ struct SessionMachine {
         if let stopBy { untilStatus = min(untilStatus, now.duration(to: stopBy)) }
         return .read(timeout: max(untilStatus, .zero))
     }
+
+    /// A confirmed position not yet sent waits for the spacing of status updates: the read's timeout ends at
+    /// the spacing, so acknowledgements need not wake it until then.
+    var confirmationWaiting: Bool { progress.tracker.confirmed != lastReportedPosition }
 
     /// The last status update of an orderly stop, after Kafka had its time.
     mutating func finalStatus(now: ContinuousClock.Instant) -> StatusUpdate {
@@ -755,9 +765,11 @@ struct SessionMachine {
             oldestUnacknowledgedCommitTime: tracker.oldestUnacknowledgedCommitTime, stall: stall
         )
         update.confirmationDelay = confirmationWaitingSince.map { $0.duration(to: now) }
+        update.confirmingAcknowledgementArrivedAt = confirmingAcknowledgementArrivedAt
         lastStatus = now
         lastReportedPosition = confirmed
         confirmationWaitingSince = nil
+        confirmingAcknowledgementArrivedAt = nil
         return update
     }
 

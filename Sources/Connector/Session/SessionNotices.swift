@@ -65,6 +65,13 @@ extension OutboxConnector {
         timingObserver?.acknowledged(timing)
     }
 
+    /// A status update told the server of a position Kafka's acknowledgement had completed, this long after
+    /// that acknowledgement reached outbox-cdc.
+    func confirmed(acknowledgementToConfirmationMicroseconds microseconds: Int64) {
+        metrics.acknowledgementToConfirmation.recordNanoseconds(microseconds * 1000)
+        timingObserver?.confirmed(microseconds)
+    }
+
     /// librdkafka took a record: its timings, and a trace line. The event id's text is made only when the line
     /// is written.
     func handedToKafka(_ record: RecordToProduce, readAt: Int64) {

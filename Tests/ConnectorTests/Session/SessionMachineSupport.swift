@@ -148,10 +148,11 @@ struct MachineHarness {
         return done
     }
 
-    /// Kafka acknowledges records taken so far (all, or those at the given indices of `produced`).
-    mutating func acknowledge(_ indices: [Int]? = nil) {
+    /// Kafka acknowledges records taken so far (all, or those at the given indices of `produced`); `at` is the
+    /// reports' arrival stamp (Unix microseconds).
+    mutating func acknowledge(_ indices: [Int]? = nil, at: Int64 = 0) {
         let records = (indices ?? Array(produced.indices)).map { produced[$0] }
-        machine.delivered(records.compactMap { $0.ticket }.map { .acknowledged($0, at: 0, sinceProduce: 0) }, now: now)
+        machine.delivered(records.compactMap { $0.ticket }.map { .acknowledged($0, at: at, sinceProduce: 0) }, now: now)
     }
 
     var confirmed: LSN { machine.progress.tracker.confirmed }

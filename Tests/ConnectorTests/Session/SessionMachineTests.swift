@@ -42,7 +42,7 @@ struct SessionMachineTests {
         let basic = try BasicFixture()
         var harness = MachineHarness(statusInterval: .seconds(10))
         harness.receive(pgoutput: [basic.relation, Wire.begin(commitLSN: LSN(0x2000), xid: 700), basic.firstInsert, Wire.commit(commitLSN: LSN(0x2000), endLSN: LSN(0x2100))], from: LSN(0x1000))
-        harness.acknowledge()
+        harness.acknowledge(at: 1_700_000_000_123_456)
         // Within the spacing of the last update: nothing yet, and the read waits no longer than the rest of it.
         harness.advance(.milliseconds(4))
         #expect(MachineHarness.statuses(harness.run()).isEmpty)
@@ -52,13 +52,18 @@ struct SessionMachineTests {
         }
         #expect(timeout <= .milliseconds(6))
         harness.advance(.milliseconds(6))
-        #expect(MachineHarness.statuses(harness.run()).map(\.confirmed) == [LSN(0x2100)])
+        let prompt = MachineHarness.statuses(harness.run())
+        #expect(prompt.map(\.confirmed) == [LSN(0x2100)])
+        // The update carries when the acknowledgement that completed the transaction arrived: the driver times
+        // acknowledgement-to-confirmation from it.
+        #expect(prompt.first?.confirmingAcknowledgementArrivedAt == 1_700_000_000_123_456)
         // Nothing moved: no update until the keepalive interval, which asks for a reply (nothing in flight).
         harness.advance(.seconds(5))
         #expect(MachineHarness.statuses(harness.run()).isEmpty)
         harness.advance(.seconds(5))
         let keepalive = MachineHarness.statuses(harness.run())
         #expect(keepalive.count == 1 && keepalive.first?.replyRequested == true && keepalive.first?.confirmedMoved == false)
+        #expect(keepalive.first?.confirmingAcknowledgementArrivedAt == nil, "nothing newly confirmed: nothing to time")
     }
 
     // MARK: - Keepalives

@@ -84,6 +84,16 @@ struct PerFaultFigures: Codable, Sendable {
     /// acknowledgement delay of the last event Kafka had acknowledged then, in milliseconds.
     var inFlightAtKill: [Int]? = nil
     var acknowledgementDelayAtKillMs: [Double]? = nil
+    /// kill -9 only: how long before each kill the oldest event it repeated had been handed to Kafka (its first
+    /// record's producer timestamp), in milliseconds: the kill repeated the events of that last span.
+    var repeatedSpanMs: [Int64]? = nil
+    /// kill -9 only: the age of the oldest event Kafka had not acknowledged just before each kill
+    /// (`outbox_cdc_oldest_unacknowledged_event_age_seconds`, set at the last status update), in milliseconds.
+    var oldestUnacknowledgedAtKillMs: [Double]? = nil
+    /// kill -9 only: upper bounds (histogram buckets) of the p99 and the maximum of outbox-cdc's acknowledgement-
+    /// to-confirmation time in each killed process's life, in milliseconds.
+    var acknowledgementToConfirmationP99AtKillMs: [Double]? = nil
+    var acknowledgementToConfirmationMaxAtKillMs: [Double]? = nil
 }
 
 /// Commits outbox transactions from a thread of its own at a steady rate, keeping every committed event.
@@ -199,6 +209,8 @@ final class EventCollector: @unchecked Sendable {
         /// Records of an event id seen before: a running count, so a scenario can attribute duplicates to
         /// the fault before them.
         var duplicates = 0
+        /// For each duplicate in arrival order, the producer timestamp of its event's first record (ms).
+        var duplicatesFirstProduced: [Int64] = []
         var stop = false
         var finished = false
     }
@@ -246,6 +258,7 @@ final class EventCollector: @unchecked Sendable {
                     if let id {
                         if let earlier = state.firstProduced[id] {
                             state.duplicates += 1
+                            state.duplicatesFirstProduced.append(earlier)
                             state.firstProduced[id] = min(earlier, record.timestamp)
                         } else {
                             state.firstProduced[id] = record.timestamp
@@ -265,6 +278,10 @@ final class EventCollector: @unchecked Sendable {
     var distinctCount: Int { state.withLock { $0.firstProduced.count } }
     /// Records received so far whose event id had arrived before (every id, tracked by an audit or not).
     var duplicateCount: Int { state.withLock { $0.duplicates } }
+    /// The producer timestamps (ms) of the first records of the duplicates from the `from`-th duplicate on.
+    func duplicatesFirstProduced(from: Int) -> [Int64] {
+        state.withLock { Array($0.duplicatesFirstProduced[min(from, $0.duplicatesFirstProduced.count)...]) }
+    }
     /// The newest producer timestamp seen, or 0.
     var latestProduced: Int64 { state.withLock { $0.firstProduced.values.max() ?? 0 } }
 

@@ -83,6 +83,17 @@ extension FaultSuite {
                 var inFlightAtKill: [Int] = []
                 var acknowledgementDelayAtKill: [Double] = []
                 var confirmedNotInSlotAtKill: [Int] = []
+                // For each kill: how long before it the oldest event it repeated had been handed to Kafka (its first
+                // record's producer timestamp), ms. Those are the events of the last this-many ms.
+                var repeatedSpanMs: [Int64] = []
+                // The age of the oldest event Kafka had not acknowledged (commit to the gauge's last update), ms: the
+                // part of the span no confirmation could have covered, the broker's.
+                var oldestUnacknowledgedAtKill: [Double] = []
+                // Upper bounds (the histogram's buckets) of the p99 and the maximum of outbox-cdc's acknowledgement-to-
+                // confirmation time in the killed process's life, ms.
+                var confirmationP99AtKill: [Double] = []
+                var confirmationMaxAtKill: [Double] = []
+                var killedAtMs: Int64 = 0
                 // Events before this index of the load are known to be in Kafka.
                 var checked = 0
                 // Duplicates that arrived after a fault's catch-up, within the steady load that follows it.
@@ -105,12 +116,18 @@ extension FaultSuite {
                         let gauges = (try? httpGet(port: metricsPort, "/metrics"))?.body ?? ""
                         inFlightAtKill.append(Int(Self.gauge("outbox_cdc_events_in_flight", in: gauges) ?? -1))
                         acknowledgementDelayAtKill.append((Self.gauge("outbox_cdc_last_acknowledged_event_delay_seconds", in: gauges) ?? -1) * 1000)
+                        oldestUnacknowledgedAtKill.append((Self.gauge("outbox_cdc_oldest_unacknowledged_event_age_seconds", in: gauges) ?? -1) * 1000)
+                        // outbox-cdc's own share, over this process's life: acknowledgement to confirmation.
+                        let toConfirmation = "outbox_cdc_ack_to_confirmation_seconds"
+                        confirmationP99AtKill.append((Self.histogramBound(toConfirmation, quantile: 0.99, in: gauges) ?? -1) * 1000)
+                        confirmationMaxAtKill.append((Self.histogramBound(toConfirmation, quantile: 1, in: gauges) ?? -1) * 1000)
                         // What outbox-cdc had confirmed (its gauge, at its last status update) against what the slot
                         // holds: the walsender applies an update only when it looks at its socket.
                         let sent = Self.gauge("outbox_cdc_confirmed_lsn", in: gauges).map { UInt64($0) } ?? 0
                         let slot = (try? bench.sql("SELECT confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = '\(bench.slot)'"))?
                             .rows.first?.first.flatMap { $0 }.flatMap { LSN($0) }?.rawValue ?? 0
                         confirmedNotInSlotAtKill.append(sent > slot ? Int(sent - slot) : 0)
+                        killedAtMs = Int64(Date().timeIntervalSince1970 * 1000)
                         connector.killHard()
                         earlierLogs.append(connector.log)
                         metricsPort = try freeLoopbackPort()
@@ -138,6 +155,11 @@ extension FaultSuite {
                     let atCatchUp = bench.collector.duplicateCount
                     steadyLoad()
                     let now = bench.collector.duplicateCount
+                    if kind == .killNine {
+                        // This fault's duplicates: the collector counts them in the order it appends their timestamps.
+                        let firsts = bench.collector.duplicatesFirstProduced(from: snapshot)
+                        repeatedSpanMs.append(firsts.min().map { max(0, killedAtMs - $0) } ?? 0)
+                    }
                     lateDuplicates += now - atCatchUp
                     duplicates.append(now - snapshot)
                     snapshot = now
@@ -179,6 +201,19 @@ extension FaultSuite {
                         + "Kafka's commit-to-acknowledgement delay then \(acknowledgementDelayAtKill.map { format($0, 0) }.joined(separator: ", ")) ms; "
                         + "WAL bytes outbox-cdc had confirmed that the slot did not yet hold \(confirmedNotInSlotAtKill.map(String.init).joined(separator: ", ")); "
                         + "duplicates beyond those in flight: mean \(format(Double(beyond.reduce(0, +)) / Double(max(1, beyond.count)), 1)), max \(beyond.max() ?? 0) (\(beyond.map(String.init).joined(separator: ", ")))"
+                    // Duplicates as time: the events handed to Kafka in the last this-many ms before the kill, against
+                    // Kafka's own acknowledgement delay then (the broker's part of it; the rest is outbox-cdc's).
+                    let beyondUnacknowledged = zip(repeatedSpanMs, oldestUnacknowledgedAtKill).map { max(0, Double($0) - $1) }
+                    func mean(_ values: [Double]) -> String { format(values.reduce(0, +) / Double(max(1, values.count)), 1) }
+                    described += "; the events repeated were those handed to Kafka in the last \(repeatedSpanMs.map(String.init).joined(separator: ", ")) ms before each kill "
+                        + "(mean \(mean(repeatedSpanMs.map(Double.init)))), the oldest event Kafka had not acknowledged then \(oldestUnacknowledgedAtKill.map { format($0, 0) }.joined(separator: ", ")) ms old "
+                        + "(mean \(mean(oldestUnacknowledgedAtKill))), the span beyond it \(beyondUnacknowledged.map { format($0, 0) }.joined(separator: ", ")) ms (mean \(mean(beyondUnacknowledged)))"
+                    figuresKept.repeatedSpanMs = repeatedSpanMs
+                    figuresKept.oldestUnacknowledgedAtKillMs = oldestUnacknowledgedAtKill
+                    described += "; outbox-cdc's acknowledgement-to-confirmation in each killed process (histogram bucket bounds): p99 ≤ \(confirmationP99AtKill.map { format($0, 0) }.joined(separator: ", ")) ms, "
+                        + "max ≤ \(confirmationMaxAtKill.map { format($0, 0) }.joined(separator: ", ")) ms"
+                    figuresKept.acknowledgementToConfirmationP99AtKillMs = confirmationP99AtKill
+                    figuresKept.acknowledgementToConfirmationMaxAtKillMs = confirmationMaxAtKill
                     figuresKept.inFlightAtKill = inFlightAtKill
                     figuresKept.acknowledgementDelayAtKillMs = acknowledgementDelayAtKill
                 }
@@ -196,6 +231,20 @@ extension FaultSuite {
             }
         }
         print("duplicates per fault: " + summary.joined(separator: "; "))
+    }
+
+    /// The upper bound of the bucket that holds `quantile` of a Prometheus histogram's samples (1: the
+    /// largest), in the histogram's unit; nil when it has none.
+    static func histogramBound(_ name: String, quantile: Double, in exposition: String) -> Double? {
+        let prefix = name + "_bucket{le=\""
+        let buckets: [(bound: Double, count: Double)] = exposition.split(separator: "\n").compactMap { line in
+            guard line.hasPrefix(prefix), let close = line.firstIndex(of: "}") else { return nil }
+            let bound = line[line.index(line.startIndex, offsetBy: prefix.count) ..< line.index(before: close)]
+            guard let count = Double(line[line.index(after: close)...].trimmingCharacters(in: .whitespaces)) else { return nil }
+            return (bound == "+Inf" ? .infinity : Double(bound) ?? .nan, count)
+        }.sorted { $0.bound < $1.bound }
+        guard let total = buckets.last?.count, total > 0 else { return nil }
+        return buckets.first { $0.count >= (quantile * total).rounded(.up) }?.bound
     }
 
     /// A gauge's value in a Prometheus exposition (its unlabelled sample).
