@@ -86,8 +86,8 @@ extension FaultSuite {
                 // For each kill: how long before it the oldest event it repeated had been handed to Kafka (its first
                 // record's producer timestamp), ms. Those are the events of the last this-many ms.
                 var repeatedSpanMs: [Int64] = []
-                // The age of the oldest event Kafka had not acknowledged (commit to the gauge's last update), ms: the
-                // part of the span no confirmation could have covered, the broker's.
+                // The age of the oldest event Kafka had not acknowledged, ms, as the gauge said it at outbox-cdc's last
+                // status update (stale while the broker holds everything back: no update is due then).
                 var oldestUnacknowledgedAtKill: [Double] = []
                 // Upper bounds (the histogram's buckets) of the p99 and the maximum of outbox-cdc's acknowledgement-to-
                 // confirmation time in the killed process's life, ms.
@@ -201,17 +201,19 @@ extension FaultSuite {
                         + "Kafka's commit-to-acknowledgement delay then \(acknowledgementDelayAtKill.map { format($0, 0) }.joined(separator: ", ")) ms; "
                         + "WAL bytes outbox-cdc had confirmed that the slot did not yet hold \(confirmedNotInSlotAtKill.map(String.init).joined(separator: ", ")); "
                         + "duplicates beyond those in flight: mean \(format(Double(beyond.reduce(0, +)) / Double(max(1, beyond.count)), 1)), max \(beyond.max() ?? 0) (\(beyond.map(String.init).joined(separator: ", ")))"
-                    // Duplicates as time: the events handed to Kafka in the last this-many ms before the kill, against
-                    // Kafka's own acknowledgement delay then (the broker's part of it; the rest is outbox-cdc's).
-                    let beyondUnacknowledged = zip(repeatedSpanMs, oldestUnacknowledgedAtKill).map { max(0, Double($0) - $1) }
+                    // Duplicates as time: the events handed to Kafka in the last this-many ms before the kill. An event
+                    // acknowledged at t is confirmed by t + outbox-cdc's acknowledgement-to-confirmation time, so of
+                    // the oldest repeated event's span at most that maximum is outbox-cdc's; the rest, at least, passed
+                    // before Kafka acknowledged it.
                     func mean(_ values: [Double]) -> String { format(values.reduce(0, +) / Double(max(1, values.count)), 1) }
+                    let kafkaAtLeast = zip(repeatedSpanMs, confirmationMaxAtKill).map { max(0, Double($0) - $1) }
                     described += "; the events repeated were those handed to Kafka in the last \(repeatedSpanMs.map(String.init).joined(separator: ", ")) ms before each kill "
-                        + "(mean \(mean(repeatedSpanMs.map(Double.init)))), the oldest event Kafka had not acknowledged then \(oldestUnacknowledgedAtKill.map { format($0, 0) }.joined(separator: ", ")) ms old "
-                        + "(mean \(mean(oldestUnacknowledgedAtKill))), the span beyond it \(beyondUnacknowledged.map { format($0, 0) }.joined(separator: ", ")) ms (mean \(mean(beyondUnacknowledged)))"
+                        + "(mean \(mean(repeatedSpanMs.map(Double.init)))); outbox-cdc's acknowledgement-to-confirmation in each killed process (histogram bucket bounds): "
+                        + "p99 ≤ \(confirmationP99AtKill.map { format($0, 0) }.joined(separator: ", ")) ms, max ≤ \(confirmationMaxAtKill.map { format($0, 0) }.joined(separator: ", ")) ms; "
+                        + "so at least \(kafkaAtLeast.map { format($0, 0) }.joined(separator: ", ")) ms of each span (mean \(mean(kafkaAtLeast))) passed before Kafka acknowledged; "
+                        + "the oldest event Kafka had not acknowledged at the last status update was \(oldestUnacknowledgedAtKill.map { format($0, 0) }.joined(separator: ", ")) ms old"
                     figuresKept.repeatedSpanMs = repeatedSpanMs
                     figuresKept.oldestUnacknowledgedAtKillMs = oldestUnacknowledgedAtKill
-                    described += "; outbox-cdc's acknowledgement-to-confirmation in each killed process (histogram bucket bounds): p99 ≤ \(confirmationP99AtKill.map { format($0, 0) }.joined(separator: ", ")) ms, "
-                        + "max ≤ \(confirmationMaxAtKill.map { format($0, 0) }.joined(separator: ", ")) ms"
                     figuresKept.acknowledgementToConfirmationP99AtKillMs = confirmationP99AtKill
                     figuresKept.acknowledgementToConfirmationMaxAtKillMs = confirmationMaxAtKill
                     figuresKept.inFlightAtKill = inFlightAtKill
