@@ -147,7 +147,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DebeziumFormatTests",
-            dependencies: ["DebeziumFormat", "TestSupport"],
+            dependencies: ["DebeziumFormat", "PgOutputDecoder", "TestSupport"],
             resources: [.copy("Fixtures")],
             swiftSettings: strictSettings
         ),

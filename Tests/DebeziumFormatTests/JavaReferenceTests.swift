@@ -33,6 +33,26 @@ struct JavaReferenceTests {
         #expect(checked > 7000)
     }
 
+    /// Every float of float-tostring.tsv, through JsonConverter (Jackson's `writeNumber(float)`, a `real`
+    /// column's value) and StringConverter.
+    @Test func floatsAreWrittenAsJavaWritesThem() throws {
+        let text = StringConverterProbe()
+        let json = ConnectRecordSerializer(converter: ConverterSetting(kind: .json, options: ["schemas.enable": "false"]))
+        var checked = 0
+        for line in try Self.fixture("float-tostring.tsv").split(separator: "\n") {
+            let parts = line.split(separator: "\t")
+            let bits = try #require(UInt32(parts[0], radix: 16))
+            let expected = String(parts[1])
+            let value = Float(bitPattern: bits)
+            let rendered = try text.render(value)
+            #expect(rendered == expected, "bits \(parts[0]): \(rendered ?? "") vs Java \(expected)")
+            let quoted = value.isFinite ? expected : "\"\(expected)\""
+            #expect(try json.serialize(.float32(value), schema: ConnectSchema(type: .float32, optional: false)).map { String(decoding: $0, as: UTF8.self) } == quoted)
+            checked += 1
+        }
+        #expect(checked > 7000)
+    }
+
     /// Every (regex, replacement, value) of regex-router.jsonl: the topic Java's RegexRouter gives, or, where
     /// Java throws (on compiling the regex, or on the first matching value), a refusal when the router is
     /// made. Values with U+000B or U+000C are checked only for the default regex shape (ICU's `.` differs).
@@ -75,5 +95,9 @@ private struct StringConverterProbe {
 
     func render(_ value: Double) throws -> String? {
         try serializer.serialize(.float64(value), schema: ConnectSchema(type: .float64, optional: false)).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    func render(_ value: Float) throws -> String? {
+        try serializer.serialize(.float32(value), schema: ConnectSchema(type: .float32, optional: false)).map { String(decoding: $0, as: UTF8.self) }
     }
 }

@@ -3,7 +3,7 @@
 /// Each case stands for the Java class Kafka Connect would hold (`String`, `byte[]`, `Short`, `Integer`,
 /// `Long`, `Double`, `Boolean`, `List`, `Struct`), because converters and `Struct.put` check that class
 /// against the schema: a mismatch is how several of Debezium's fatal cases arise (see `ConnectValue`).
-public enum ConnectData: Sendable, Equatable {
+public enum ConnectData: Sendable, Hashable {
     case null
     case string(String)
     case bytes([UInt8])
@@ -12,6 +12,8 @@ public enum ConnectData: Sendable, Equatable {
     case int16(Int16)
     case int32(Int32)
     case int64(Int64)
+    /// A `real` column (Connect FLOAT32).
+    case float32(Float)
     case float64(Double)
     case array([ConnectData])
     /// A Connect `Struct`: its values in the order of its schema's fields (a missing value is `.null`).
@@ -27,6 +29,7 @@ public enum ConnectData: Sendable, Equatable {
         case .int16: return "class java.lang.Short"
         case .int32: return "class java.lang.Integer"
         case .int64: return "class java.lang.Long"
+        case .float32: return "class java.lang.Float"
         case .float64: return "class java.lang.Double"
         case .array: return "class java.util.ArrayList"
         case .struct: return "class org.apache.kafka.connect.data.Struct"
@@ -43,6 +46,8 @@ public struct ConnectSchema: Sendable, Hashable {
         case int16
         case int32
         case int64
+        /// Connect's FLOAT32 (JsonConverter's `"float"`).
+        case float32 = "float"
         /// Connect's FLOAT64 (JsonConverter's `"double"`).
         case float64 = "double"
         case array
@@ -50,7 +55,11 @@ public struct ConnectSchema: Sendable, Hashable {
 
         /// Connect's `Schema.Type` name, as Kafka Connect's messages spell it.
         var connectName: String {
-            self == .float64 ? "FLOAT64" : rawValue.uppercased()
+            switch self {
+            case .float32: "FLOAT32"
+            case .float64: "FLOAT64"
+            default: rawValue.uppercased()
+            }
         }
     }
 
@@ -61,6 +70,40 @@ public struct ConnectSchema: Sendable, Hashable {
     /// A logical type, e.g. `io.debezium.data.Json` for json and jsonb columns.
     public var name: String?
     public var version: Int?
+    /// The members few schemas have, kept out of line (an array, as `itemStorage`): schemas are copied at
+    /// every level of the recursive builders and writers, whose frames must stay small for deep values.
+    private var rareStorage: [RareMembers] = []
+    private struct RareMembers: Sendable, Hashable {
+        var doc: String?
+        var parameters: [ConnectSchemaParameter] = []
+        var defaultValue: ConnectData?
+    }
+
+    private var rare: RareMembers {
+        get { rareStorage.first ?? RareMembers() }
+        set { rareStorage = newValue == RareMembers() ? [] : [newValue] }
+    }
+
+    /// The schema's documentation (`io.debezium.data.VariableScaleDecimal` has one).
+    public var doc: String? {
+        get { rare.doc }
+        set { rare.doc = newValue }
+    }
+
+    /// A logical type's parameters, in the order Debezium sets them (`scale`, `connect.decimal.precision`).
+    public var parameters: [ConnectSchemaParameter] {
+        get { rare.parameters }
+        set { rare.parameters = newValue }
+    }
+
+    /// The schema's default value (Debezium's, from a column's default expression); nil for none.
+    public var defaultValue: ConnectData? {
+        get { rare.defaultValue }
+        set { rare.defaultValue = newValue }
+    }
+
+    /// Whether the schema has a doc, parameters or a default.
+    var hasRareMembers: Bool { !rareStorage.isEmpty }
     /// A struct's fields, in order; empty for the other types.
     public var fields: [ConnectField] = []
     // An array's element schema; an array, because a struct cannot hold itself directly.
@@ -101,6 +144,17 @@ public struct ConnectSchema: Sendable, Hashable {
     /// The index of the struct field `name`.
     public func fieldIndex(_ name: String) -> Int? {
         fields.firstIndex { $0.name == name }
+    }
+}
+
+/// One parameter of a Connect schema: a name and its text.
+public struct ConnectSchemaParameter: Sendable, Hashable {
+    public var name: String
+    public var value: String
+
+    public init(_ name: String, _ value: String) {
+        self.name = name
+        self.value = value
     }
 }
 
@@ -228,7 +282,7 @@ public struct ConnectRecordSerializer: Sendable {
     }
 
     /// Jackson counts the nesting of the container being opened; past the limit it refuses to write.
-    private static func open(depth: Int) throws(ConnectSerializationError) {
+    static func open(depth: Int) throws(ConnectSerializationError) {
         guard depth <= maximumWriteDepth else { throw .nestingTooDeep(limit: maximumWriteDepth) }
     }
 
@@ -251,6 +305,7 @@ public struct ConnectRecordSerializer: Sendable {
         case (.int16?, .int16(let number)), (nil, .int16(let number)): json.integer(Int(number))
         case (.int32?, .int32(let number)), (nil, .int32(let number)): json.integer(Int(number))
         case (.int64?, .int64(let number)), (nil, .int64(let number)): json.integer(Int(number))
+        case (.float32?, .float32(let number)), (nil, .float32(let number)): json.float(number)
         case (.float64?, .float64(let number)), (nil, .float64(let number)): json.double(number)
         case (.array?, .array(let elements)), (nil, .array(let elements)):
             try open(depth: depth + 1)
@@ -281,8 +336,8 @@ public struct ConnectRecordSerializer: Sendable {
     }
 
     /// Member order as Kafka Connect's `JsonConverter.asJsonSchema` writes it: type, then a struct's fields
-    /// or an array's items, then optional, name, version; a struct field's schema ends with its `field`
-    /// name. `depth` is the nesting of the schema's own object.
+    /// or an array's items, then optional, name, version, doc, parameters, default; a struct field's schema
+    /// ends with its `field` name. `depth` is the nesting of the schema's own object.
     static func write(
         _ schema: ConnectSchema, fieldName: String?, to json: inout JacksonJSONWriter, depth: Int
     ) throws(ConnectSerializationError) {
@@ -318,12 +373,47 @@ public struct ConnectRecordSerializer: Sendable {
             json.key("version")
             json.integer(version)
         }
+        if schema.hasRareMembers {
+            try writeDocParametersAndDefault(of: schema, to: &json, depth: depth)
+        }
         if let fieldName {
             json.comma()
             json.key("field")
             json.string(fieldName)
         }
         json.closeObject()
+    }
+}
+
+extension ConnectRecordSerializer {
+    /// The schema members few schemas have, out of line: `write(_:fieldName:to:depth:)` recurses once per
+    /// nesting level, and its frame must stay small for deep schemas on a secondary thread's stack.
+    @inline(never)
+    static func writeDocParametersAndDefault(
+        of schema: ConnectSchema, to json: inout JacksonJSONWriter, depth: Int
+    ) throws(ConnectSerializationError) {
+        if let doc = schema.doc {
+            json.comma()
+            json.key("doc")
+            json.string(doc)
+        }
+        if !schema.parameters.isEmpty {
+            try open(depth: depth + 1)
+            json.comma()
+            json.key("parameters")
+            json.openObject()
+            for (index, parameter) in schema.parameters.enumerated() {
+                if index > 0 { json.comma() }
+                json.key(parameter.name)
+                json.string(parameter.value)
+            }
+            json.closeObject()
+        }
+        if let defaultValue = schema.defaultValue {
+            json.comma()
+            json.key("default")
+            try write(defaultValue, schema: schema, to: &json, depth: depth)
+        }
     }
 }
 
@@ -339,6 +429,7 @@ enum JavaToString {
         case .int16(let number): return String(number)
         case .int32(let number): return String(number)
         case .int64(let number): return String(number)
+        case .float32(let number): return JavaFloat.string(number)
         case .float64(let number): return JavaDouble.string(number)
         // `AbstractCollection.toString()`.
         case .array(let elements):

@@ -42,6 +42,15 @@ struct JacksonJSONWriter {
         }
     }
 
+    /// Jackson's `writeNumber(float)`: `Float.toString`, quoted when not finite, as for doubles.
+    mutating func float(_ value: Float) {
+        if value.isFinite {
+            bytes.append(contentsOf: JavaFloat.string(value).utf8)
+        } else {
+            string(JavaFloat.string(value))
+        }
+    }
+
     // Structure for writers that decide the members at run time; the caller places the commas.
     mutating func openObject() { bytes.append(UInt8(ascii: "{")) }
     mutating func closeObject() { bytes.append(UInt8(ascii: "}")) }

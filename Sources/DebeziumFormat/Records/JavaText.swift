@@ -17,6 +17,18 @@ enum JavaDouble {
     }
 }
 
+/// `java.lang.Float.toString(float)` as OpenJDK 17 writes it (Jackson's `writeNumber(float)`): the same
+/// `FloatingDecimal.dtoa` as `JavaDouble`, given the float's own bits, so it has the same pre-JDK 19
+/// quirks (`1.1754944E-38` is written `1.17549435E-38`).
+enum JavaFloat {
+    static func string(_ value: Float) -> String {
+        if value.isNaN { return "NaN" }
+        if value.isInfinite { return value < 0 ? "-Infinity" : "Infinity" }
+        if value == 0 { return value.sign == .minus ? "-0.0" : "0.0" }
+        return (value < 0 ? "-" : "") + FloatingDecimalDigits(float: value.magnitude).javaFormat()
+    }
+}
+
 /// `FloatingDecimal.BinaryToASCIIBuffer` for one positive finite double: its decimal digits and
 /// `decExponent` (value = 0.d₁d₂… × 10^decExponent), developed exactly as JDK 17 does, quirks included.
 /// Java's int and long arithmetic wraps, so the port uses wrapping operators where Java's could overflow.
@@ -57,6 +69,27 @@ struct FloatingDecimalDigits {
             nSignificantBits = Self.expShift + 1
         }
         dtoa(binExp: binExp - 1023, fractBits: fractBits, nSignificantBits: nSignificantBits)
+    }
+
+    /// `getBinaryToASCIIConverter(float)`: unpack the float's 23-bit fraction, normalize a subnormal, and hand
+    /// `dtoa` the fraction shifted to a double's position with the float's count of significant bits.
+    init(float value: Float) {
+        let singleExpShift = 23
+        let bits = Int32(bitPattern: value.bitPattern)
+        var fractBits = bits & ((1 << 23) - 1)
+        var binExp = Int((bits >> singleExpShift) & 0xFF)
+        let nSignificantBits: Int
+        if binExp == 0 {
+            let leadingZeros = fractBits.leadingZeroBitCount
+            let shift = leadingZeros - (31 - singleExpShift)
+            fractBits <<= shift
+            binExp = 1 - shift
+            nSignificantBits = 32 - leadingZeros
+        } else {
+            fractBits |= 1 << 23
+            nSignificantBits = singleExpShift + 1
+        }
+        dtoa(binExp: binExp - 127, fractBits: Int64(fractBits) << (Self.expShift - singleExpShift), nSignificantBits: nSignificantBits)
     }
 
     private mutating func dtoa(binExp: Int, fractBits originalFractBits: Int64, nSignificantBits: Int) {

@@ -13,14 +13,14 @@ public struct RecordHeader: Sendable, Equatable {
 /// Kafka Connect's `SimpleHeaderConverter`, the worker's default header converter: a header's Connect value
 /// as the UTF-8 of `Values.convertToString`. Strings as they are; integers in decimal; booleans
 /// `true`/`false`; a Debezium `MicroTimestamp` (an INT64) as its microsecond count (`1714979289123456`);
-/// a double as Java's `Double.toString`; NULL → a header with a null value (envelope-unversioned,
+/// a float or double as Java's `Float.toString`/`Double.toString`; NULL → a header with a null value (envelope-unversioned,
 /// additional-placement). Other value classes are refused rather than guessed.
 public enum SimpleHeaderConverter {
     public static func headerValue(_ data: ConnectData, name: String) throws(OutboxRecordError) -> [UInt8]? {
         switch data {
         case .null: return nil
         case .string(let text): return Array(text.utf8)
-        case .boolean, .int16, .int32, .int64, .float64:
+        case .boolean, .int16, .int32, .int64, .float32, .float64:
             // These render without a schema and without failing.
             return (try? JavaToString.render(data, schema: nil)).map { Array($0.utf8) }
         case .bytes, .array, .struct:

@@ -1,8 +1,9 @@
 // Writes reference outputs of the JDK for the tests (no dependencies; run with the JDK that captured the
 // goldens, OpenJDK 17.0.15):
 //   java JavaReference.java double > double-tostring.tsv
+//   java JavaReference.java float > float-tostring.tsv
 //   java JavaReference.java router > regex-router.jsonl
-// double: `<raw bits in hex>\t<Double.toString>` per line.
+// double: `<raw bits in hex>\t<Double.toString>` per line; float: `<raw bits in hex>\t<Float.toString>`.
 // router: one JSON array per line, [regex, replacement, value, result], where result is what Kafka
 // Connect's RegexRouter makes of the value (matches() ? replaceFirst(replacement) : value), or
 // "!regex: <message>" / "!replacement: <message>" when Java throws.
@@ -11,7 +12,7 @@ import java.util.regex.*;
 
 public class JavaReference {
     public static void main(String[] args) {
-        if (args[0].equals("double")) doubles(); else router();
+        if (args[0].equals("double")) doubles(); else if (args[0].equals("float")) floats(); else router();
     }
 
     static void doubles() {
@@ -28,6 +29,21 @@ public class JavaReference {
         for (int i = 0; i < 500; i++) values.add(Double.longBitsToDouble(random.nextLong(1L, 1L << 20)));
         for (double value : values) {
             System.out.println(Long.toHexString(Double.doubleToRawLongBits(value)) + "\t" + Double.toString(value));
+        }
+    }
+
+    static void floats() {
+        List<Float> values = new ArrayList<>(List.of(
+            0.0f, -0.0f, 1.0f, -1.0f, 0.1f, -0.1f, 1.5f, 0.001f, 1.0E-4f, 9999999.0f, 1.0E7f, 123456.7f, 3.4028235E38f,
+            1.1754944E-38f, Float.MIN_VALUE, Float.MAX_VALUE, Float.MIN_NORMAL, 3.14159f, 16777216.0f, 16777217.0f,
+            1.0E10f, 2.0E-45f, Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY));
+        SplittableRandom random = new SplittableRandom(20261203L);
+        for (int i = 0; i < 3000; i++) values.add(Float.intBitsToFloat(random.nextInt()));
+        for (int i = 0; i < 2000; i++) values.add(random.nextInt(-10_000_000, 10_000_000) / 100.0f);
+        for (int i = 0; i < 2000; i++) values.add((float) (random.nextInt(1, 1000) * Math.pow(10, random.nextInt(-45, 38))));
+        for (int i = 0; i < 500; i++) values.add(Float.intBitsToFloat(random.nextInt(1, 1 << 23)));
+        for (float value : values) {
+            System.out.println(Integer.toHexString(Float.floatToRawIntBits(value)) + "\t" + Float.toString(value));
         }
     }
 

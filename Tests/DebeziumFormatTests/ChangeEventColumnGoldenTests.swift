@@ -1,0 +1,163 @@
+@testable import DebeziumFormat
+import Foundation
+import PgOutputDecoder
+import Testing
+
+/// Each column type of a captured table against the real Debezium 3.6.3's change events
+/// (Fixtures/goldens/change-types-*): the pgoutput stream of the same changes (`pgoutput.txt`, read from a
+/// second slot beside Debezium's) is decoded, each row's columns are typed by `ChangeEventColumnType`, and
+/// the row struct's schema and payload must be the bytes inside Debezium's record value.
+///
+/// What the catalog tells besides pgoutput (NOT NULL, the enum's labels, the defaults Debezium derives from
+/// the column defaults) is given here from the case's setup SQL.
+@Suite("Change event column types, as Debezium 3.6.3 wrote them")
+struct ChangeEventColumnGoldenTests {
+    struct Case: Sendable, CustomStringConvertible {
+        var name: String
+        var modes: ColumnValueModes
+        var schemas: Bool
+        var description: String { name }
+    }
+
+    static let cases = [
+        Case(name: "change-types-schemas", modes: ColumnValueModes(), schemas: true),
+        Case(name: "change-types-noschemas", modes: ColumnValueModes(), schemas: false),
+        Case(name: "change-types-decimal-string", modes: ColumnValueModes(decimal: .string), schemas: true),
+        Case(name: "change-types-decimal-double", modes: ColumnValueModes(decimal: .double), schemas: true),
+        Case(name: "change-types-time-connect", modes: ColumnValueModes(time: .connect), schemas: true),
+    ]
+
+    /// From change-types.setup.sql: the NOT NULL columns and the defaults Debezium gives their schemas.
+    static let notNull: [String: ConnectData] = [
+        "id": .int64(0), "c_serial": .int32(0), "c_bigserial": .int64(0), "c_text_nn": .string("default text"), "c_int_nn": .int32(42),
+    ]
+    static let moodLabels = ["sad", "ok", "happy"]
+
+    @Test(arguments: cases)
+    func everyColumnOfEveryRowIsDebeziums(_ golden: Case) throws {
+        let directory = try #require(Bundle.module.url(forResource: golden.name, withExtension: nil, subdirectory: "Fixtures/goldens"))
+        let changes = try Self.changes(in: directory.appendingPathComponent("pgoutput.txt"))
+        let serializer = ConnectRecordSerializer(converter: ConverterSetting(kind: .json, options: ["schemas.enable": "false"]))
+        var rowsChecked = 0
+        var schemaChecked = false
+        for line in try String(contentsOf: directory.appendingPathComponent("records.jsonl"), encoding: .utf8).split(separator: "\n") {
+            let record = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            guard let valueHex = record["value_hex"] as? String, !valueHex.isEmpty else { continue }
+            let valueText = String(decoding: try #require(Self.bytes(hex: valueHex)), as: UTF8.self)
+            let value = try #require(try JSONSerialization.jsonObject(with: Data(valueText.utf8)) as? [String: Any])
+            let payload = try #require((golden.schemas ? value["payload"] : value) as? [String: Any])
+            guard payload["after"] is [String: Any] else { continue }
+            let source = try #require(payload["source"] as? [String: Any])
+            let lsn = try #require((source["lsn"] as? NSNumber)?.uint64Value)
+            let (relation, tuple) = try #require(changes[lsn], "no pgoutput change at LSN \(lsn)")
+            let prefix = try #require(source["name"] as? String)
+
+            var fields: [ConnectField] = []
+            var values: [ConnectData] = []
+            for (column, datum) in zip(relation.columns, tuple.columns) {
+                let type = ChangeEventColumnType(
+                    type: PostgresColumnType(oid: column.typeOID, typmod: column.typeModifier),
+                    enumLabels: column.name == "c_mood" ? Self.moodLabels : nil, modes: golden.modes
+                )
+                var schema = try type.schema(optional: Self.notNull[column.name] == nil)
+                schema.defaultValue = Self.notNull[column.name]
+                fields.append(ConnectField(name: column.name, schema: schema))
+                guard case .text(let bytes) = datum else {
+                    values.append(.null)
+                    continue
+                }
+                values.append(try type.data(text: String(decoding: bytes, as: UTF8.self)))
+            }
+            let rowSchema = ConnectSchema.struct(name: "\(prefix).public.change_types.Value", optional: true, fields: fields)
+            let written = try #require(try serializer.serialize(.struct(values), schema: rowSchema))
+            let expected = "\"after\":" + String(decoding: written, as: UTF8.self) + ",\"source\":"
+            #expect(valueText.contains(expected), "row at LSN \(lsn): ours \(expected)\nDebezium's \(valueText)")
+            rowsChecked += 1
+
+            if golden.schemas {
+                var schemaJSON = JacksonJSONWriter()
+                try ConnectRecordSerializer.write(rowSchema, fieldName: "after", to: &schemaJSON, depth: 2)
+                let ours = String(decoding: schemaJSON.bytes, as: UTF8.self)
+                #expect(valueText.contains(ours), "the row schema: ours \(ours)\nDebezium's \(valueText.prefix(6000))")
+                schemaChecked = true
+            }
+        }
+        #expect(rowsChecked >= 7, "every created or updated row of the case")
+        #expect(schemaChecked == golden.schemas)
+    }
+
+    @Test("Types Debezium's change events are not reproduced for are refused, not guessed")
+    func otherTypesAreRefused() {
+        for oid: UInt32 in [142 /* xml */, 869 /* inet */, 790 /* money */, 1005 /* int2[] */, 600 /* point */] {
+            #expect(throws: ChangeEventValueError.unsupportedType(oid: oid)) {
+                try ChangeEventColumnType(type: PostgresColumnType(oid: oid)).schema(optional: true)
+            }
+        }
+    }
+
+    @Test("Values whose Debezium form is not reproduced are errors naming them")
+    func unreproducedValuesAreErrors() throws {
+        let date = ChangeEventColumnType(type: PostgresColumnType(oid: 1082))
+        #expect(throws: ChangeEventValueError.self) { try date.data(text: "infinity") }
+        #expect(throws: ChangeEventValueError.self) { try date.data(text: "2024-13-01") }
+        let array = ChangeEventColumnType(type: PostgresColumnType(oid: 1009))
+        #expect(throws: ChangeEventValueError.self) { try array.data(text: "{{a,b},{c,d}}") }
+        #expect(throws: ChangeEventValueError.self) { try array.data(text: "{\"unterminated}") }
+        let numeric = ChangeEventColumnType(type: PostgresColumnType(oid: 1700))
+        #expect(throws: ChangeEventValueError.self) { try numeric.data(text: "1.2.3") }
+        #expect(try numeric.data(text: "NaN") == .null, "Debezium writes NaN as null in precise mode")
+        let interval = ChangeEventColumnType(type: PostgresColumnType(oid: 1186))
+        #expect(throws: ChangeEventValueError.self) { try interval.data(text: "3 fortnights") }
+        #expect(try interval.data(text: "178000000 years") == .int64(.max), "a long saturates, as Java's cast does")
+    }
+
+    @Test("Decimal bytes are BigInteger.toByteArray of the unscaled value: two's complement, fewest bytes")
+    func decimalBytesAreJavasBigIntegerBytes() throws {
+        let cases: [(String, Int, [UInt8])] = [
+            ("0", 0, [0x00]), ("127", 0, [0x7F]), ("128", 0, [0x00, 0x80]), ("-1", 0, [0xFF]), ("-128", 0, [0x80]),
+            ("-129", 0, [0xFF, 0x7F]), ("-32768", 0, [0x80, 0x00]), ("2.00", 2, [0x00, 0xC8]), ("-0.01", 2, [0xFF]),
+            ("1.5", 3, [0x05, 0xDC]),
+        ]
+        for (text, scale, expected) in cases {
+            #expect(DecimalText(text)?.unscaledBytes(scale: scale) == expected, "\(text) at scale \(scale)")
+        }
+        #expect(DecimalText("1.234")?.unscaledBytes(scale: 2) == nil, "more digits than the scale: never rounded")
+        for malformed in ["", ".", "1.", "-", "1e5", "1,5", "١"] {
+            #expect(DecimalText(malformed) == nil, "\(malformed)")
+        }
+    }
+
+    /// Every Insert and Update's new row in `pgoutput.txt` (`<lsn> <xid> <hex>` lines), by the message's LSN,
+    /// with the Relation that describes it.
+    static func changes(in url: URL) throws -> [UInt64: (PgOutputMessage.Relation, PgOutputMessage.TupleData)] {
+        var decoder = PgOutputDecoder(protocolVersion: 1)
+        var relations: [UInt32: PgOutputMessage.Relation] = [:]
+        var changes: [UInt64: (PgOutputMessage.Relation, PgOutputMessage.TupleData)] = [:]
+        for line in try String(contentsOf: url, encoding: .utf8).split(separator: "\n") where !line.hasPrefix("#") {
+            let parts = line.split(separator: " ")
+            guard parts.count == 3 else { continue }
+            let halves = parts[0].split(separator: "/")
+            let lsn = try #require(UInt64(halves[0], radix: 16).flatMap { high in UInt64(halves[1], radix: 16).map { high << 32 | $0 } })
+            switch try decoder.decode(try #require(bytes(hex: String(parts[2])))) {
+            case .relation(let relation): relations[relation.relationID] = relation
+            case .insert(let insert): changes[lsn] = (try #require(relations[insert.relationID]), insert.newTuple)
+            case .update(let update): changes[lsn] = (try #require(relations[update.relationID]), update.newTuple)
+            default: break
+            }
+        }
+        return changes
+    }
+
+    static func bytes(hex: String) -> [UInt8]? {
+        let digits = Array(hex.utf8)
+        guard digits.count % 2 == 0 else { return nil }
+        var result: [UInt8] = []
+        var index = 0
+        while index < digits.count {
+            guard let byte = UInt8(String(decoding: digits[index ..< index + 2], as: UTF8.self), radix: 16) else { return nil }
+            result.append(byte)
+            index += 2
+        }
+        return result
+    }
+}
