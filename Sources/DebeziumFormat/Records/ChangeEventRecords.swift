@@ -82,10 +82,21 @@ public struct ChangeEventRecord: Sendable, Equatable {
     public var value: ConnectValue?
     /// `__debezium.newkey` / `__debezium.oldkey` of a primary-key change, the key as JSON text.
     public var leadingHeaders: [(name: String, value: String)]
+    /// Headers after the context headers (ExtractNewRecordState's `add.headers`), as Connect values for the
+    /// header converter.
+    public var trailingHeaders: [(name: String, value: ConnectData)] = []
+
+    public init(topic: String, key: ConnectValue?, value: ConnectValue?, leadingHeaders: [(name: String, value: String)] = []) {
+        self.topic = topic
+        self.key = key
+        self.value = value
+        self.leadingHeaders = leadingHeaders
+    }
 
     public static func == (left: ChangeEventRecord, right: ChangeEventRecord) -> Bool {
         left.topic == right.topic && left.key == right.key && left.value == right.value
             && left.leadingHeaders.map(\.name) == right.leadingHeaders.map(\.name) && left.leadingHeaders.map(\.value) == right.leadingHeaders.map(\.value)
+            && left.trailingHeaders.map(\.name) == right.trailingHeaders.map(\.name) && left.trailingHeaders.map(\.value) == right.trailingHeaders.map(\.value)
     }
 }
 

@@ -1,0 +1,133 @@
+/// Debezium's `io.debezium.transforms.ExtractNewRecordState` on a change-event record, as 3.6.3 applies it
+/// (Fixtures/goldens/unwrap-*, golang-debezium-outbox): the value becomes the `after` row (schema
+/// `<prefix>.<schema>.<table>.Value`, not optional), with `add.fields` appended and `add.headers` added after
+/// the context headers; a delete follows `delete.tombstone.handling.mode`; Debezium's own tombstone is
+/// dropped. Records that are no change event (heartbeats) pass unchanged.
+public struct ExtractNewRecordState: Sendable, Equatable {
+    /// `delete.tombstone.handling.mode` (the older `delete.handling.mode` maps onto it).
+    public enum DeleteHandling: String, Sendable, Equatable {
+        /// The delete becomes a record whose value is null with the row's (optional) schema (3.6.3's default).
+        case tombstone
+        /// The delete's `before` row with `__deleted` = `"true"`; creates and updates carry `"false"`.
+        case rewrite
+    }
+
+    /// One `add.fields` entry: an envelope field (`op`, `ts_ms`, …) or a `source.` field, or a source field
+    /// named alone (`table`, `lsn`): Debezium looks in the envelope first, then in `source`.
+    public struct AddedField: Sendable, Equatable {
+        public var name: String
+
+        public init(_ name: String) {
+            self.name = name
+        }
+
+        /// The field's name in the row: dots become underscores (`source.ts_ms` → `source_ts_ms`).
+        var flattenedName: String { name.replacingOccurrences(of: ".", with: "_") }
+    }
+
+    public var deleteHandling: DeleteHandling
+    public var addedFields: [AddedField]
+    public var addedFieldsPrefix: String
+    public var addedHeaders: [AddedField]
+    public var addedHeadersPrefix: String
+
+    public init(
+        deleteHandling: DeleteHandling = .tombstone, addedFields: [AddedField] = [], addedFieldsPrefix: String = "__",
+        addedHeaders: [AddedField] = [], addedHeadersPrefix: String = "__"
+    ) {
+        self.deleteHandling = deleteHandling
+        self.addedFields = addedFields
+        self.addedFieldsPrefix = addedFieldsPrefix
+        self.addedHeaders = addedHeaders
+        self.addedHeadersPrefix = addedHeadersPrefix
+    }
+
+    /// The transformed record; nil when the transform drops it.
+    public func apply(_ record: ChangeEventRecord) throws(ChangeEventValueError) -> ChangeEventRecord? {
+        guard let value = record.value else {
+            // Debezium's tombstone after a delete: the delete itself stands for it now.
+            return nil
+        }
+        guard let envelopeSchema = value.schema, envelopeSchema.name?.hasSuffix(".Envelope") == true,
+              case .struct(let envelope) = value.data,
+              let beforeIndex = envelopeSchema.fieldIndex("before"), let afterIndex = envelopeSchema.fieldIndex("after"),
+              let opIndex = envelopeSchema.fieldIndex("op"), let sourceIndex = envelopeSchema.fieldIndex("source"),
+              case .string(let op) = envelope[opIndex]
+        else { return record }
+        let rowSchema = envelopeSchema.fields[afterIndex].schema
+        var transformed = record
+        transformed.trailingHeaders = try addedHeaders.map { header throws(ChangeEventValueError) in
+            (addedHeadersPrefix + header.flattenedName, try Self.lookUp(header, envelope: envelope, schema: envelopeSchema, sourceIndex: sourceIndex).data)
+        }
+        if op == "d", deleteHandling == .tombstone {
+            transformed.value = ConnectValue(schema: rowSchema, data: .null)
+            return transformed
+        }
+        // A truncate has no row to extract: Debezium drops it.
+        let rowIndex = op == "d" ? beforeIndex : afterIndex
+        guard case .struct(var row) = envelope[rowIndex] else { return nil }
+        var schema = rowSchema
+        schema.optional = false
+        if deleteHandling == .rewrite {
+            schema.fields.append(ConnectField(name: "__deleted", schema: ConnectSchema(type: .string, optional: true)))
+            row.append(.string(op == "d" ? "true" : "false"))
+        }
+        for field in addedFields {
+            let found = try Self.lookUp(field, envelope: envelope, schema: envelopeSchema, sourceIndex: sourceIndex)
+            var fieldSchema = found.schema
+            fieldSchema.optional = true
+            fieldSchema.defaultValue = nil
+            schema.fields.append(ConnectField(name: addedFieldsPrefix + field.flattenedName, schema: fieldSchema))
+            row.append(found.data)
+        }
+        transformed.value = ConnectValue(schema: schema, data: .struct(row))
+        return transformed
+    }
+
+    /// An envelope or source field's schema and value.
+    private static func lookUp(
+        _ field: AddedField, envelope: [ConnectData], schema: ConnectSchema, sourceIndex: Int
+    ) throws(ChangeEventValueError) -> (schema: ConnectSchema, data: ConnectData) {
+        let sourceSchema = schema.fields[sourceIndex].schema
+        var name = field.name
+        if name.hasPrefix("source.") {
+            name.removeFirst("source.".count)
+        } else if let index = schema.fieldIndex(name), index != sourceIndex {
+            return (schema.fields[index].schema, envelope[index])
+        }
+        guard let index = sourceSchema.fieldIndex(name), case .struct(let source) = envelope[sourceIndex] else {
+            throw .notReproduced(text: field.name, why: "no such field in the change event or its source")
+        }
+        return (sourceSchema.fields[index].schema, source[index])
+    }
+}
+
+/// Debezium's heartbeat record (`heartbeat.interval.ms`): topic `<heartbeat.topics.prefix>.<topic.prefix>`,
+/// key `{serverName}`, value `{ts_ms}`, written to partition 0 with no headers, passed unchanged by
+/// ExtractNewRecordState.
+public enum DebeziumHeartbeatRecord {
+    public static let defaultTopicsPrefix = "__debezium-heartbeat"
+
+    public static func topic(topicPrefix: String, heartbeatTopicsPrefix: String = defaultTopicsPrefix) -> String {
+        heartbeatTopicsPrefix + "." + topicPrefix
+    }
+
+    public static func key(topicPrefix: String) -> ConnectValue {
+        ConnectValue(
+            schema: .struct(name: "io.debezium.connector.common.ServerNameKey", optional: false, version: 1, fields: [
+                ConnectField(name: "serverName", schema: ConnectSchema(type: .string, optional: false)),
+            ]),
+            data: .struct([.string(topicPrefix)])
+        )
+    }
+
+    /// `milliseconds`: when Debezium made the heartbeat, Unix milliseconds.
+    public static func value(milliseconds: Int64) -> ConnectValue {
+        ConnectValue(
+            schema: .struct(name: "io.debezium.connector.common.Heartbeat", optional: false, version: 1, fields: [
+                ConnectField(name: "ts_ms", schema: ConnectSchema(type: .int64, optional: false)),
+            ]),
+            data: .struct([.int64(milliseconds)])
+        )
+    }
+}
