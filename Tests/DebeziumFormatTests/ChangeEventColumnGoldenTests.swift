@@ -161,3 +161,41 @@ struct ChangeEventColumnGoldenTests {
         return result
     }
 }
+
+/// Column defaults as Debezium's schemas carry them: the captured ones (change-types, golang-debezium-outbox)
+/// and the rules they follow (literals read, function calls as the type's placeholder, no default otherwise).
+@Suite("Debezium's column defaults")
+struct DebeziumColumnDefaultTests {
+    private func type(_ oid: UInt32, typmod: Int32 = -1, labels: [String]? = nil, modes: ColumnValueModes = ColumnValueModes()) -> ChangeEventColumnType {
+        ChangeEventColumnType(type: PostgresColumnType(oid: oid, typmod: typmod), enumLabels: labels, modes: modes)
+    }
+
+    @Test("The defaults the goldens show")
+    func capturedDefaults() {
+        #expect(DebeziumColumnDefault.value(expression: "nextval('change_types_id_seq'::regclass)", type: type(20)) == .int64(0))
+        #expect(DebeziumColumnDefault.value(expression: "nextval('change_types_c_serial_seq'::regclass)", type: type(23)) == .int32(0))
+        #expect(DebeziumColumnDefault.value(expression: "'default text'::text", type: type(25)) == .string("default text"))
+        #expect(DebeziumColumnDefault.value(expression: "42", type: type(23)) == .int32(42))
+        #expect(DebeziumColumnDefault.value(expression: "uuid_generate_v4()", type: type(2950)) == .string("00000000-0000-0000-0000-000000000000"))
+        #expect(DebeziumColumnDefault.value(expression: "now()", type: type(1184)) == .string("1970-01-01T00:00:00.000000Z"))
+    }
+
+    @Test("Literals are read and converted as values; what is not read gives no default")
+    func literalsAndTheRest() {
+        #expect(DebeziumColumnDefault.value(expression: "'it''s'::character varying", type: type(1043)) == .string("it's"))
+        #expect(DebeziumColumnDefault.value(expression: "true", type: type(16)) == .boolean(true))
+        #expect(DebeziumColumnDefault.value(expression: "'9223372036854775807'::bigint", type: type(20)) == .int64(.max))
+        #expect(DebeziumColumnDefault.value(expression: "12.5", type: type(1700, typmod: (10 << 16 | 2) + 4)) == .bytes([0x04, 0xE2]))
+        #expect(DebeziumColumnDefault.value(expression: "12.5", type: type(1700)) == nil, "a VariableScaleDecimal struct is no default")
+        #expect(DebeziumColumnDefault.value(expression: "12.5", type: type(1700, modes: ColumnValueModes(decimal: .string))) == .string("12.5"))
+        #expect(DebeziumColumnDefault.value(expression: "'ok'::mood", type: type(99_999, labels: ["sad", "ok"])) == .string("ok"))
+        #expect(DebeziumColumnDefault.value(expression: "CURRENT_DATE", type: type(1082)) == .int32(0))
+        #expect(DebeziumColumnDefault.value(expression: "'2024-05-06'::date", type: type(1082)) == .int32(19849))
+        #expect(DebeziumColumnDefault.value(expression: "'{}'::jsonb", type: type(3802)) == .string("{}"))
+        #expect(DebeziumColumnDefault.value(expression: "gen_random_uuid()", type: type(25)) == .string(""))
+        #expect(DebeziumColumnDefault.value(expression: "NULL::text", type: type(25)) == nil)
+        #expect(DebeziumColumnDefault.value(expression: "'\\x00'::bytea", type: type(17)) == nil, "no reader for bytea")
+        #expect(DebeziumColumnDefault.value(expression: "(-1)", type: type(23)) == nil, "not a literal Debezium reads")
+        #expect(DebeziumColumnDefault.value(expression: nil, type: type(23)) == nil)
+    }
+}
