@@ -1,0 +1,138 @@
+/// The settings of a Debezium PostgreSQL connector that publishes its change events (no EventRouter in
+/// `transforms`, or ExtractNewRecordState), validated: what decides the records' topics, keys, values and
+/// headers. Settings whose records outbox-cdc does not reproduce are refused by key, never ignored:
+/// another transform, a transform option not reproduced, `message.key.columns`, column filters, a topic
+/// naming strategy other than the default, binary or interval modes other than the defaults.
+public struct ChangeEventSettings: Sendable, Equatable {
+    /// The operations `skipped.operations` names (c, u, d, t); Debezium skips truncates by default.
+    public enum Operation: String, Sendable, CaseIterable {
+        case create = "c", update = "u", delete = "d", truncate = "t"
+    }
+
+    public var topicDelimiter = "."
+    public var skippedOperations: Set<Operation> = [.truncate]
+    public var tombstonesOnDelete = true
+    public var valueModes = ColumnValueModes()
+    /// `heartbeat.interval.ms`; nil: no heartbeats (0, Debezium's default).
+    public var heartbeatIntervalMilliseconds: Int?
+    /// `topic.heartbeat.prefix` (or the older `heartbeat.topics.prefix`).
+    public var heartbeatTopicsPrefix = DebeziumHeartbeatRecord.defaultTopicsPrefix
+    /// ExtractNewRecordState, when `transforms` lists it.
+    public var extractNewRecordState: ExtractNewRecordState?
+
+    public static let extractNewRecordStateClass = "io.debezium.transforms.ExtractNewRecordState"
+    static let defaultNamingStrategies: Set<String> = [
+        "io.debezium.schema.DefaultTopicNamingStrategy", "io.debezium.schema.SchemaTopicNamingStrategy",
+    ]
+
+    public init() {}
+
+    /// Reads a flat connector config (`fileKey` says how the user's file spells a key, for messages).
+    public init(connector: OrderedConfig, fileKey: @escaping (String) -> String = { $0 }) throws(DebeziumConfigError) {
+        var reader = SettingsReader(config: connector, fileKey: fileKey)
+        try self.init(reading: &reader)
+    }
+
+    init(reading reader: inout SettingsReader) throws(DebeziumConfigError) {
+        topicDelimiter = reader.string("topic.delimiter", default: topicDelimiter)
+        if let strategy = reader.string("topic.naming.strategy"), !Self.defaultNamingStrategies.contains(strategy) {
+            throw .invalid(key: reader.fileKey("topic.naming.strategy"), value: strategy,
+                           expected: "io.debezium.schema.DefaultTopicNamingStrategy (outbox-cdc names topics <topic.prefix>.<schema>.<table>)")
+        }
+        if let skipped = reader.string("skipped.operations") {
+            skippedOperations = try Self.operations(skipped, key: reader.fileKey("skipped.operations"))
+        }
+        tombstonesOnDelete = try reader.bool("tombstones.on.delete", default: tombstonesOnDelete)
+        valueModes.decimal = try reader.choice("decimal.handling.mode", default: valueModes.decimal)
+        valueModes.time = try reader.choice("time.precision.mode", default: valueModes.time)
+        for (key, only) in [("binary.handling.mode", "bytes"), ("interval.handling.mode", "numeric")] {
+            if let value = reader.string(key), value.lowercased() != only {
+                throw .invalid(key: reader.fileKey(key), value: value, expected: "\(only) (the only mode whose records outbox-cdc reproduces)")
+            }
+        }
+        for key in ["message.key.columns", "column.include.list", "column.exclude.list", "column.mask.hash", "column.truncate.to"] {
+            if let value = reader.string(key), !value.isEmpty {
+                throw .invalid(key: reader.fileKey(key), value: value, expected: "unset: outbox-cdc keys records by the primary key and publishes every column")
+            }
+        }
+        let interval = try reader.integer("heartbeat.interval.ms", default: 0, range: 0 ... Int(Int32.max), expected: "milliseconds, 0 for none")
+        heartbeatIntervalMilliseconds = interval > 0 ? interval : nil
+        heartbeatTopicsPrefix = reader.string("topic.heartbeat.prefix") ?? reader.string("heartbeat.topics.prefix") ?? heartbeatTopicsPrefix
+        extractNewRecordState = try Self.readTransforms(&reader)
+    }
+
+    /// `skipped.operations`: comma-separated c, u, d, t, or `none`.
+    static func operations(_ text: String, key: String) throws(DebeziumConfigError) -> Set<Operation> {
+        let entries = text.commaSeparatedEntries.map { $0.lowercased() }
+        if entries == ["none"] { return [] }
+        var operations: Set<Operation> = []
+        for entry in entries {
+            guard let operation = Operation(rawValue: entry) else {
+                throw .invalid(key: key, value: text, expected: "none, or a list of c, u, d and t")
+            }
+            operations.insert(operation)
+        }
+        return operations
+    }
+
+    /// At most one transform, ExtractNewRecordState; its keys read, the ones not reproduced refused by name.
+    private static func readTransforms(_ reader: inout SettingsReader) throws(DebeziumConfigError) -> ExtractNewRecordState? {
+        let transformsKey = reader.fileKey("transforms")
+        let aliases = (reader.string("transforms") ?? "").commaSeparatedEntries
+        guard !aliases.isEmpty else { return nil }
+        var others: [String] = []
+        var unwrap: String?
+        for alias in aliases {
+            let typeKey = "transforms.\(alias).type"
+            guard let type = reader.string(typeKey) else {
+                throw .missingRequired(key: reader.fileKey(typeKey), hint: "the class of transform \(alias)")
+            }
+            if type == extractNewRecordStateClass, unwrap == nil {
+                unwrap = alias
+            } else {
+                others.append("\(alias) (\(type))")
+            }
+        }
+        guard others.isEmpty, let alias = unwrap else {
+            throw .unsupportedTransforms(key: transformsKey, transforms: others)
+        }
+        let prefix = "transforms.\(alias)."
+        var transform = ExtractNewRecordState()
+        if let mode = reader.string(prefix + "delete.tombstone.handling.mode") {
+            guard let handling = ExtractNewRecordState.DeleteHandling(rawValue: mode.lowercased()) else {
+                throw .invalid(key: reader.fileKey(prefix + "delete.tombstone.handling.mode"), value: mode,
+                               expected: "tombstone or rewrite (the modes whose records outbox-cdc reproduces)")
+            }
+            transform.deleteHandling = handling
+        }
+        // The older keys: reproduced only where they mean what the defaults do.
+        if let mode = reader.string(prefix + "delete.handling.mode") {
+            switch mode.lowercased() {
+            case "rewrite": transform.deleteHandling = .rewrite
+            default:
+                throw .invalid(key: reader.fileKey(prefix + "delete.handling.mode"), value: mode,
+                               expected: "rewrite, or unset (use delete.tombstone.handling.mode)")
+            }
+        }
+        if let drop = reader.string(prefix + "drop.tombstones"), SettingsReader.parseBool(drop) != true {
+            throw .invalid(key: reader.fileKey(prefix + "drop.tombstones"), value: drop, expected: "true or unset (Debezium 3.x drops them)")
+        }
+        if let fields = reader.string(prefix + "add.fields") {
+            transform.addedFields = fields.commaSeparatedEntries.map(ExtractNewRecordState.AddedField.init)
+        }
+        transform.addedFieldsPrefix = reader.string(prefix + "add.fields.prefix", default: transform.addedFieldsPrefix)
+        if let headers = reader.string(prefix + "add.headers") {
+            transform.addedHeaders = headers.commaSeparatedEntries.map(ExtractNewRecordState.AddedField.init)
+        }
+        transform.addedHeadersPrefix = reader.string(prefix + "add.headers.prefix", default: transform.addedHeadersPrefix)
+        // Any other key of the transform changes its records in a way not reproduced here.
+        let read: Set<String> = [
+            "type", "delete.tombstone.handling.mode", "delete.handling.mode", "drop.tombstones", "add.fields", "add.fields.prefix",
+            "add.headers", "add.headers.prefix",
+        ]
+        for key in reader.config.keys where key.hasPrefix(prefix) && !read.contains(String(key.dropFirst(prefix.count))) {
+            throw .invalid(key: reader.fileKey(key), value: reader.raw(key) ?? "", expected: "unset: outbox-cdc does not reproduce this ExtractNewRecordState option")
+        }
+        return transform
+    }
+}

@@ -1,0 +1,74 @@
+import DebeziumFormat
+import Foundation
+import Testing
+
+/// The settings of a connector that publishes change events, read from the configs the goldens ran with.
+@Suite("Change event settings")
+struct ChangeEventSettingsTests {
+    /// A golden case's `connector.properties.used`, as a flat config.
+    private func connectorConfig(_ caseName: String) throws -> OrderedConfig {
+        let url = try #require(Bundle.module.url(forResource: caseName, withExtension: nil, subdirectory: "Fixtures/goldens"))
+        let text = try String(contentsOf: url.appendingPathComponent("connector.properties.used"), encoding: .utf8)
+        var config = OrderedConfig()
+        for line in text.split(separator: "\n") where !line.hasPrefix("#") && line.contains("=") {
+            let parts = line.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            config[String(parts[0])] = String(parts[1])
+        }
+        return config
+    }
+
+    @Test("The seed project's connector: ExtractNewRecordState with its defaults, updates and deletes skipped, heartbeats")
+    func golangDebeziumOutbox() throws {
+        let settings = try ChangeEventSettings(connector: connectorConfig("golang-debezium-outbox"))
+        #expect(settings.extractNewRecordState == ExtractNewRecordState())
+        #expect(settings.skippedOperations == [.update, .delete])
+        #expect(settings.heartbeatIntervalMilliseconds == 10_000)
+        #expect(settings.tombstonesOnDelete)
+        #expect(settings.valueModes == ColumnValueModes())
+    }
+
+    @Test("ExtractNewRecordState's options as unwrap-options set them")
+    func unwrapOptions() throws {
+        let settings = try ChangeEventSettings(connector: connectorConfig("unwrap-options"))
+        let transform = try #require(settings.extractNewRecordState)
+        #expect(transform.deleteHandling == .rewrite)
+        #expect(transform.addedFields.map(\.name) == ["op", "table", "lsn", "source.ts_ms"])
+        #expect(transform.addedHeaders.map(\.name) == ["db", "op"])
+        #expect(transform.addedFieldsPrefix == "__" && transform.addedHeadersPrefix == "__")
+    }
+
+    @Test("Plain change events: no transform, the modes and operations as set")
+    func plainChangeEvents() throws {
+        #expect(try ChangeEventSettings(connector: connectorConfig("change-types-schemas")).extractNewRecordState == nil)
+        #expect(try ChangeEventSettings(connector: connectorConfig("change-types-decimal-string")).valueModes.decimal == .string)
+        #expect(try ChangeEventSettings(connector: connectorConfig("change-types-time-connect")).valueModes.time == .connect)
+        #expect(try ChangeEventSettings(connector: connectorConfig("change-tombstones-off")).tombstonesOnDelete == false)
+        #expect(try ChangeEventSettings(connector: connectorConfig("change-truncate")).skippedOperations.isEmpty)
+        #expect(try ChangeEventSettings(connector: connectorConfig("change-types-schemas")).skippedOperations == [.truncate])
+    }
+
+    @Test("What would change the records in a way not reproduced is refused, naming the key", arguments: [
+        ("transforms=route\ntransforms.route.type=org.apache.kafka.connect.transforms.RegexRouter", "transforms"),
+        ("transforms=unwrap\ntransforms.unwrap.type=io.debezium.transforms.ExtractNewRecordState\ntransforms.unwrap.route.by.field=table", "transforms.unwrap.route.by.field"),
+        ("transforms=unwrap\ntransforms.unwrap.type=io.debezium.transforms.ExtractNewRecordState\ntransforms.unwrap.delete.tombstone.handling.mode=drop", "transforms.unwrap.delete.tombstone.handling.mode"),
+        ("transforms=unwrap\ntransforms.unwrap.type=io.debezium.transforms.ExtractNewRecordState\ntransforms.unwrap.drop.tombstones=false", "transforms.unwrap.drop.tombstones"),
+        ("message.key.columns=public.items:name", "message.key.columns"),
+        ("binary.handling.mode=base64", "binary.handling.mode"),
+        ("decimal.handling.mode=exact", "decimal.handling.mode"),
+        ("skipped.operations=c,x", "skipped.operations"),
+        ("topic.naming.strategy=com.example.MyStrategy", "topic.naming.strategy"),
+    ])
+    func refusedByKey(_ lines: String, _ key: String) {
+        var config = OrderedConfig()
+        for line in lines.split(separator: "\n") {
+            let parts = line.split(separator: "=", maxSplits: 1)
+            config[String(parts[0])] = String(parts[1])
+        }
+        do {
+            _ = try ChangeEventSettings(connector: config)
+            Issue.record("accepted: \(lines)")
+        } catch {
+            #expect(error.description.contains(key), "\(error.description)")
+        }
+    }
+}
