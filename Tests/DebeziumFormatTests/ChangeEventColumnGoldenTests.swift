@@ -199,3 +199,20 @@ struct DebeziumColumnDefaultTests {
         #expect(DebeziumColumnDefault.value(expression: nil, type: type(23)) == nil)
     }
 }
+
+@Suite("Decimal bytes of long numerics")
+struct LongDecimalTests {
+    @Test("PostgreSQL's longest numeric converts (limb by limb, not digit by digit), and multi-limb values are exact")
+    func longestNumeric() throws {
+        // 131,072 digits before the point: 10^131071 has a 1 and 131,071 zeros.
+        let text = "1" + String(repeating: "0", count: 131_071)
+        let bytes = try #require(DecimalText(text)?.unscaledBytes(scale: 0))
+        // 10^131071 < 2^435411: 54,427 bytes with a leading sign byte at most.
+        #expect(bytes.count > 54_000 && bytes.count < 54_500)
+        #expect(bytes[0] & 0x80 == 0, "positive")
+        // 2^64 = 18446744073709551616: the bytes 0x01 and eight zeros.
+        #expect(DecimalText("18446744073709551616")?.unscaledBytes(scale: 0) == [0x01, 0, 0, 0, 0, 0, 0, 0, 0])
+        #expect(DecimalText("-18446744073709551616")?.unscaledBytes(scale: 0) == [0xFF, 0, 0, 0, 0, 0, 0, 0, 0])
+        #expect(DecimalText("4294967295")?.unscaledBytes(scale: 0) == [0x00, 0xFF, 0xFF, 0xFF, 0xFF])
+    }
+}

@@ -281,35 +281,50 @@ struct DecimalText {
     /// has more digits than `scale`): big-endian two's complement in the fewest bytes.
     func unscaledBytes(scale: Int) -> [UInt8]? {
         guard scale >= fractionDigits.count else { return nil }
-        var digits = integerDigits + fractionDigits + [UInt8](repeating: 0, count: scale - fractionDigits.count)
-        // Base 10 to base 256 by repeated division, least significant byte first.
-        var magnitude: [UInt8] = []
-        while let first = digits.firstIndex(where: { $0 != 0 }) {
-            digits.removeFirst(first)
-            var remainder = 0
-            var quotient: [UInt8] = []
-            quotient.reserveCapacity(digits.count)
-            for digit in digits {
-                let value = remainder * 10 + Int(digit)
-                quotient.append(UInt8(value / 256))
-                remainder = value % 256
+        let digits = integerDigits + fractionDigits + [UInt8](repeating: 0, count: scale - fractionDigits.count)
+        // Base 10 to base 2³² nine digits at a time (limbs least significant first): linear in the digits per
+        // limb, so PostgreSQL's longest numerics (131,072 digits before the point) stay fast.
+        var limbs: [UInt32] = []
+        var index = 0
+        while index < digits.count {
+            let end = min(index + 9, digits.count)
+            var chunk: UInt64 = 0
+            var factor: UInt64 = 1
+            for digit in digits[index ..< end] {
+                chunk = chunk * 10 + UInt64(digit)
+                factor *= 10
             }
-            magnitude.append(UInt8(remainder))
-            digits = quotient
+            var carry = chunk
+            for limb in limbs.indices {
+                let product = UInt64(limbs[limb]) * factor + carry
+                limbs[limb] = UInt32(truncatingIfNeeded: product)
+                carry = product >> 32
+            }
+            if carry > 0 { limbs.append(UInt32(carry)) }
+            index = end
         }
-        magnitude.reverse()
+        var magnitude: [UInt8] = []
+        magnitude.reserveCapacity(limbs.count * 4)
+        for limb in limbs.reversed() {
+            magnitude.append(contentsOf: [UInt8(limb >> 24), UInt8(truncatingIfNeeded: limb >> 16), UInt8(truncatingIfNeeded: limb >> 8), UInt8(truncatingIfNeeded: limb)])
+        }
+        if let first = magnitude.firstIndex(where: { $0 != 0 }) {
+            magnitude.removeFirst(first)
+        } else {
+            magnitude = []
+        }
         guard !magnitude.isEmpty else { return [0] }
         if !negative {
             return magnitude[0] & 0x80 != 0 ? [0] + magnitude : magnitude
         }
         // Two's complement: invert and add one; a lost sign bit takes one more byte.
         var complement = magnitude.map { ~$0 }
-        var index = complement.count - 1
-        while index >= 0 {
-            let (sum, overflow) = complement[index].addingReportingOverflow(1)
-            complement[index] = sum
+        var byte = complement.count - 1
+        while byte >= 0 {
+            let (sum, overflow) = complement[byte].addingReportingOverflow(1)
+            complement[byte] = sum
             if !overflow { break }
-            index -= 1
+            byte -= 1
         }
         return complement[0] & 0x80 == 0 ? [0xFF] + complement : complement
     }
