@@ -17,11 +17,10 @@ struct ChangeEventSettingsTests {
         return config
     }
 
-    @Test("The seed project's connector: ExtractNewRecordState with its defaults, updates and deletes skipped, heartbeats")
+    @Test("The seed project's connector: ExtractNewRecordState with its defaults, heartbeats")
     func golangDebeziumOutbox() throws {
         let settings = try ChangeEventSettings(connector: connectorConfig("golang-debezium-outbox"))
         #expect(settings.extractNewRecordState == ExtractNewRecordState())
-        #expect(settings.skippedOperations == [.update, .delete])
         #expect(settings.heartbeatIntervalMilliseconds == 10_000)
         #expect(settings.tombstonesOnDelete)
         #expect(settings.valueModes == ColumnValueModes())
@@ -43,8 +42,6 @@ struct ChangeEventSettingsTests {
         #expect(try ChangeEventSettings(connector: connectorConfig("change-types-decimal-string")).valueModes.decimal == .string)
         #expect(try ChangeEventSettings(connector: connectorConfig("change-types-time-connect")).valueModes.time == .connect)
         #expect(try ChangeEventSettings(connector: connectorConfig("change-tombstones-off")).tombstonesOnDelete == false)
-        #expect(try ChangeEventSettings(connector: connectorConfig("change-truncate")).skippedOperations.isEmpty)
-        #expect(try ChangeEventSettings(connector: connectorConfig("change-types-schemas")).skippedOperations == [.truncate])
     }
 
     @Test("What would change the records in a way not reproduced is refused, naming the key", arguments: [
@@ -55,7 +52,6 @@ struct ChangeEventSettingsTests {
         ("message.key.columns=public.items:name", "message.key.columns"),
         ("binary.handling.mode=base64", "binary.handling.mode"),
         ("decimal.handling.mode=exact", "decimal.handling.mode"),
-        ("skipped.operations=c,x", "skipped.operations"),
         ("topic.naming.strategy=com.example.MyStrategy", "topic.naming.strategy"),
     ])
     func refusedByKey(_ lines: String, _ key: String) {

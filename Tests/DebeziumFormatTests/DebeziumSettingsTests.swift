@@ -313,6 +313,15 @@ struct DebeziumSettingsTests {
         #expect(custom.header == nil)
     }
 
+    @Test("snapshot.mode=never, Debezium 2.x's name, is read as no_data with a warning that says so")
+    func snapshotModeNeverIsNoDataWithAWarning() throws {
+        let never = try settings(["snapshot.mode": "never"])
+        #expect(never.replication.snapshotMode == .noData)
+        #expect(never.warnings.count == 1)
+        #expect(never.warnings.first?.contains("snapshot.mode=never") == true && never.warnings.first?.contains("no_data") == true)
+        #expect(try settings(["snapshot.mode": "no_data"]).warnings.isEmpty)
+    }
+
     @Test func converterOptionsWithoutTheirClassAreAWarningNotAnUnknownKey() throws {
         let settings = try settings(["key.converter.schemas.enable": "false"])
         #expect(settings.converters.key == nil)

@@ -4,13 +4,8 @@
 /// another transform, a transform option not reproduced, `message.key.columns`, column filters, a topic
 /// naming strategy other than the default, binary or interval modes other than the defaults.
 public struct ChangeEventSettings: Sendable, Equatable {
-    /// The operations `skipped.operations` names (c, u, d, t); Debezium skips truncates by default.
-    public enum Operation: String, Sendable, CaseIterable {
-        case create = "c", update = "u", delete = "d", truncate = "t"
-    }
-
+    // `skipped.operations` is `ReplicationSettings.skippedOperations`: it shapes the publication too.
     public var topicDelimiter = "."
-    public var skippedOperations: Set<Operation> = [.truncate]
     public var tombstonesOnDelete = true
     public var valueModes = ColumnValueModes()
     /// `heartbeat.interval.ms`; nil: no heartbeats (0, Debezium's default).
@@ -39,9 +34,6 @@ public struct ChangeEventSettings: Sendable, Equatable {
             throw .invalid(key: reader.fileKey("topic.naming.strategy"), value: strategy,
                            expected: "io.debezium.schema.DefaultTopicNamingStrategy (outbox-cdc names topics <topic.prefix>.<schema>.<table>)")
         }
-        if let skipped = reader.string("skipped.operations") {
-            skippedOperations = try Self.operations(skipped, key: reader.fileKey("skipped.operations"))
-        }
         tombstonesOnDelete = try reader.bool("tombstones.on.delete", default: tombstonesOnDelete)
         valueModes.decimal = try reader.choice("decimal.handling.mode", default: valueModes.decimal)
         valueModes.time = try reader.choice("time.precision.mode", default: valueModes.time)
@@ -59,20 +51,6 @@ public struct ChangeEventSettings: Sendable, Equatable {
         heartbeatIntervalMilliseconds = interval > 0 ? interval : nil
         heartbeatTopicsPrefix = reader.string("topic.heartbeat.prefix") ?? reader.string("heartbeat.topics.prefix") ?? heartbeatTopicsPrefix
         extractNewRecordState = try Self.readTransforms(&reader)
-    }
-
-    /// `skipped.operations`: comma-separated c, u, d, t, or `none`.
-    static func operations(_ text: String, key: String) throws(DebeziumConfigError) -> Set<Operation> {
-        let entries = text.commaSeparatedEntries.map { $0.lowercased() }
-        if entries == ["none"] { return [] }
-        var operations: Set<Operation> = []
-        for entry in entries {
-            guard let operation = Operation(rawValue: entry) else {
-                throw .invalid(key: key, value: text, expected: "none, or a list of c, u, d and t")
-            }
-            operations.insert(operation)
-        }
-        return operations
     }
 
     /// At most one transform, ExtractNewRecordState; its keys read, the ones not reproduced refused by name.

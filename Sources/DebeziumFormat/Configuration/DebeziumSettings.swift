@@ -46,6 +46,9 @@ public struct DebeziumSettings: Sendable, Equatable {
             throw .unsupportedConnectorClass(key: fileKey("connector.class"), value: connectorClass)
         }
         let replication = try ReplicationSettings.read(&reader)
+        if connector["snapshot.mode"]?.trimmingBlanks.lowercased() == "never" {
+            warnings.append("\(fileKey("snapshot.mode"))=never is Debezium 2.x's name for no_data (Debezium 3.x refuses it): outbox-cdc reads it as no_data, publishing nothing that was written before the slot existed")
+        }
         let database = try DatabaseSettings.read(&reader)
         guard let topicPrefix = reader.string("topic.prefix") else {
             let hint = connector.contains("database.server.name")
