@@ -216,3 +216,50 @@ struct LongDecimalTests {
         #expect(DecimalText("4294967295")?.unscaledBytes(scale: 0) == [0x00, 0xFF, 0xFF, 0xFF, 0xFF])
     }
 }
+
+/// PostgreSQL's special values (change-types-special, -decimal-string): each column of each row is either
+/// Debezium's value byte for byte, or refused as not reproduced (the values Debezium itself mangles: infinite
+/// dates and timestamps, a timestamp past 64-bit microseconds) — never something else.
+@Suite("Special values, as Debezium 3.6.3 wrote them")
+struct SpecialValueGoldenTests {
+    @Test(arguments: [("change-types-special", ColumnValueModes()), ("change-types-special-decimal-string", ColumnValueModes(decimal: .string))])
+    func everyValueIsDebeziumsOrRefused(_ caseName: String, _ modes: ColumnValueModes) throws {
+        let directory = try #require(Bundle.module.url(forResource: caseName, withExtension: nil, subdirectory: "Fixtures/goldens"))
+        let changes = try ChangeEventColumnGoldenTests.changes(in: directory.appendingPathComponent("pgoutput.txt"))
+        let json = ConnectRecordSerializer(converter: ConverterSetting(kind: .json, options: ["schemas.enable": "false"]))
+        var matched = 0
+        var refused: [String] = []
+        for line in try String(contentsOf: directory.appendingPathComponent("records.jsonl"), encoding: .utf8).split(separator: "\n") {
+            let record = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            guard let valueHex = record["value_hex"] as? String else { continue }
+            let valueText = String(decoding: try #require(ChangeEventColumnGoldenTests.bytes(hex: valueHex)), as: UTF8.self)
+            let value = try #require(try JSONSerialization.jsonObject(with: Data(valueText.utf8)) as? [String: Any])
+            let payload = try #require(value["payload"] as? [String: Any])
+            guard payload["after"] is [String: Any] else { continue }
+            let lsn = try #require(((payload["source"] as? [String: Any])?["lsn"] as? NSNumber)?.uint64Value)
+            let (relation, tuple) = try #require(changes[lsn])
+            // The row's JSON as Debezium wrote it: between "after": and ,"source":.
+            let after = try #require(valueText.range(of: "\"after\":").map { valueText[$0.upperBound...] })
+            let row = try #require(after.range(of: ",\"source\":").map { String(after[..<$0.lowerBound]) })
+            for (column, datum) in zip(relation.columns, tuple.columns) {
+                guard case .text(let bytes) = datum else { continue }
+                let text = String(decoding: bytes, as: UTF8.self)
+                let type = ChangeEventColumnType(type: PostgresColumnType(oid: column.typeOID, typmod: column.typeModifier), modes: modes)
+                do {
+                    let data = try type.data(text: text)
+                    let written = String(decoding: try #require(try json.serialize(data, schema: try type.schema(optional: true))), as: UTF8.self)
+                    let member = "\"\(column.name)\":\(written)"
+                    #expect(row.contains(member + ",") || row.hasSuffix(member + "}"), "\(column.name) = \(text): ours \(member) in \(row)")
+                    matched += 1
+                } catch ChangeEventValueError.notReproduced {
+                    refused.append("\(column.name) \(text)")
+                }
+            }
+        }
+        #expect(matched > 40)
+        // Exactly the values Debezium mangles.
+        #expect(refused.sorted() == [
+            "c_date -infinity", "c_date infinity", "c_timestamp -infinity", "c_timestamp 294276-12-31 23:59:59.999999", "c_timestamp infinity",
+        ], "\(refused)")
+    }
+}

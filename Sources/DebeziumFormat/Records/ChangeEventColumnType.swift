@@ -1,4 +1,3 @@
-import PostgresWire
 
 /// The connector settings that decide how Debezium's PostgreSQL connector turns column values into Connect
 /// data in its change events.
@@ -139,11 +138,9 @@ public struct ChangeEventColumnType: Sendable, Hashable {
         case Self.timetz:
             return .string(try ChangeEventText.zonedTime(text))
         case PostgresColumnType.timestamp.oid:
-            let micros: Int64
-            do {
-                micros = try DebeziumTimestamp.epochMicroseconds(text)
-            } catch {
-                throw .notReproduced(text: text, why: error.description)
+            let parts = try ChangeEventText.dateTime(text, withOffset: false)
+            guard let micros = parts.epochMicroseconds else {
+                throw .notReproduced(text: text, why: "beyond 64-bit microseconds since 1970 (Debezium's value overflows)")
             }
             if modes.time == .connect || timeIsMilliseconds {
                 return .int64(ChangeEventText.floorDivide(micros, by: 1_000))
@@ -441,27 +438,66 @@ enum ChangeEventText {
         value < 10 ? "0" + String(value) : String(value)
     }
 
-    /// `timestamptz` text as Debezium's `ZonedTimestamp`: UTC, ISO-8601 with six fraction digits and `Z`
-    /// (`2024-01-01T00:00:00.120000Z`).
-    static func zonedTimestamp(_ text: String) throws(ChangeEventValueError) -> String {
-        let micros: Int64
-        do {
-            guard let value = try PostgresTimestamp(isoText: text, offset: .allowed).unixEpochMicroseconds else {
-                throw ChangeEventValueError.notReproduced(text: text, why: "out of the range of microseconds since 1970")
-            }
-            micros = value
-        } catch let error as ChangeEventValueError {
-            throw error
-        } catch {
-            throw .notReproduced(text: text, why: "\(error)")
+    /// A `timestamp` or `timestamptz` text (`2024-05-06 07:08:09.123456`, `…+05:30`, `0044-03-15 12:00:00 BC`)
+    /// as days since 1970-01-01 and microseconds into the day, in UTC when it has an offset. Year 1 BC is
+    /// year 0 of the proleptic Gregorian calendar, as Java counts it.
+    struct DateTimeParts {
+        var days: Int64
+        var microsecondsOfDay: Int64
+
+        /// Microseconds since the epoch; nil beyond 64 bits (PostgreSQL's last years are).
+        var epochMicroseconds: Int64? {
+            let (product, overflow) = days.multipliedReportingOverflow(by: 86_400_000_000)
+            let (sum, overflowSum) = product.addingReportingOverflow(microsecondsOfDay)
+            return overflow || overflowSum ? nil : sum
         }
+    }
+
+    static func dateTime(_ text: String, withOffset: Bool) throws(ChangeEventValueError) -> DateTimeParts {
+        if text == "infinity" || text == "-infinity" {
+            throw .notReproduced(text: text, why: "an infinite timestamp")
+        }
+        let oid = withOffset ? PostgresColumnType.timestamptz.oid : PostgresColumnType.timestamp.oid
+        var body = Substring(text)
+        var beforeCommonEra = false
+        if body.hasSuffix(" BC") {
+            beforeCommonEra = true
+            body = body.dropLast(3)
+        }
+        guard let space = body.firstIndex(of: " ") else { throw .malformed(oid: oid, text: text) }
+        let dateText = String(body[..<space]) + (beforeCommonEra ? " BC" : "")
+        let days = try days(date: dateText)
+        var timeText = body[body.index(after: space)...]
+        var offsetSeconds: Int64 = 0
+        if withOffset {
+            guard let sign = timeText.lastIndex(where: { $0 == "+" || $0 == "-" }) else { throw .malformed(oid: oid, text: text) }
+            let offsetParts = timeText[timeText.index(after: sign)...].split(separator: ":", omittingEmptySubsequences: false)
+            guard (1 ... 3).contains(offsetParts.count), offsetParts.allSatisfy({ $0.count == 2 && $0.allSatisfy(\.isASCIIDigitCharacter) }) else {
+                throw .malformed(oid: oid, text: text)
+            }
+            for (index, part) in offsetParts.enumerated() {
+                offsetSeconds += (Int64(part) ?? 0) * [3600, 60, 1][index]
+            }
+            if timeText[sign] == "-" { offsetSeconds = -offsetSeconds }
+            timeText = timeText[..<sign]
+        }
+        let local = try microsecondsOfDay(timeText)
         let day: Int64 = 86_400_000_000
-        let days = floorDivide(micros, by: day)
-        let (year, month, dayOfMonth) = civil(fromDays: days)
-        guard (1 ... 9999).contains(year) else { throw .notReproduced(text: text, why: "a year outside 1 to 9999") }
-        let yearText = String(year)
-        return String(repeating: "0", count: 4 - yearText.count) + yearText + "-" + twoDigits(month) + "-" + twoDigits(dayOfMonth)
-            + "T" + timeOfDay(micros - days * day, fractionDigits: 6) + "Z"
+        let utc = local - offsetSeconds * 1_000_000
+        return DateTimeParts(days: days + floorDivide(utc, by: day), microsecondsOfDay: utc - floorDivide(utc, by: day) * day)
+    }
+
+    /// `timestamptz` text as Debezium's `ZonedTimestamp`: UTC, ISO-8601 with six fraction digits and `Z`
+    /// (`2024-01-01T00:00:00.120000Z`); a year before 1 or after 9999 signed as Java writes it (`-0043`,
+    /// `+294276`); the infinities as their text.
+    static func zonedTimestamp(_ text: String) throws(ChangeEventValueError) -> String {
+        if text == "infinity" || text == "-infinity" { return text }
+        let parts = try dateTime(text, withOffset: true)
+        let (year, month, dayOfMonth) = civil(fromDays: parts.days)
+        let digits = String(year.magnitude)
+        let padded = String(repeating: "0", count: max(0, 4 - digits.count)) + digits
+        let yearText = year < 0 ? "-" + padded : (year > 9999 ? "+" + padded : padded)
+        return yearText + "-" + twoDigits(month) + "-" + twoDigits(dayOfMonth) + "T" + timeOfDay(parts.microsecondsOfDay, fractionDigits: 6) + "Z"
     }
 
     /// An `interval`'s text (IntervalStyle postgres: `1 year 2 mons 3 days 04:05:06.789`) as Debezium's
