@@ -181,7 +181,7 @@ let package = Package(
         ),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["Connector", "WALReader", "PostgresLSN", "KafkaClient", "TestSupport", "outbox-cdc"],
+            dependencies: ["Connector", "DebeziumFormat", "WALReader", "PostgresLSN", "KafkaClient", "TestSupport", "outbox-cdc"],
             swiftSettings: strictSettings
         ),
     ]

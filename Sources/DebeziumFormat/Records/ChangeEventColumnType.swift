@@ -57,6 +57,12 @@ public struct ChangeEventColumnType: Sendable, Hashable {
     static let int4Array: UInt32 = 1007
     static let textArray: UInt32 = 1009
 
+    /// The elements of a one-dimensional array's text (`{sad,ok,"so so"}`), NULL as nil; nil when the text
+    /// is no such array. For the catalog's `array_agg` of an enum's labels too.
+    public static func arrayElements(_ text: String) -> [String?]? {
+        try? ChangeEventText.arrayElements(text)
+    }
+
     /// Whether this is a type the change events reproduce.
     public var isSupported: Bool {
         (try? schema(optional: true)) != nil
