@@ -51,13 +51,8 @@ struct DebeziumOutboxMapper: Sendable {
         keySerializer = ConnectRecordSerializer(converter: settings.keyConverter)
         valueSerializer = ConnectRecordSerializer(converter: settings.valueConverter)
         messageFilter = try MessagePrefixFilter(include: settings.messagePrefixIncludeList, exclude: settings.messagePrefixExcludeList)
-        // Debezium's order: logical name, task id, connector type, run id; the Event Router's `id` follows.
-        leadingHeaders = settings.contextHeaders ? [
-            KafkaHeader(name: "__debezium.context.connectorLogicalName", value: Array(settings.topicPrefix.utf8)),
-            KafkaHeader(name: "__debezium.context.taskId", value: Array("0".utf8)),
-            KafkaHeader(name: "__debezium.context.connectorName", value: Array("postgresql".utf8)),
-            KafkaHeader(name: "__debezium.context.runId", value: Array(settings.runID.utf8)),
-        ] : []
+        // The Event Router's `id` follows the context headers.
+        leadingHeaders = settings.contextHeaderList
     }
 
     /// Every column the Event Router settings read.

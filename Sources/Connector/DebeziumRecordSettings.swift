@@ -1,4 +1,5 @@
 public import DebeziumFormat
+import KafkaClient
 
 /// How records are written to Kafka.
 public enum RecordFormat: Sendable {
@@ -62,5 +63,19 @@ public struct DebeziumRecordSettings: Sendable {
         self.eventRouter = eventRouter
         self.messagePrefixIncludeList = messagePrefixIncludeList
         self.messagePrefixExcludeList = messagePrefixExcludeList
+    }
+}
+
+extension DebeziumRecordSettings {
+    /// The `__debezium.context.*` headers in Debezium's order (logical name, task id, connector type, run id),
+    /// none when `extended.headers.enabled` is off. Every record of a connector carries them first.
+    var contextHeaderList: [KafkaHeader] {
+        guard contextHeaders else { return [] }
+        return [
+            KafkaHeader(name: "__debezium.context.connectorLogicalName", value: Array(topicPrefix.utf8)),
+            KafkaHeader(name: "__debezium.context.taskId", value: Array("0".utf8)),
+            KafkaHeader(name: "__debezium.context.connectorName", value: Array("postgresql".utf8)),
+            KafkaHeader(name: "__debezium.context.runId", value: Array(runID.utf8)),
+        ]
     }
 }

@@ -1,0 +1,62 @@
+import DebeziumFormat
+import KafkaClient
+
+/// Turns Debezium's change-event records (`ChangeEventRecordBuilder`, `ExtractNewRecordState`,
+/// `DebeziumHeartbeatRecord`) into Kafka records as a Kafka Connect worker writes them: key and value
+/// through the configured converters; headers `__debezium.newkey`/`oldkey` first, then the context headers,
+/// then the transform's; the partition left to the key's hash (a null key's to the producer), the timestamp
+/// to the producer's clock (Debezium's change records carry the send time, not the envelope's).
+struct ChangeEventRecordWriter: Sendable {
+    private let keySerializer: ConnectRecordSerializer
+    private let valueSerializer: ConnectRecordSerializer
+    private let contextHeaders: [KafkaHeader]
+    private let topicPrefix: String
+
+    init(settings: DebeziumRecordSettings) {
+        keySerializer = ConnectRecordSerializer(converter: settings.keyConverter)
+        valueSerializer = ConnectRecordSerializer(converter: settings.valueConverter)
+        contextHeaders = settings.contextHeaderList
+        topicPrefix = settings.topicPrefix
+    }
+
+    func event(for record: ChangeEventRecord) throws(DebeziumRecordError) -> OutboxEvent {
+        let key = try record.key.flatMap { key throws(DebeziumRecordError) in try serialize(key, with: keySerializer, topic: record.topic) }
+        let value = try record.value.flatMap { value throws(DebeziumRecordError) in try serialize(value, with: valueSerializer, topic: record.topic) }
+        var headers = record.leadingHeaders.map { KafkaHeader(name: $0.name, value: Array($0.value.utf8)) } + contextHeaders
+        for header in record.trailingHeaders {
+            do {
+                headers.append(KafkaHeader(name: header.name, value: try SimpleHeaderConverter.headerValue(header.value, name: header.name)))
+            } catch {
+                throw .record(error, eventID: Self.name(of: record, key: key))
+            }
+        }
+        var event = OutboxEvent(topic: record.topic, key: key.map { $0[...] }, value: value.map { $0[...] }, eventID: key.map { $0[...] })
+        event.headers = headers
+        event.idHeader = false
+        return event
+    }
+
+    /// A heartbeat at `milliseconds` (Unix): partition 0, no headers.
+    func heartbeat(heartbeatTopicsPrefix: String, milliseconds: Int64) throws(DebeziumRecordError) -> OutboxEvent {
+        let topic = DebeziumHeartbeatRecord.topic(topicPrefix: topicPrefix, heartbeatTopicsPrefix: heartbeatTopicsPrefix)
+        let key = try serialize(DebeziumHeartbeatRecord.key(topicPrefix: topicPrefix), with: keySerializer, topic: topic)
+        let value = try serialize(DebeziumHeartbeatRecord.value(milliseconds: milliseconds), with: valueSerializer, topic: topic)
+        var event = OutboxEvent(topic: topic, key: key.map { $0[...] }, value: value.map { $0[...] }, eventID: nil)
+        event.partition = 0
+        event.idHeader = false
+        return event
+    }
+
+    private func serialize(_ value: ConnectValue, with serializer: ConnectRecordSerializer, topic: String) throws(DebeziumRecordError) -> [UInt8]? {
+        do {
+            return try serializer.serialize(value)
+        } catch {
+            throw .serialization(error, eventID: topic)
+        }
+    }
+
+    /// How logs name a change record: its topic and key.
+    private static func name(of record: ChangeEventRecord, key: [UInt8]?) -> String {
+        record.topic + " " + (key.map { String(decoding: $0, as: UTF8.self) } ?? "(null key)")
+    }
+}
