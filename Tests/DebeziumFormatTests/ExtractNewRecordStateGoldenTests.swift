@@ -22,6 +22,8 @@ struct ExtractNewRecordStateGoldenTests {
             deleteHandling: .rewrite, addedFields: ["op", "table", "lsn", "source.ts_ms"].map(ExtractNewRecordState.AddedField.init),
             addedHeaders: ["db", "op"].map(ExtractNewRecordState.AddedField.init)
         )),
+        // Truncates (skipped.operations=none): the transform drops them.
+        Case(name: "unwrap-truncate", transform: ExtractNewRecordState()),
         // The seed project's connector: skipped.operations=u,d keeps updates and deletes out of the publication.
         Case(name: "golang-debezium-outbox", transform: ExtractNewRecordState()),
     ]

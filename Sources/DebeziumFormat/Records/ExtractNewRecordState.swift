@@ -63,7 +63,7 @@ public struct ExtractNewRecordState: Sendable, Equatable {
             transformed.value = ConnectValue(schema: rowSchema, data: .null)
             return transformed
         }
-        // A truncate has no row to extract: dropped (no golden shows what the SMT does with one yet).
+        // A truncate has no row to extract: the SMT drops it (unwrap-truncate).
         let rowIndex = op == "d" ? beforeIndex : afterIndex
         guard case .struct(var row) = envelope[rowIndex] else { return nil }
         var schema = rowSchema
