@@ -127,12 +127,14 @@ public struct ConnectorConfiguration: Sendable {
     }
 }
 
-/// A statement run every `interval` on an ordinary connection while streaming.
+/// What happens every `interval` while streaming: a statement run on an ordinary connection, and under
+/// Debezium's format with `heartbeat.interval.ms` a heartbeat record (`DebeziumRecordSettings.heartbeatTopicsPrefix`).
 public struct Heartbeat: Sendable, Equatable {
     public var interval: Duration
-    public var statement: String
+    /// Nil: no statement (Debezium's heartbeat without `heartbeat.action.query` only writes its record).
+    public var statement: String?
 
-    public init(interval: Duration, statement: String) {
+    public init(interval: Duration, statement: String?) {
         self.interval = interval
         self.statement = statement
     }

@@ -48,6 +48,10 @@ public struct DebeziumRecordSettings: Sendable {
     public var messagePrefixIncludeList: String?
     public var messagePrefixExcludeList: String?
     public var sink: DebeziumSink
+    /// With `heartbeat.interval.ms`, Debezium writes a heartbeat record every interval to
+    /// `<prefix>.<topic.prefix>` (`topic.heartbeat.prefix`, default `__debezium-heartbeat`), whatever the
+    /// transforms (the EventRouter passes it on: golden heartbeat-records). Nil: no heartbeat records.
+    public var heartbeatTopicsPrefix: String?
 
     public init(
         keyConverter: ConverterSetting, valueConverter: ConverterSetting, topicPrefix: String, contextHeaders: Bool,

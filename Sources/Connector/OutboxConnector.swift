@@ -343,6 +343,10 @@ public final class OutboxConnector: Sendable {
 
     /// A delivery report, on the producer's poll thread: counted, and posted to the reading thread.
     private func delivered(_ report: DeliveryReport) {
+        if report.correlation == Self.heartbeatCorrelation {
+            inbox.post(.heartbeatReported(report.error))
+            return
+        }
         if let error = report.error {
             metrics.failed(topic: report.topic)
             inbox.post(.failed(report.correlation, topic: report.topic, eventID: report.idHeaderString ?? "(no id)", error: error, undelivered: report.undelivered))

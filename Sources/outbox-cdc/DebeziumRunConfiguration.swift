@@ -97,10 +97,14 @@ struct DebeziumRunConfiguration {
         configuration.createPublicationForAllTables = settings.replication.publicationAutocreateMode == .allTables
         // Unset, outbox-cdc's default holds: a failover slot where the server has them.
         if let failover = settings.replication.slotFailover { configuration.failoverSlot = failover }
-        // Debezium with the Event Router runs the action query once an interval and publishes no heartbeat
-        // record (golden case heartbeat-action-query); without an action query a heartbeat shows nowhere.
-        if settings.replication.heartbeatInterval > .zero, let query = settings.replication.heartbeatActionQuery {
-            configuration.heartbeat = Heartbeat(interval: settings.replication.heartbeatInterval, statement: query)
+        // Debezium runs the action query (if any) once an interval and writes a heartbeat record, which the
+        // EventRouter passes on (golden heartbeat-records).
+        if settings.replication.heartbeatInterval > .zero {
+            configuration.heartbeat = Heartbeat(interval: settings.replication.heartbeatInterval, statement: settings.replication.heartbeatActionQuery)
+            if case .debezium(var records) = configuration.recordFormat {
+                records.heartbeatTopicsPrefix = settings.replication.heartbeatTopicsPrefix
+                configuration.recordFormat = .debezium(records)
+            }
         }
         self.warnings = warnings
     }

@@ -17,11 +17,10 @@ struct ChangeEventSettingsTests {
         return config
     }
 
-    @Test("The seed project's connector: ExtractNewRecordState with its defaults, heartbeats")
+    @Test("The seed project's connector: ExtractNewRecordState with its defaults")
     func golangDebeziumOutbox() throws {
         let settings = try ChangeEventSettings(connector: connectorConfig("golang-debezium-outbox"))
         #expect(settings.extractNewRecordState == ExtractNewRecordState())
-        #expect(settings.heartbeatIntervalMilliseconds == 10_000)
         #expect(settings.tombstonesOnDelete)
         #expect(settings.valueModes == ColumnValueModes())
     }

@@ -211,8 +211,7 @@ struct DebeziumGoldenTests {
         #expect(!reader.records[earlier...].contains { $0.headerText("id") == unmatched })
     }
 
-    /// `heartbeat.interval.ms` with `heartbeat.action.query`: the query runs once an interval, as in Debezium,
-    /// and no heartbeat record is published (heartbeat-action-query: Debezium publishes none either).
+    /// `heartbeat.interval.ms` with `heartbeat.action.query`: the query runs once an interval, as in Debezium.
     @Test func theHeartbeatActionQueryRunsEachInterval() throws {
         let golden = try GoldenFixture("heartbeat-action-query")
         let database = try GoldenDatabase(setupSQL: golden.setupSQL)
@@ -227,6 +226,40 @@ struct DebeziumGoldenTests {
             let count = try database.sql("SELECT count(*) FROM public.heartbeat").rows.first?.first ?? nil
             return Int(count ?? "0") ?? 0 >= 3
         }
+    }
+
+    /// `heartbeat.interval.ms`: a heartbeat record every interval on `__debezium-heartbeat.<topic.prefix>`, as
+    /// Debezium with the EventRouter writes it (golden heartbeat-records): partition 0, no headers, its key,
+    /// and a value that differs from Debezium's only in its time; the outbox row's record as before.
+    @Test func heartbeatRecordsAreDebeziums() throws {
+        let golden = try GoldenFixture("heartbeat-records")
+        let records = try golden.allRecords()
+        let theirs = try #require(records.first { $0.topic.hasPrefix("__debezium-heartbeat.") })
+        let database = try GoldenDatabase(setupSQL: golden.setupSQL)
+        defer { database.drop() }
+        let reader = try TopicReader(topics: [theirs.topic])
+        try reader.catchUp()
+        let earlier = reader.records.count
+        let started = Int64(Date().timeIntervalSince1970 * 1000)
+        let connector = try ConnectorProcess(["--debezium-config", try database.configFile(for: golden).path, "--brokers", try TestStack.brokers()])
+        defer {
+            connector.terminate()
+            _ = connector.waitForExit(timeout: .seconds(30))
+        }
+        try database.waitUntilActive(slot: database.slot)
+        let ours = Array(try reader.read(until: earlier + 3, log: connector)[earlier...])
+        let timeInValue = /"ts_ms":(\d+)/
+        for record in ours {
+            #expect(record.partition == 0 && record.headers.isEmpty, "\(record)")
+            #expect(record.key == theirs.key)
+            let text = String(decoding: record.value ?? [], as: UTF8.self)
+            let time = try #require(text.firstMatch(of: timeInValue).flatMap { Int64($0.output.1) })
+            #expect(time >= started && time <= Int64(Date().timeIntervalSince1970 * 1000), "the heartbeat's own time: \(text)")
+            #expect(text.replacing(timeInValue, with: "") == String(decoding: theirs.value ?? [], as: UTF8.self).replacing(timeInValue, with: ""))
+        }
+        // One an interval (1 s): three take about two intervals, never three at once.
+        let times = ours.compactMap { String(decoding: $0.value ?? [], as: UTF8.self).firstMatch(of: timeInValue).flatMap { Int64($0.output.1) } }
+        #expect(zip(times, times.dropFirst()).allSatisfy { $1 - $0 >= 500 }, "\(times)")
     }
 
     /// `slot.drop.on.stop=true`: after an orderly stop the slot is gone. `slot.stream.params` options that
@@ -432,7 +465,7 @@ struct GoldenFixture {
         return byID
     }
 
-    private func allRecords() throws -> [Record] {
+    func allRecords() throws -> [Record] {
         var records: [Record] = []
         for line in try String(contentsOf: directory.appendingPathComponent("records.jsonl"), encoding: .utf8).split(separator: "\n") {
             let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])

@@ -53,6 +53,8 @@ struct ConnectorProgress: Sendable {
         case .producerFailed(let error):
             failOnce(.kafka(error))
             return nil
+        case .heartbeatReported(let error):
+            return error.map { .heartbeatNotDelivered("\($0)") }
         case .failed(let ticket, let topic, let eventID, let error, let undelivered):
             return refused(ticket, topic: topic, eventID: eventID, error: error, undelivered: undelivered, policy: policy)
         }

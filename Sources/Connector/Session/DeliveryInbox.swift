@@ -13,6 +13,16 @@ enum DeliveryOutcome: Sendable {
     case failed(CheckpointTracker.Ticket, topic: String, eventID: String, error: KafkaError, undelivered: KafkaMessageContent?)
     /// The idempotent producer lost its guarantees: nothing more may be produced.
     case producerFailed(KafkaError)
+    /// The report of a heartbeat record (Debezium's format): nil when delivered. It confirms nothing.
+    case heartbeatReported(KafkaError?)
+
+    /// A failure the reading thread must see at once.
+    var isFailure: Bool {
+        switch self {
+        case .failed, .producerFailed: true
+        case .acknowledged, .heartbeatReported: false
+        }
+    }
 }
 
 /// The typed boundary between the delivery-report thread and the reading thread.
@@ -40,12 +50,17 @@ final class DeliveryInbox: Sendable {
         let wake = posted.withLock { posted in
             posted.outcomes.append(outcome)
             posted.count += 1
-            if case .acknowledged = outcome {
+            switch outcome {
+            case .acknowledged:
                 guard posted.acknowledgementWakeWanted else { return false }
                 posted.acknowledgementWakeWanted = false
                 return true
+            case .heartbeatReported:
+                return false
+            case .failed, .producerFailed:
+                // Once a batch: an earlier failure not yet taken has woken the reader already.
+                return !posted.outcomes.dropLast().contains(where: \.isFailure)
             }
-            return !posted.outcomes.dropLast().contains { if case .acknowledged = $0 { false } else { true } }
         }
         if wake { wakeup.signal() }
     }

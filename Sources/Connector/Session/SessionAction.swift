@@ -108,6 +108,8 @@ enum SessionNotice {
     /// Kafka acknowledged an event of a transaction whose commit time is known.
     case acknowledged(AcknowledgementTiming)
     case relationDescribed(QualifiedTableName, relationID: UInt32, isOutbox: Bool)
+    /// Kafka did not take a heartbeat record: worth a warning, nothing more (the next beat comes).
+    case heartbeatNotDelivered(String)
     /// The role of a relation other than an outbox table, the first time this run sees it.
     case relationRole(RelationRole, relationID: UInt32, position: LSN)
     case mappingWarning(String, eventID: String, position: LSN)

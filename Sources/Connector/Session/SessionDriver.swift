@@ -179,14 +179,17 @@ struct SessionDriver {
         }
     }
 
-    /// Runs the heartbeat statement. A failure is logged and retried at the next interval on a new
-    /// connection: a heartbeat helps the slot along, it never decides what is published.
+    /// Runs the heartbeat statement, and under Debezium's format writes its heartbeat record. A failure is
+    /// logged and retried at the next interval (the statement on a new connection): a heartbeat helps the
+    /// slot along, it never decides what is published.
     private mutating func beat() {
         guard let heartbeat = connector.configuration.heartbeat else { return }
+        connector.produceDebeziumHeartbeat(with: producer)
+        guard let statement = heartbeat.statement else { return }
         do {
             let connection = try heartbeatConnection ?? PostgresConnection.connect(connector.configuration.database)
             heartbeatConnection = connection
-            try connection.query(heartbeat.statement)
+            try connection.query(statement)
         } catch {
             heartbeatConnection?.close()
             heartbeatConnection = nil
@@ -215,6 +218,33 @@ extension OutboxConnector {
         machine.produced(result, now: .now)
         if case .enqueued = result { handedToKafka(record, readAt: readAt) }
     }
+
+    /// Debezium's heartbeat record, when the format has one: on partition 0, outside every transaction (its
+    /// delivery report confirms nothing). Not taken when librdkafka's queue is full: the next beat comes.
+    func produceDebeziumHeartbeat(with producer: KafkaProducer) {
+        guard case .debezium(let settings) = configuration.recordFormat, let prefix = settings.heartbeatTopicsPrefix else { return }
+        let event: OutboxEvent
+        do {
+            event = try ChangeEventRecordWriter(settings: settings).heartbeat(heartbeatTopicsPrefix: prefix, milliseconds: WallClock.nowMicroseconds() / 1_000)
+        } catch {
+            logger.warning("the heartbeat record could not be written", metadata: ["error": "\(error)"])
+            return
+        }
+        let result = producer.produce(
+            topic: event.topic, key: event.key, value: event.value, headers: [], partition: event.partition, timestamp: nil,
+            correlation: Self.heartbeatCorrelation
+        )
+        if case .enqueued = result {
+            // A stop's drain waits for one report per record handed over, this one's too.
+            recordsHandedToKafka.add(1, ordering: .relaxed)
+        } else {
+            logger.debug("the heartbeat record was not taken", metadata: ["kafka.result": "\(result)"])
+        }
+    }
+
+    /// The correlation of a heartbeat record, whose report the delivery thread tells apart: no ticket (tickets
+    /// count up from 1 and never reach it; librdkafka's correlations must be nonzero).
+    static let heartbeatCorrelation = UInt64.max
 
     /// Gives the machine what Kafka reported since the last take, and records the acknowledgements' timings.
     /// Returns whether anything came.

@@ -9,6 +9,8 @@ extension OutboxConnector {
         switch notice {
         case .acknowledged(let timing):
             acknowledged(timing)
+        case .heartbeatNotDelivered(let error):
+            logger.warning("Kafka did not take a heartbeat record", metadata: ["error": "\(error)"])
         case .relationDescribed(let name, let relationID, let isOutbox):
             logger.debug("relation described", metadata: [
                 "pg.relation": "\(name)", "pg.relation_id": .stringConvertible(relationID), "cdc.is_outbox": "\(isOutbox)",

@@ -1,17 +1,13 @@
 /// The settings of a Debezium PostgreSQL connector that publishes its change events (no EventRouter in
-/// `transforms`, or ExtractNewRecordState), validated: what decides the records' topics, keys, values and
-/// headers. Settings whose records outbox-cdc does not reproduce are refused by key, never ignored:
+/// `transforms`, or ExtractNewRecordState), validated: what decides the change records' topics, keys, values
+/// and headers. Settings whose records outbox-cdc does not reproduce are refused by key, never ignored:
 /// another transform, a transform option not reproduced, `message.key.columns`, column filters, a topic
 /// naming strategy other than the default, binary or interval modes other than the defaults.
 public struct ChangeEventSettings: Sendable, Equatable {
-    // `skipped.operations` is `ReplicationSettings.skippedOperations`: it shapes the publication too.
+    // `skipped.operations` and the heartbeat keys are `ReplicationSettings`': they apply whatever the records.
     public var topicDelimiter = "."
     public var tombstonesOnDelete = true
     public var valueModes = ColumnValueModes()
-    /// `heartbeat.interval.ms`; nil: no heartbeats (0, Debezium's default).
-    public var heartbeatIntervalMilliseconds: Int?
-    /// `topic.heartbeat.prefix` (or the older `heartbeat.topics.prefix`).
-    public var heartbeatTopicsPrefix = DebeziumHeartbeatRecord.defaultTopicsPrefix
     /// ExtractNewRecordState, when `transforms` lists it.
     public var extractNewRecordState: ExtractNewRecordState?
 
@@ -47,9 +43,6 @@ public struct ChangeEventSettings: Sendable, Equatable {
                 throw .invalid(key: reader.fileKey(key), value: value, expected: "unset: outbox-cdc keys records by the primary key and publishes every column")
             }
         }
-        let interval = try reader.integer("heartbeat.interval.ms", default: 0, range: 0 ... Int(Int32.max), expected: "milliseconds, 0 for none")
-        heartbeatIntervalMilliseconds = interval > 0 ? interval : nil
-        heartbeatTopicsPrefix = reader.string("topic.heartbeat.prefix") ?? reader.string("heartbeat.topics.prefix") ?? heartbeatTopicsPrefix
         extractNewRecordState = try Self.readTransforms(&reader)
     }
 

@@ -126,6 +126,9 @@ public struct ReplicationSettings: Sendable, Equatable {
     public var heartbeatInterval = Duration.zero
     /// `heartbeat.action.query`, as written.
     public var heartbeatActionQuery: String?
+    /// `topic.heartbeat.prefix` (or the older `heartbeat.topics.prefix`): the heartbeat records' topic is
+    /// `<prefix>.<topic.prefix>`.
+    public var heartbeatTopicsPrefix = DebeziumHeartbeatRecord.defaultTopicsPrefix
     /// `message.prefix.include.list` and `message.prefix.exclude.list`: logical decoding message prefixes.
     public var messagePrefixIncludeList: String?
     public var messagePrefixExcludeList: String?
@@ -176,6 +179,8 @@ public struct ReplicationSettings: Sendable, Equatable {
             "heartbeat.interval.ms", default: 0, range: 0...Int(Int32.max),
             expected: "a number of milliseconds, 0 to disable"))
         settings.heartbeatActionQuery = reader.string("heartbeat.action.query")
+        settings.heartbeatTopicsPrefix = reader.string("topic.heartbeat.prefix") ?? reader.string("heartbeat.topics.prefix")
+            ?? settings.heartbeatTopicsPrefix
         settings.messagePrefixIncludeList = reader.string("message.prefix.include.list")
         settings.messagePrefixExcludeList = reader.string("message.prefix.exclude.list")
         try rejectBoth(

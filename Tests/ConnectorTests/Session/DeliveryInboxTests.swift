@@ -57,4 +57,18 @@ struct DeliveryInboxTests {
         #expect(!wakeup.wait(timeout: .zero), "the first failure of the batch woke it already")
         #expect(inbox.takeAll().count == 2)
     }
+
+    @Test("A heartbeat record's report never wakes the reading thread, and a failure after it still does")
+    func heartbeatReportsDoNotWake() {
+        let wakeup = Wakeup()
+        let inbox = DeliveryInbox(wakeup: wakeup)
+        var tracker = CheckpointTracker(confirmed: LSN(0x1000))
+        #expect(inbox.wakeOnAcknowledgement(true))
+        inbox.post(.heartbeatReported(nil))
+        inbox.post(.heartbeatReported(KafkaError(code: 10, message: "too large")))
+        #expect(!wakeup.wait(timeout: .zero))
+        inbox.post(.failed(ticket(&tracker), topic: "t", eventID: "1", error: KafkaError(code: 10, message: "too large"), undelivered: nil))
+        #expect(wakeup.wait(timeout: .zero), "the first failure of the batch wakes the reader")
+        #expect(inbox.takeAll().count == 3)
+    }
 }
