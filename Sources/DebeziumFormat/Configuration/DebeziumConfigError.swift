@@ -128,7 +128,8 @@ public enum DebeziumConfigError: Error, Sendable, Equatable, CustomStringConvert
                 + " ByteArrayConverter, BinaryDataConverter and (for headers) SimpleHeaderConverter"
         case .noEventRouter(let key):
             return "no EventRouter transform: \(key) must list a transform whose type is"
-                + " io.debezium.transforms.outbox.EventRouter"
+                + " io.debezium.transforms.outbox.EventRouter. Debezium's change events without it (no transform,"
+                + " or ExtractNewRecordState) are not published by this version of outbox-cdc yet"
         case .multipleEventRouters(let key, let names):
             return "\(key) lists more than one EventRouter transform (\(names.joined(separator: ", ")));"
                 + " outbox-cdc routes one outbox"
