@@ -19,6 +19,9 @@ struct DebeziumRunConfiguration {
     var warnings: [String]
     /// The producer settings of the file as the lowest layer, with the operator's layers over them.
     var kafkaLayers: KafkaPropertyLayers
+    /// `--on-error` when the operator gives none: skip under `errors.tolerance=all` (or Debezium's
+    /// `event.processing.failure.handling.mode` warn or skip), else fail.
+    var defaultErrorPolicy: ErrorPolicy = .fail
 
     /// `kafkaOverrides`: the configuration file's, the variables' and the flags' Kafka properties, which
     /// override the file's producer settings property by property.
@@ -107,6 +110,7 @@ struct DebeziumRunConfiguration {
             }
         }
         self.warnings = warnings
+        defaultErrorPolicy = settings.skipsRecordsThatFail ? .skip : .fail
     }
 
     /// Settings whose effect outbox-cdc does not reproduce: refused by key rather than ignored, because

@@ -68,7 +68,7 @@ struct RunCommand: AsyncParsableCommand {
     var dbPasswordFile: String?
 
     @Option(name: .customLong("on-error"), help: ArgumentHelp(
-        "An event that can never be published (unmappable row, or a record Kafka refuses: too large, invalid or forbidden topic): fail (stop without confirming past it), dlq (publish it to --dead-letter-topic with error headers and go on) or skip (log, count, go on). [env: OUTBOX_CDC_ON_ERROR] (default: fail)",
+        "An event that can never be published (unmappable row, or a record Kafka refuses: too large, invalid or forbidden topic): fail (stop without confirming past it), dlq (publish it to --dead-letter-topic with error headers and go on) or skip (log, count, go on). With --debezium-config the default is skip when the file sets errors.tolerance=all or event.processing.failure.handling.mode warn, skip or ignore. [env: OUTBOX_CDC_ON_ERROR] (default: fail)",
         valueName: "policy"))
     var onError: String?
 
@@ -123,7 +123,7 @@ struct RunCommand: AsyncParsableCommand {
                 debezium.warnings.forEach { logger.warning("\($0)", metadata: ["cdc.debezium_config": "\(path)"]) }
                 var settings = debezium.configuration
                 kafkaLayers = debezium.kafkaLayers
-                settings.onError = try errorPolicy(environment)
+                settings.onError = try errorPolicy(environment, default: debezium.defaultErrorPolicy)
                 settings.onSlotLost = try slotLostPolicy(environment)
                 if try noFailoverSlot(environment) { settings.failoverSlot = false }
                 settings.streamInProgress = try streamInProgress(environment, protocolVersion: settings.protocolVersion)
@@ -271,10 +271,15 @@ struct RunCommand: AsyncParsableCommand {
         return policy
     }
 
-    /// `--on-error` and `--dead-letter-topic`.
-    func errorPolicy(_ environment: Environment) throws -> ErrorPolicy {
+    /// `--on-error` and `--dead-letter-topic`; `defaultPolicy` when neither `--on-error` nor its variable is
+    /// given (a Debezium config's error handling decides it).
+    func errorPolicy(_ environment: Environment, default defaultPolicy: ErrorPolicy = .fail) throws -> ErrorPolicy {
         let topic = environment.resolve(deadLetterTopic, "OUTBOX_CDC_DEAD_LETTER_TOPIC")
-        switch environment.resolve(onError, "OUTBOX_CDC_ON_ERROR") ?? "fail" {
+        guard let chosen = environment.resolve(onError, "OUTBOX_CDC_ON_ERROR") else {
+            guard topic == nil else { throw UsageError("--dead-letter-topic is for --on-error dlq") }
+            return defaultPolicy
+        }
+        switch chosen {
         case "fail":
             guard topic == nil else { throw UsageError("--dead-letter-topic is for --on-error dlq") }
             return .fail

@@ -322,6 +322,27 @@ struct DebeziumSettingsTests {
         #expect(try settings(["snapshot.mode": "no_data"]).warnings.isEmpty)
     }
 
+    @Test("Kafka Connect's errors.tolerance and Debezium's failure handling decide whether failing records are skipped; the dead-letter queue keys warn")
+    func errorHandlingKeys() throws {
+        #expect(try settings().skipsRecordsThatFail == false)
+        #expect(try settings(["errors.tolerance": "all"]).skipsRecordsThatFail)
+        #expect(try settings(["errors.tolerance": "none"]).skipsRecordsThatFail == false)
+        for mode in ["warn", "skip", "ignore"] {
+            #expect(try settings(["event.processing.failure.handling.mode": mode]).skipsRecordsThatFail, "\(mode)")
+        }
+        #expect(try settings(["event.processing.failure.handling.mode": "fail"]).skipsRecordsThatFail == false)
+        let deadLetter = try settings([
+            "errors.tolerance": "all", "errors.deadletterqueue.topic.name": "debezium-deadletter",
+            "errors.deadletterqueue.context.headers.enable": "true", "errors.retry.delay.max.ms": "1000",
+        ])
+        #expect(deadLetter.unknownKeys.isEmpty)
+        #expect(deadLetter.warnings.count == 1)
+        #expect(deadLetter.warnings.first?.contains("errors.deadletterqueue.topic.name") == true)
+        #expect(deadLetter.warnings.first?.contains("sink connectors only") == true)
+        #expect(settingsError(["errors.tolerance": "some"])?.key == "errors.tolerance")
+        #expect(settingsError(["event.processing.failure.handling.mode": "retry"])?.key == "event.processing.failure.handling.mode")
+    }
+
     @Test func converterOptionsWithoutTheirClassAreAWarningNotAnUnknownKey() throws {
         let settings = try settings(["key.converter.schemas.enable": "false"])
         #expect(settings.converters.key == nil)

@@ -262,6 +262,35 @@ struct DebeziumGoldenTests {
         #expect(zip(times, times.dropFirst()).allSatisfy { $1 - $0 >= 500 }, "\(times)")
     }
 
+    /// Kafka Connect's `errors.tolerance=all` (the seed project's connector sets it): a record Kafka refuses is
+    /// logged and skipped, and what follows is published, as `--on-error skip` does; the dead-letter queue keys
+    /// (sink connectors only) are accepted with a warning.
+    @Test func errorsToleranceAllSkipsWhatCannotBePublished() throws {
+        let golden = try GoldenFixture("json-schemas")
+        let database = try GoldenDatabase(setupSQL: golden.setupSQL)
+        defer { database.drop() }
+        let extra = "errors.tolerance=all\nerrors.deadletterqueue.topic.name=debezium-deadletter\nerrors.retry.delay.max.ms=1000\n"
+        let connector = try ConnectorProcess(["--debezium-config", try database.configFile(for: golden, extra: extra).path, "--brokers", try TestStack.brokers()])
+        defer {
+            connector.terminate()
+            _ = connector.waitForExit(timeout: .seconds(30))
+        }
+        try database.waitUntilActive(slot: database.slot)
+        let topic = "outbox.event.Fine\(database.suffix)"
+        let reader = try TopicReader(topics: [topic])
+        let refused = UUID().uuidString.lowercased(), after = UUID().uuidString.lowercased()
+        try database.sql("INSERT INTO public.outbox (id, aggregatetype, aggregateid, type, payload) VALUES ('\(refused)', 'no such/topic', 'k', 't', '{}')")
+        try database.sql("INSERT INTO public.outbox (id, aggregatetype, aggregateid, type, payload) VALUES ('\(after)', 'Fine\(database.suffix)', 'k', 't', '{}')")
+        let records = try reader.read(until: 1, log: connector)
+        #expect(records.first?.headerText("id") == after)
+        // The refusal's report may come after the next record's acknowledgement.
+        try waitFor("the refused event to be skipped", timeout: .seconds(30)) {
+            connector.log.contains("skipped an event Kafka refuses") && connector.log.contains(refused)
+        }
+        #expect(connector.isRunning, "\(connector.log)")
+        #expect(connector.log.contains("sink connectors only"), "the dead-letter queue keys warn: \(connector.log)")
+    }
+
     /// `slot.drop.on.stop=true`: after an orderly stop the slot is gone. `slot.stream.params` options that
     /// would change what outbox-cdc decodes (`binary`) are left out, so streaming works.
     @Test func slotDropOnStopIsHonoured() throws {

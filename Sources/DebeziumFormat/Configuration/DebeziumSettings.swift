@@ -21,6 +21,11 @@ public struct DebeziumSettings: Sendable, Equatable {
     public var eventRouter: EventRouterSettings
     /// `extended.headers.enabled`: Debezium 3.x adds `__debezium.context.*` headers to each record by default.
     public var extendedHeadersEnabled = true
+    /// Whether a record that cannot be published is logged and skipped rather than stopping the connector:
+    /// Kafka Connect's `errors.tolerance=all` (which a 4.x worker applies to a source task's conversion,
+    /// transformation and production), or Debezium's `event.processing.failure.handling.mode` warn or skip.
+    /// outbox-cdc's `--on-error skip` when no `--on-error` is given.
+    public var skipsRecordsThatFail = false
     /// Keys neither read nor known to be irrelevant, spelled as in the file, in file order.
     public var unknownKeys: [String]
     /// Settings that are valid but do not do what they seem to, one line each, for the caller to log.
@@ -64,6 +69,7 @@ public struct DebeziumSettings: Sendable, Equatable {
         let converters = try ConverterSettings.read(&reader, warnings: &warnings)
         let eventRouter = try Self.readTransforms(&reader)
         let extendedHeadersEnabled = try reader.bool("extended.headers.enabled", default: true)
+        let skipsRecordsThatFail = try Self.readErrorHandling(&reader, connector: connector, fileKey: fileKey, warnings: &warnings)
 
         let dynamicPrefixes = ["converters", "post.processors"].flatMap { key in
             (connector[key] ?? "").commaSeparatedEntries.map { $0 + "." }
@@ -75,10 +81,34 @@ public struct DebeziumSettings: Sendable, Equatable {
         self.converters = converters
         self.eventRouter = eventRouter
         self.extendedHeadersEnabled = extendedHeadersEnabled
+        self.skipsRecordsThatFail = skipsRecordsThatFail
         self.unknownKeys = connector.keys
             .filter { !reader.consumed.contains($0) && !KnownKeys.isKnown($0, dynamicPrefixes: dynamicPrefixes) }
             .map(fileKey)
         self.warnings = warnings
+    }
+
+    /// Kafka Connect's `errors.*` and Debezium's `event.processing.failure.handling.mode`: whether failing records
+    /// are skipped. The dead-letter queue keys, which Kafka Connect applies to sink connectors only, are accepted
+    /// with a warning that they do nothing; retries concern failures outbox-cdc's deterministic conversions do
+    /// not have; outbox-cdc always logs a skipped record's id (never its content).
+    private static func readErrorHandling(
+        _ reader: inout SettingsReader, connector: OrderedConfig, fileKey: (String) -> String, warnings: inout [String]
+    ) throws(DebeziumConfigError) -> Bool {
+        let tolerance = reader.string("errors.tolerance")?.lowercased() ?? "none"
+        guard tolerance == "none" || tolerance == "all" else {
+            throw .invalid(key: fileKey("errors.tolerance"), value: tolerance, expected: "none or all")
+        }
+        let failureMode = reader.string("event.processing.failure.handling.mode")?.lowercased() ?? "fail"
+        guard ["fail", "warn", "skip", "ignore"].contains(failureMode) else {
+            throw .invalid(key: fileKey("event.processing.failure.handling.mode"), value: failureMode, expected: "fail, warn, skip or ignore")
+        }
+        let deadLetterKeys = connector.keys.filter { $0.hasPrefix("errors.deadletterqueue.") }
+        if !deadLetterKeys.isEmpty {
+            deadLetterKeys.forEach { reader.consume($0) }
+            warnings.append("\(deadLetterKeys.map(fileKey).joined(separator: ", ")): Kafka Connect applies its dead-letter queue to sink connectors only, so Debezium never used it; outbox-cdc ignores it too (--on-error dlq sends records that cannot be published to a topic of its own)")
+        }
+        return tolerance == "all" || failureMode != "fail"
     }
 
     /// The connector class as written or as one of the aliases Kafka Connect accepts for it
