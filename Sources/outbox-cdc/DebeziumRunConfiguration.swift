@@ -19,8 +19,7 @@ struct DebeziumRunConfiguration {
     var warnings: [String]
     /// The producer settings of the file as the lowest layer, with the operator's layers over them.
     var kafkaLayers: KafkaPropertyLayers
-    /// `--on-error` when the operator gives none: skip under `errors.tolerance=all` (or Debezium's
-    /// `event.processing.failure.handling.mode` warn or skip), else fail.
+    /// `--on-error` when the operator gives none: skip under `errors.tolerance=all`, else fail.
     var defaultErrorPolicy: ErrorPolicy = .fail
 
     /// `kafkaOverrides`: the configuration file's, the variables' and the flags' Kafka properties, which

@@ -68,7 +68,7 @@ struct RunCommand: AsyncParsableCommand {
     var dbPasswordFile: String?
 
     @Option(name: .customLong("on-error"), help: ArgumentHelp(
-        "An event that can never be published (unmappable row, or a record Kafka refuses: too large, invalid or forbidden topic): fail (stop without confirming past it), dlq (publish it to --dead-letter-topic with error headers and go on) or skip (log, count, go on). With --debezium-config the default is skip when the file sets errors.tolerance=all or event.processing.failure.handling.mode warn, skip or ignore. [env: OUTBOX_CDC_ON_ERROR] (default: fail)",
+        "An event that can never be published (unmappable row, or a record Kafka refuses: too large, invalid or forbidden topic): fail (stop without confirming past it), dlq (publish it to --dead-letter-topic with error headers and go on) or skip (log, count, go on). With --debezium-config the default is skip when the file sets errors.tolerance=all. [env: OUTBOX_CDC_ON_ERROR] (default: fail)",
         valueName: "policy"))
     var onError: String?
 

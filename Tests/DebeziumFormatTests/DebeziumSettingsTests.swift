@@ -328,7 +328,11 @@ struct DebeziumSettingsTests {
         #expect(try settings(["errors.tolerance": "all"]).skipsRecordsThatFail)
         #expect(try settings(["errors.tolerance": "none"]).skipsRecordsThatFail == false)
         for mode in ["warn", "skip", "ignore"] {
-            #expect(try settings(["event.processing.failure.handling.mode": mode]).skipsRecordsThatFail, "\(mode)")
+            // Alone it would cover only rows Debezium cannot decode, not refusals: outbox-cdc stops, and says so.
+            let alone = try settings(["event.processing.failure.handling.mode": mode])
+            #expect(alone.skipsRecordsThatFail == false, "\(mode)")
+            #expect(alone.warnings.first?.contains("errors.tolerance=all") == true, "\(alone.warnings)")
+            #expect(try settings(["event.processing.failure.handling.mode": mode, "errors.tolerance": "all"]).skipsRecordsThatFail)
         }
         #expect(try settings(["event.processing.failure.handling.mode": "fail"]).skipsRecordsThatFail == false)
         let deadLetter = try settings([

@@ -22,9 +22,8 @@ public struct DebeziumSettings: Sendable, Equatable {
     /// `extended.headers.enabled`: Debezium 3.x adds `__debezium.context.*` headers to each record by default.
     public var extendedHeadersEnabled = true
     /// Whether a record that cannot be published is logged and skipped rather than stopping the connector:
-    /// Kafka Connect's `errors.tolerance=all` (which a 4.x worker applies to a source task's conversion,
-    /// transformation and production), or Debezium's `event.processing.failure.handling.mode` warn or skip.
-    /// outbox-cdc's `--on-error skip` when no `--on-error` is given.
+    /// Kafka Connect's `errors.tolerance=all`, which a 4.x worker applies to a source task's conversion,
+    /// transformation and production. outbox-cdc's `--on-error skip` when no `--on-error` is given.
     public var skipsRecordsThatFail = false
     /// Keys neither read nor known to be irrelevant, spelled as in the file, in file order.
     public var unknownKeys: [String]
@@ -89,9 +88,12 @@ public struct DebeziumSettings: Sendable, Equatable {
     }
 
     /// Kafka Connect's `errors.*` and Debezium's `event.processing.failure.handling.mode`: whether failing records
-    /// are skipped. The dead-letter queue keys, which Kafka Connect applies to sink connectors only, are accepted
-    /// with a warning that they do nothing; retries concern failures outbox-cdc's deterministic conversions do
-    /// not have; outbox-cdc always logs a skipped record's id (never its content).
+    /// are skipped. Debezium's mode alone (warn, skip, ignore) covers only rows Debezium cannot turn into events,
+    /// not records Kafka refuses, which still stop its task: outbox-cdc, with one policy for both, stops then
+    /// and says so in a warning (stopping where Debezium would skip, never skipping where it would stop). The
+    /// dead-letter queue keys, which Kafka Connect applies to sink connectors only, are accepted with a warning
+    /// that they do nothing; retries concern failures outbox-cdc's deterministic conversions do not have;
+    /// outbox-cdc always logs a skipped record's id (never its content).
     private static func readErrorHandling(
         _ reader: inout SettingsReader, connector: OrderedConfig, fileKey: (String) -> String, warnings: inout [String]
     ) throws(DebeziumConfigError) -> Bool {
@@ -108,7 +110,10 @@ public struct DebeziumSettings: Sendable, Equatable {
             deadLetterKeys.forEach { reader.consume($0) }
             warnings.append("\(deadLetterKeys.map(fileKey).joined(separator: ", ")): Kafka Connect applies its dead-letter queue to sink connectors only, so Debezium never used it; outbox-cdc ignores it too (--on-error dlq sends records that cannot be published to a topic of its own)")
         }
-        return tolerance == "all" || failureMode != "fail"
+        if tolerance == "none", failureMode != "fail" {
+            warnings.append("\(fileKey("event.processing.failure.handling.mode"))=\(failureMode) without \(fileKey("errors.tolerance"))=all: outbox-cdc stops at a record it cannot publish (Debezium would skip a row it cannot decode but stop at a record Kafka refuses); set \(fileKey("errors.tolerance"))=all or --on-error skip to skip both")
+        }
+        return tolerance == "all"
     }
 
     /// The connector class as written or as one of the aliases Kafka Connect accepts for it
