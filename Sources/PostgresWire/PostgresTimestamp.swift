@@ -59,27 +59,12 @@ extension PostgresTimestamp: CustomStringConvertible {
             days -= 1
             microsOfDay += microsPerDay
         }
-        let (year, month, day) = Self.civilDate(daysSince1970: days + 10_957)
+        let (year, month, day) = ProlepticGregorian.date(daysSince1970: days + 10_957)
         let seconds = microsOfDay / 1_000_000
         let fraction = microsOfDay % 1_000_000
         return "\(Self.pad(year, 4))-\(Self.pad(month, 2))-\(Self.pad(day, 2))"
             + "T\(Self.pad(seconds / 3600, 2)):\(Self.pad(seconds / 60 % 60, 2)):\(Self.pad(seconds % 60, 2))"
             + ".\(Self.pad(fraction, 6))Z"
-    }
-
-    /// Proleptic Gregorian date of a day number counted from 1970-01-01 (Howard Hinnant's days-to-civil
-    /// algorithm: eras of 400 years, each exactly 146,097 days).
-    private static func civilDate(daysSince1970: Int64) -> (year: Int64, month: Int64, day: Int64) {
-        let shifted = daysSince1970 + 719_468 // days since 0000-03-01
-        let era = (shifted >= 0 ? shifted : shifted - 146_096) / 146_097
-        let dayOfEra = shifted - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let monthIndex = (5 * dayOfYear + 2) / 153 // 0 = March
-        let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
-        let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
-        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
-        return (year, month, day)
     }
 
     private static func pad(_ value: Int64, _ width: Int) -> String {

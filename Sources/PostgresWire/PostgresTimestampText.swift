@@ -72,7 +72,7 @@ extension PostgresTimestamp {
         }
         guard reader.atEnd else { throw .malformed }
         // Years have at most six digits: nothing below overflows before the multiplication.
-        let days = daysFromCivil(year: year, month: month, day: day)
+        let days = ProlepticGregorian.daysSince1970(year: year, month: month, day: day)
         let seconds = days * 86_400 + hour * 3_600 + minute * 60 + second
         let (micros, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000)
         let (total, overflowAdding) = micros.addingReportingOverflow(fraction)
@@ -99,16 +99,6 @@ extension PostgresTimestamp {
         case 4, 6, 9, 11: return 30
         default: return 31
         }
-    }
-
-    /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's `days_from_civil`).
-    private static func daysFromCivil(year: Int64, month: Int64, day: Int64) -> Int64 {
-        let shiftedYear = month <= 2 ? year - 1 : year
-        let era = (shiftedYear >= 0 ? shiftedYear : shiftedYear - 399) / 400
-        let yearOfEra = shiftedYear - era * 400
-        let dayOfYear = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
-        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-        return era * 146_097 + dayOfEra - 719_468
     }
 
     private struct DigitReader {

@@ -2,6 +2,7 @@
 import Foundation
 import PgOutputDecoder
 import Testing
+import TestSupport
 
 /// Each column type of a captured table against the real Debezium 3.6.3's change events
 /// (Fixtures/goldens/change-types-*): the pgoutput stream of the same changes (`pgoutput.txt`, read from a
@@ -43,18 +44,18 @@ struct ChangeEventColumnGoldenTests {
         for line in try String(contentsOf: directory.appendingPathComponent("records.jsonl"), encoding: .utf8).split(separator: "\n") {
             let record = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
             guard let valueHex = record["value_hex"] as? String, !valueHex.isEmpty else { continue }
-            let valueText = String(decoding: try #require(Self.bytes(hex: valueHex)), as: UTF8.self)
+            let valueText = String(decoding: try #require(bytes(hex: valueHex)), as: UTF8.self)
             let value = try #require(try JSONSerialization.jsonObject(with: Data(valueText.utf8)) as? [String: Any])
             let payload = try #require((golden.schemas ? value["payload"] : value) as? [String: Any])
             guard payload["after"] is [String: Any] else { continue }
             let source = try #require(payload["source"] as? [String: Any])
             let lsn = try #require((source["lsn"] as? NSNumber)?.uint64Value)
-            let (relation, tuple) = try #require(changes[lsn], "no pgoutput change at LSN \(lsn)")
+            let (relation, row) = try #require(changes[lsn], "no pgoutput change at LSN \(lsn)")
             let prefix = try #require(source["name"] as? String)
 
             var fields: [ConnectField] = []
             var values: [ConnectData] = []
-            for (column, datum) in zip(relation.columns, tuple.columns) {
+            for (column, datum) in zip(relation.columns, row) {
                 let type = ChangeEventColumnType(
                     type: PostgresColumnType(oid: column.typeOID, typmod: column.typeModifier),
                     enumLabels: column.name == "c_mood" ? Self.moodLabels : nil, modes: golden.modes
@@ -62,11 +63,11 @@ struct ChangeEventColumnGoldenTests {
                 var schema = try type.schema(optional: Self.notNull[column.name] == nil)
                 schema.defaultValue = Self.notNull[column.name]
                 fields.append(ConnectField(name: column.name, schema: schema))
-                guard case .text(let bytes) = datum else {
+                guard case .text(let text) = datum else {
                     values.append(.null)
                     continue
                 }
-                values.append(try type.data(text: String(decoding: bytes, as: UTF8.self)))
+                values.append(try type.data(text: text))
             }
             let rowSchema = ConnectSchema.struct(name: "\(prefix).public.change_types.Value", optional: true, fields: fields)
             let written = try #require(try serializer.serialize(.struct(values), schema: rowSchema))
@@ -127,38 +128,17 @@ struct ChangeEventColumnGoldenTests {
         }
     }
 
-    /// Every Insert and Update's new row in `pgoutput.txt` (`<lsn> <xid> <hex>` lines), by the message's LSN,
-    /// with the Relation that describes it.
-    static func changes(in url: URL) throws -> [UInt64: (PgOutputMessage.Relation, PgOutputMessage.TupleData)] {
-        var decoder = PgOutputDecoder(protocolVersion: 1)
-        var relations: [UInt32: PgOutputMessage.Relation] = [:]
-        var changes: [UInt64: (PgOutputMessage.Relation, PgOutputMessage.TupleData)] = [:]
-        for line in try String(contentsOf: url, encoding: .utf8).split(separator: "\n") where !line.hasPrefix("#") {
-            let parts = line.split(separator: " ")
-            guard parts.count == 3 else { continue }
-            let halves = parts[0].split(separator: "/")
-            let lsn = try #require(UInt64(halves[0], radix: 16).flatMap { high in UInt64(halves[1], radix: 16).map { high << 32 | $0 } })
-            switch try decoder.decode(try #require(bytes(hex: String(parts[2])))) {
-            case .relation(let relation): relations[relation.relationID] = relation
-            case .insert(let insert): changes[lsn] = (try #require(relations[insert.relationID]), insert.newTuple)
-            case .update(let update): changes[lsn] = (try #require(relations[update.relationID]), update.newTuple)
-            default: break
+    /// Every Insert and Update's new row in `pgoutput.txt`, by the message's LSN, with the Relation that
+    /// describes it.
+    static func changes(in url: URL) throws -> [UInt64: (PgOutputMessage.Relation, [ChangeEventColumnValue])] {
+        var changes: [UInt64: (PgOutputMessage.Relation, [ChangeEventColumnValue])] = [:]
+        for streamed in try ChangeEventRecordGoldenTests.stream(in: url) {
+            switch streamed.change {
+            case .insert(let new), .update(_, _, let new): changes[streamed.lsn] = (streamed.relation, new)
+            case .delete, .truncate: break
             }
         }
         return changes
-    }
-
-    static func bytes(hex: String) -> [UInt8]? {
-        let digits = Array(hex.utf8)
-        guard digits.count % 2 == 0 else { return nil }
-        var result: [UInt8] = []
-        var index = 0
-        while index < digits.count {
-            guard let byte = UInt8(String(decoding: digits[index ..< index + 2], as: UTF8.self), radix: 16) else { return nil }
-            result.append(byte)
-            index += 2
-        }
-        return result
     }
 }
 
@@ -232,18 +212,17 @@ struct SpecialValueGoldenTests {
         for line in try String(contentsOf: directory.appendingPathComponent("records.jsonl"), encoding: .utf8).split(separator: "\n") {
             let record = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
             guard let valueHex = record["value_hex"] as? String else { continue }
-            let valueText = String(decoding: try #require(ChangeEventColumnGoldenTests.bytes(hex: valueHex)), as: UTF8.self)
+            let valueText = String(decoding: try #require(bytes(hex: valueHex)), as: UTF8.self)
             let value = try #require(try JSONSerialization.jsonObject(with: Data(valueText.utf8)) as? [String: Any])
             let payload = try #require(value["payload"] as? [String: Any])
             guard payload["after"] is [String: Any] else { continue }
             let lsn = try #require(((payload["source"] as? [String: Any])?["lsn"] as? NSNumber)?.uint64Value)
-            let (relation, tuple) = try #require(changes[lsn])
+            let (relation, streamedRow) = try #require(changes[lsn])
             // The row's JSON as Debezium wrote it: between "after": and ,"source":.
             let after = try #require(valueText.range(of: "\"after\":").map { valueText[$0.upperBound...] })
             let row = try #require(after.range(of: ",\"source\":").map { String(after[..<$0.lowerBound]) })
-            for (column, datum) in zip(relation.columns, tuple.columns) {
-                guard case .text(let bytes) = datum else { continue }
-                let text = String(decoding: bytes, as: UTF8.self)
+            for (column, datum) in zip(relation.columns, streamedRow) {
+                guard case .text(let text) = datum else { continue }
                 let type = ChangeEventColumnType(type: PostgresColumnType(oid: column.typeOID, typmod: column.typeModifier), modes: modes)
                 do {
                     let data = try type.data(text: text)

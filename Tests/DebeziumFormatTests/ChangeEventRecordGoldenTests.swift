@@ -2,6 +2,7 @@
 import Foundation
 import PgOutputDecoder
 import Testing
+import TestSupport
 
 /// Whole change-event records against the real Debezium 3.6.3's (Fixtures/goldens/change-*): the case's
 /// pgoutput stream (`pgoutput.txt`, the same changes Debezium read) goes through `ChangeEventRecordBuilder`,
@@ -77,12 +78,12 @@ struct ChangeEventRecordGoldenTests {
         var checked = 0
         for line in goldenLines {
             let record = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
-            let keyBytes = (record["key_hex"] as? String).flatMap(ChangeEventColumnGoldenTests.bytes(hex:))
+            let keyBytes = (record["key_hex"] as? String).flatMap(bytes(hex:))
             guard let valueHex = record["value_hex"] as? String else {
                 tombstoneKeys.append(try #require(keyBytes))
                 continue
             }
-            let valueBytes = try #require(ChangeEventColumnGoldenTests.bytes(hex: valueHex))
+            let valueBytes = try #require(bytes(hex: valueHex))
             let value = try #require(try JSONSerialization.jsonObject(with: Data(valueBytes)) as? [String: Any])
             let payload = try #require((golden.schemas ? value["payload"] : value) as? [String: Any])
             let source = try #require(payload["source"] as? [String: Any])
@@ -107,7 +108,7 @@ struct ChangeEventRecordGoldenTests {
             let leading = headers.prefix { ($0.first as? String)?.hasPrefix("__debezium.context.") == false }
             #expect(leading.map { $0.first as? String } == match.leadingHeaders.map { Optional($0.name) }, "leading headers at LSN \(lsn)")
             for (header, ourHeader) in zip(leading, match.leadingHeaders) {
-                let text = (header[1] as? String).flatMap(ChangeEventColumnGoldenTests.bytes(hex:)).map { String(decoding: $0, as: UTF8.self) }
+                let text = (header[1] as? String).flatMap(bytes(hex:)).map { String(decoding: $0, as: UTF8.self) }
                 #expect(text == ourHeader.value)
             }
             if op == "d" {
@@ -159,7 +160,7 @@ struct ChangeEventRecordGoldenTests {
                     commitMicroseconds: commitMicroseconds, lastCommitLSN: lastCommitLSN
                 ))
             }
-            switch try decoder.decode(try #require(ChangeEventColumnGoldenTests.bytes(hex: String(parts[2])))) {
+            switch try decoder.decode(try #require(bytes(hex: String(parts[2])))) {
             case .begin(let begin):
                 commitMicroseconds = try #require(begin.commitTimestamp.unixEpochMicroseconds)
                 transactionID = begin.transactionID

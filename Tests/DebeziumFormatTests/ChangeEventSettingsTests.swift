@@ -8,13 +8,7 @@ struct ChangeEventSettingsTests {
     /// A golden case's `connector.properties.used`, as a flat config.
     private func connectorConfig(_ caseName: String) throws -> OrderedConfig {
         let url = try #require(Bundle.module.url(forResource: caseName, withExtension: nil, subdirectory: "Fixtures/goldens"))
-        let text = try String(contentsOf: url.appendingPathComponent("connector.properties.used"), encoding: .utf8)
-        var config = OrderedConfig()
-        for line in text.split(separator: "\n") where !line.hasPrefix("#") && line.contains("=") {
-            let parts = line.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            config[String(parts[0])] = String(parts[1])
-        }
-        return config
+        return try JavaProperties.parse(String(contentsOf: url.appendingPathComponent("connector.properties.used"), encoding: .utf8)).entries
     }
 
     @Test("The seed project's connector: ExtractNewRecordState with its defaults")
@@ -54,13 +48,8 @@ struct ChangeEventSettingsTests {
         ("topic.naming.strategy=com.example.MyStrategy", "topic.naming.strategy"),
     ])
     func refusedByKey(_ lines: String, _ key: String) {
-        var config = OrderedConfig()
-        for line in lines.split(separator: "\n") {
-            let parts = line.split(separator: "=", maxSplits: 1)
-            config[String(parts[0])] = String(parts[1])
-        }
         do {
-            _ = try ChangeEventSettings(connector: config)
+            _ = try ChangeEventSettings(connector: JavaProperties.parse(lines).entries)
             Issue.record("accepted: \(lines)")
         } catch {
             #expect(error.description.contains(key), "\(error.description)")

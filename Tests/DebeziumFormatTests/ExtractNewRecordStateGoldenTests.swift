@@ -1,6 +1,7 @@
 @testable import DebeziumFormat
 import Foundation
 import Testing
+import TestSupport
 
 /// ExtractNewRecordState and heartbeats against the real Debezium 3.6.3 (Fixtures/goldens/unwrap-*,
 /// golang-debezium-outbox): the case's pgoutput stream through `ChangeEventRecordBuilder` and the transform
@@ -71,7 +72,7 @@ struct ExtractNewRecordStateGoldenTests {
 
         var theirs: [[UInt8]: [[String: Any]]] = [:]
         for record in changeRecords {
-            let key = try #require((record["key_hex"] as? String).flatMap(ChangeEventColumnGoldenTests.bytes(hex:)))
+            let key = try #require((record["key_hex"] as? String).flatMap(bytes(hex:)))
             theirs[key, default: []].append(record)
         }
         #expect(Set(ours.keys) == Set(theirs.keys), "the same keys")
@@ -80,14 +81,14 @@ struct ExtractNewRecordStateGoldenTests {
             let ourRecords = ours[key] ?? []
             #expect(ourRecords.count == theirRecords.count, "records of key \(String(decoding: key, as: UTF8.self))")
             for (ourRecord, theirRecord) in zip(ourRecords, theirRecords) {
-                let theirValue = (theirRecord["value_hex"] as? String).flatMap(ChangeEventColumnGoldenTests.bytes(hex:))
+                let theirValue = (theirRecord["value_hex"] as? String).flatMap(bytes(hex:))
                 let ourValue = try ourRecord.value.flatMap { try converter.serialize($0) }
                 #expect(ourValue.map { String(decoding: $0, as: UTF8.self) } == theirValue.map { String(decoding: $0, as: UTF8.self) })
                 #expect(ourRecord.topic == theirRecord["topic"] as? String)
                 let headers = try #require(theirRecord["headers"] as? [[Any]]).dropFirst(4)
                 #expect(headers.map { $0.first as? String } == ourRecord.trailingHeaders.map { Optional($0.name) })
                 for (header, ourHeader) in zip(headers, ourRecord.trailingHeaders) {
-                    let expected = (header[1] as? String).flatMap(ChangeEventColumnGoldenTests.bytes(hex:))
+                    let expected = (header[1] as? String).flatMap(bytes(hex:))
                     #expect(try SimpleHeaderConverter.headerValue(ourHeader.value, name: ourHeader.name) == expected)
                 }
                 checked += 1
@@ -100,9 +101,9 @@ struct ExtractNewRecordStateGoldenTests {
         for heartbeat in records where (heartbeat["topic"] as? String)?.hasPrefix("__debezium-heartbeat.") == true {
             #expect(heartbeat["topic"] as? String == DebeziumHeartbeatRecord.topic(topicPrefix: prefix))
             #expect(heartbeat["partition"] as? Int == 0)
-            let key = try #require((heartbeat["key_hex"] as? String).flatMap(ChangeEventColumnGoldenTests.bytes(hex:)))
+            let key = try #require((heartbeat["key_hex"] as? String).flatMap(bytes(hex:)))
             #expect(try jsonWithSchemas.serialize(DebeziumHeartbeatRecord.key(topicPrefix: prefix)) == key)
-            let valueBytes = try #require((heartbeat["value_hex"] as? String).flatMap(ChangeEventColumnGoldenTests.bytes(hex:)))
+            let valueBytes = try #require((heartbeat["value_hex"] as? String).flatMap(bytes(hex:)))
             let value = try #require(try JSONSerialization.jsonObject(with: Data(valueBytes)) as? [String: Any])
             let payload = try #require((golden.schemas ? value["payload"] : value) as? [String: Any])
             let milliseconds = try #require((payload["ts_ms"] as? NSNumber)?.int64Value)
@@ -120,9 +121,9 @@ struct ExtractNewRecordStateGoldenTests {
             guard let topic = record["topic"] as? String, topic.hasPrefix("__debezium-heartbeat.") else { continue }
             let prefix = String(topic.dropFirst("__debezium-heartbeat.".count))
             #expect((record["headers"] as? [Any])?.isEmpty == true, "heartbeats carry no headers")
-            let key = try #require((record["key_hex"] as? String).flatMap(ChangeEventColumnGoldenTests.bytes(hex:)))
+            let key = try #require((record["key_hex"] as? String).flatMap(bytes(hex:)))
             #expect(try json.serialize(DebeziumHeartbeatRecord.key(topicPrefix: prefix)) == key)
-            let valueBytes = try #require((record["value_hex"] as? String).flatMap(ChangeEventColumnGoldenTests.bytes(hex:)))
+            let valueBytes = try #require((record["value_hex"] as? String).flatMap(bytes(hex:)))
             let value = try #require(try JSONSerialization.jsonObject(with: Data(valueBytes)) as? [String: Any])
             let milliseconds = try #require(((value["payload"] as? [String: Any])?["ts_ms"] as? NSNumber)?.int64Value)
             #expect(try json.serialize(DebeziumHeartbeatRecord.value(milliseconds: milliseconds)) == valueBytes)

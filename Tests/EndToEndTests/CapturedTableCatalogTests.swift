@@ -3,6 +3,7 @@
 import Foundation
 import PostgresNames
 import Testing
+import TestSupport
 import WALReader
 
 /// A captured table read from the real catalog (primary key, NOT NULL, defaults, enum labels) gives the
@@ -76,13 +77,7 @@ struct CapturedTableCatalogTests {
     }
 
     private static func connectorConfig(_ fixture: GoldenFixture) throws -> OrderedConfig {
-        var config = OrderedConfig()
-        let text = try String(contentsOf: fixture.directory.appendingPathComponent("connector.properties.used"), encoding: .utf8)
-        for line in text.split(separator: "\n") where !line.hasPrefix("#") && line.contains("=") {
-            let parts = line.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            config[String(parts[0])] = String(parts[1])
-        }
-        return config
+        try JavaProperties.parse(String(contentsOf: fixture.directory.appendingPathComponent("connector.properties.used"), encoding: .utf8)).entries
     }
 
     /// The case's first record of a captured table that has a value (not a heartbeat, not a tombstone).
@@ -108,11 +103,5 @@ struct CapturedTableCatalogTests {
         var writer = JacksonJSONWriter()
         try? ConnectRecordSerializer.write(schema, fieldName: nil, to: &writer, depth: 1)
         return String(decoding: writer.bytes, as: UTF8.self)
-    }
-
-    private static func bytes(hex: String) -> [UInt8]? {
-        let digits = Array(hex.utf8)
-        guard digits.count % 2 == 0 else { return nil }
-        return stride(from: 0, to: digits.count, by: 2).compactMap { UInt8(String(decoding: digits[$0 ..< $0 + 2], as: UTF8.self), radix: 16) }
     }
 }

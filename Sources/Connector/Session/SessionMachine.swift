@@ -364,41 +364,46 @@ struct SessionMachine {
 
     /// The usual path: a message handled as it arrives, without passing through the backlog.
     private mutating func handleNow(_ message: PgOutputMessage, at messagePosition: LSN) {
-        position = messagePosition
-        do {
-            try handle(message)
-        } catch {
-            switch error {
-            case .ask(let question):
-                // Handled again from its start once answered.
-                backlog.append((messagePosition, message))
-                awaiting = question
-            case .end(let action):
-                end(action)
-            }
+        switch attempt(message, at: messagePosition) {
+        case .ask(let question)?:
+            // Handled again from its start once answered.
+            backlog.append((messagePosition, message))
+            awaiting = question
+        case .end(let action)?:
+            end(action)
+        case nil:
+            break
         }
     }
 
     private mutating func handleHeadOfBacklog() {
         let (messagePosition, message) = backlog[backlogHead]
-        position = messagePosition
-        do {
-            try handle(message)
-        } catch {
-            switch error {
-            case .ask(let question):
-                awaiting = question
-                return
-            case .end(let action):
-                end(action)
-                return
-            }
+        switch attempt(message, at: messagePosition) {
+        case .ask(let question)?:
+            awaiting = question
+            return
+        case .end(let action)?:
+            end(action)
+            return
+        case nil:
+            break
         }
         if !answers.isEmpty { answers.removeAll() }
         backlogHead += 1
         if backlogHead == backlog.count {
             backlog.removeAll(keepingCapacity: backlog.capacity <= 1024)
             backlogHead = 0
+        }
+    }
+
+    /// Handles one message at its position; returns what interrupted it, if anything.
+    private mutating func attempt(_ message: PgOutputMessage, at messagePosition: LSN) -> Interruption? {
+        position = messagePosition
+        do {
+            try handle(message)
+            return nil
+        } catch {
+            return error
         }
     }
 

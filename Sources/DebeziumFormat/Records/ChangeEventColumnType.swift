@@ -1,3 +1,5 @@
+import PostgresWire
+
 
 /// The connector settings that decide how Debezium's PostgreSQL connector turns column values into Connect
 /// data in its change events.
@@ -357,30 +359,7 @@ enum ChangeEventText {
               (1 ... 12).contains(month), (1 ... 31).contains(day), year >= 1, year < 10_000_000
         else { throw .malformed(oid: ChangeEventColumnType.date, text: text) }
         // Year 1 BC is year 0 of the proleptic Gregorian calendar.
-        return daysFromCivil(year: beforeCommonEra ? 1 - year : year, month: month, day: day)
-    }
-
-    /// Howard Hinnant's `days_from_civil`.
-    static func daysFromCivil(year: Int64, month: Int64, day: Int64) -> Int64 {
-        let shiftedYear = month <= 2 ? year - 1 : year
-        let era = (shiftedYear >= 0 ? shiftedYear : shiftedYear - 399) / 400
-        let yearOfEra = shiftedYear - era * 400
-        let dayOfYear = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
-        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-        return era * 146_097 + dayOfEra - 719_468
-    }
-
-    /// Howard Hinnant's `civil_from_days`.
-    static func civil(fromDays days: Int64) -> (year: Int64, month: Int64, day: Int64) {
-        let shifted = days + 719_468
-        let era = (shifted >= 0 ? shifted : shifted - 146_096) / 146_097
-        let dayOfEra = shifted - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let monthIndex = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
-        let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
-        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
+        return ProlepticGregorian.daysSince1970(year: beforeCommonEra ? 1 - year : year, month: month, day: day)
     }
 
     /// Microseconds since midnight of `HH:MM:SS[.ffffff]` (24:00:00 included, as PostgreSQL allows it).
@@ -406,19 +385,26 @@ enum ChangeEventText {
         try microsecondsOfDay(Substring(text))
     }
 
+    /// A time of day and its UTC offset (`10:11:12.5+05:30`, `…-11`, `…+05:30:15`): the time's text and the
+    /// offset in seconds; nil when the text ends in no offset.
+    static func splittingOffset(_ text: Substring) -> (time: Substring, offsetSeconds: Int64)? {
+        guard let sign = text.lastIndex(where: { $0 == "+" || $0 == "-" }) else { return nil }
+        let parts = text[text.index(after: sign)...].split(separator: ":", omittingEmptySubsequences: false)
+        guard (1 ... 3).contains(parts.count), parts.allSatisfy({ $0.count == 2 && $0.allSatisfy(\.isASCIIDigitCharacter) }) else { return nil }
+        var seconds: Int64 = 0
+        for (index, part) in parts.enumerated() {
+            seconds += (Int64(part) ?? 0) * [3600, 60, 1][index]
+        }
+        return (text[..<sign], text[sign] == "-" ? -seconds : seconds)
+    }
+
     /// `timetz` text (`10:11:12.123456+05:30`) as Debezium's `ZonedTime`: the time in UTC, `HH:mm:ss`, the
     /// fraction with as many digits as it needs, and `Z` (`04:41:12.123456Z`).
     static func zonedTime(_ text: String) throws(ChangeEventValueError) -> String {
-        let malformed = ChangeEventValueError.malformed(oid: ChangeEventColumnType.timetz, text: text)
-        guard let signIndex = text.lastIndex(where: { $0 == "+" || $0 == "-" }) else { throw malformed }
-        let local = try microsecondsOfDay(text[..<signIndex])
-        let offsetParts = text[text.index(after: signIndex)...].split(separator: ":", omittingEmptySubsequences: false)
-        guard (1 ... 3).contains(offsetParts.count), offsetParts.allSatisfy({ $0.count == 2 && $0.allSatisfy(\.isASCIIDigitCharacter) }) else { throw malformed }
-        var offsetSeconds: Int64 = 0
-        for (index, part) in offsetParts.enumerated() {
-            offsetSeconds += (Int64(part) ?? 0) * [3600, 60, 1][index]
+        guard let (time, offsetSeconds) = splittingOffset(Substring(text)) else {
+            throw .malformed(oid: ChangeEventColumnType.timetz, text: text)
         }
-        if text[signIndex] == "-" { offsetSeconds = -offsetSeconds }
+        let local = try microsecondsOfDay(time)
         let day: Int64 = 86_400_000_000
         let utc = ((local - offsetSeconds * 1_000_000) % day + day) % day
         return timeOfDay(utc, fractionDigits: nil) + "Z"
@@ -476,16 +462,8 @@ enum ChangeEventText {
         var timeText = body[body.index(after: space)...]
         var offsetSeconds: Int64 = 0
         if withOffset {
-            guard let sign = timeText.lastIndex(where: { $0 == "+" || $0 == "-" }) else { throw .malformed(oid: oid, text: text) }
-            let offsetParts = timeText[timeText.index(after: sign)...].split(separator: ":", omittingEmptySubsequences: false)
-            guard (1 ... 3).contains(offsetParts.count), offsetParts.allSatisfy({ $0.count == 2 && $0.allSatisfy(\.isASCIIDigitCharacter) }) else {
-                throw .malformed(oid: oid, text: text)
-            }
-            for (index, part) in offsetParts.enumerated() {
-                offsetSeconds += (Int64(part) ?? 0) * [3600, 60, 1][index]
-            }
-            if timeText[sign] == "-" { offsetSeconds = -offsetSeconds }
-            timeText = timeText[..<sign]
+            guard let split = splittingOffset(timeText) else { throw .malformed(oid: oid, text: text) }
+            (timeText, offsetSeconds) = split
         }
         let local = try microsecondsOfDay(timeText)
         let day: Int64 = 86_400_000_000
@@ -499,7 +477,7 @@ enum ChangeEventText {
     static func zonedTimestamp(_ text: String) throws(ChangeEventValueError) -> String {
         if text == "infinity" || text == "-infinity" { return text }
         let parts = try dateTime(text, withOffset: true)
-        let (year, month, dayOfMonth) = civil(fromDays: parts.days)
+        let (year, month, dayOfMonth) = ProlepticGregorian.date(daysSince1970: parts.days)
         let digits = String(year.magnitude)
         let padded = String(repeating: "0", count: max(0, 4 - digits.count)) + digits
         let yearText = year < 0 ? "-" + padded : (year > 9999 ? "+" + padded : padded)
