@@ -5,8 +5,14 @@ import Synchronization
 /// writers), so that Swift's cooperative pool is never blocked. Every thread outbox-cdc starts is started
 /// here, with pthreads.
 public enum DedicatedThread {
-    /// Starts `body` on a new thread and suspends until it returns. Without a thread to be had, `body` runs
-    /// on the calling thread rather than not at all.
+    /// Starts `body` on a new thread and suspends until that thread has ended, not merely until `body`
+    /// returned. Without a thread to be had, `body` runs on the calling thread rather than not at all.
+    ///
+    /// Why wait for the end: after `body` a thread still runs its thread-exit destructors (OpenSSL's, in
+    /// libpq and in librdkafka's bundled copy, free per-thread state there). A caller resumed before them
+    /// may exit the process, and exit's own OpenSSL cleanup then frees the same state: a double free that
+    /// aborted outbox-cdc after an orderly stop. So a small joining thread waits for the worker's end
+    /// and only then resumes the caller.
     /// - Parameter name: the thread's name as `top -H` and `/proc/…/task/…/comm` show it (at most 15 bytes
     ///   are kept).
     public static func run<Result: Sendable>(
@@ -14,11 +20,18 @@ public enum DedicatedThread {
         _ body: @escaping @Sendable () throws -> Result
     ) async throws -> Result {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Result, any Error>) in
-            let work: @Sendable () -> Void = {
-                continuation.resume(with: Swift.Result { try body() })
+            let outcome = Outcome<Result>()
+            let started = detach(name: "cdc-join") {
+                if let worker = joinable(name: name, { outcome.store(Swift.Result { try body() }) }) {
+                    worker.join()
+                } else {
+                    nameCurrentThread(name)
+                    outcome.store(Swift.Result { try body() })
+                }
+                continuation.resume(with: outcome.take())
             }
-            if !detach(name: name, work) {
-                work()
+            if !started {
+                continuation.resume(with: Swift.Result { try body() })
             }
         }
     }
@@ -94,6 +107,20 @@ public func nameCurrentThread(_ name: String) {
     defer { close(fd) }
     let bytes = Array(name.utf8.prefix(15))
     _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+}
+
+/// What `run`'s worker thread hands to the thread that joins it.
+private final class Outcome<Value: Sendable>: Sendable {
+    private let stored = Mutex<Swift.Result<Value, any Error>?>(nil)
+
+    func store(_ result: Swift.Result<Value, any Error>) {
+        stored.withLock { $0 = result }
+    }
+
+    /// Only after the worker stored its result (the join orders the two).
+    func take() -> Swift.Result<Value, any Error> {
+        stored.withLock { $0 } ?? .failure(CancellationError())
+    }
 }
 
 private final class ThreadBody: Sendable {

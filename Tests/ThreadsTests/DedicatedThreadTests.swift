@@ -23,6 +23,22 @@ struct DedicatedThreadTests {
         #expect(Self.currentThreadName() == caller, "the caller's name is left alone")
     }
 
+    /// The caller resumes only after the thread's exit destructors ran: OpenSSL's, racing the process's
+    /// exit, once aborted outbox-cdc with a double free after an orderly stop.
+    @Test func runResumesOnlyAfterTheThreadsExitDestructorsRan() async throws {
+        var key = pthread_key_t()
+        #expect(pthread_key_create(&key, { _ in
+            usleep(50_000)  // a slow destructor, to make a premature resumption show
+            exitDestructorRuns.add(1, ordering: .sequentiallyConsistent)
+        }) == 0)
+        defer { pthread_key_delete(key) }
+        let before = exitDestructorRuns.load(ordering: .sequentiallyConsistent)
+        try await DedicatedThread.run(name: "cdc-test-tls") { [key] in
+            _ = pthread_setspecific(key, UnsafeRawPointer(bitPattern: 1))
+        }
+        #expect(exitDestructorRuns.load(ordering: .sequentiallyConsistent) == before + 1)
+    }
+
     @Test func runPassesTheErrorOn() async {
         struct Failure: Error, Equatable {}
         await #expect(throws: Failure()) { try await DedicatedThread.run(name: "cdc-test-fail") { throw Failure() } }
@@ -88,3 +104,6 @@ extension String {
         hasSuffix("\n") ? String(dropLast()) : self
     }
 }
+
+/// Counts `runResumesOnlyAfterTheThreadsExitDestructorsRan`'s destructor calls (a C callback captures nothing).
+private let exitDestructorRuns = Atomic<Int>(0)
