@@ -1,15 +1,15 @@
 import DebeziumFormat
-import PostgresNames
-import WALReader
+public import PostgresNames
+public import WALReader
 
 /// Why a table cannot be captured as Debezium's change events describe it.
-enum CapturedTableError: Error, Sendable, CustomStringConvertible {
+public enum CapturedTableError: Error, Sendable, CustomStringConvertible {
     case notFound(QualifiedTableName)
     /// A column whose type's Debezium form outbox-cdc does not reproduce: named with its type, never guessed.
     case unsupportedColumn(table: QualifiedTableName, column: String, type: String, oid: UInt32)
     case catalog(PostgresError)
 
-    var description: String {
+    public var description: String {
         switch self {
         case .notFound(let table): "table \(table) does not exist (or is no ordinary or partitioned table)"
         case .unsupportedColumn(let table, let column, let type, let oid):

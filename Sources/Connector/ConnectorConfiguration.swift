@@ -66,6 +66,9 @@ public struct ConnectorConfiguration: Sendable {
     public var createMissingPublication: Bool?
     /// Create a missing publication `FOR ALL TABLES` (Debezium's `publication.autocreate.mode=all_tables`).
     public var createPublicationForAllTables = false
+    /// What a publication outbox-cdc creates publishes (`publish = '…'`); nil: inserts only (outbox rows are
+    /// inserts). Debezium's change events: every operation `skipped.operations` leaves in.
+    public var publishedOperations: String?
     /// Ask the server to stream large transactions before they commit (pgoutput `streaming`); outbox-cdc
     /// holds their changes until the commit. Off: the server spills them to disk and sends them at commit.
     public var streamInProgress = false
@@ -165,5 +168,13 @@ public struct Backoff: Sendable {
 
     public mutating func reset() {
         current = nil
+    }
+}
+
+extension ConnectorConfiguration {
+    /// How the captured tables' values are written, when the records are Debezium's change events.
+    var changeEventValueModes: ColumnValueModes? {
+        guard case .debezium(let settings) = recordFormat, case .changeEvents(let changeEvents) = settings.records else { return nil }
+        return changeEvents.valueModes
     }
 }

@@ -22,6 +22,8 @@ public enum ConnectorError: Error, Sendable, CustomStringConvertible {
     /// Under Debezium's configuration: rows of an outbox table arrive under a partition's or child's name,
     /// which Debezium's table filter drops without a word. outbox-cdc stops instead; the slot stays before them.
     case rowsDebeziumWouldDrop(relation: QualifiedTableName, outbox: QualifiedTableName, lsn: LSN)
+    /// Under Debezium's change events: a captured table that cannot be described as Debezium would.
+    case capturedTable(CapturedTableError)
 
     /// What is wrong with the row or message, without the advice about the slot.
     var rowProblem: String {
@@ -88,6 +90,8 @@ public enum ConnectorError: Error, Sendable, CustomStringConvertible {
             return "cannot write Debezium's record at \(lsn): \(error)"
         case .message(let error):
             return "cannot publish a logical decoding message: \(error)"
+        case .capturedTable(let error):
+            return error.description
         case .rowsDebeziumWouldDrop(let relation, let outbox, let lsn):
             return "rows of the outbox table \(outbox) arrive at \(lsn) under the name of its partition or child \(relation) (the publication sent them so when they were written), and Debezium 3.6.3 drops such rows without a word because table.include.list does not name \(relation); outbox-cdc stops rather than lose them. The slot stays before them: publish them with outbox-cdc's own format (run it once without --debezium-config on this slot until they are past), or add \(relation.schema).\(relation.name) to table.include.list if Debezium should publish that table's rows"
         }

@@ -1,4 +1,3 @@
-import Clocks
 import DebeziumFormat
 import KafkaClient
 import PgOutputDecoder
@@ -27,6 +26,7 @@ struct DebeziumOutboxMapper: Sendable {
     }
 
     private let settings: DebeziumRecordSettings
+    private let eventRouter: EventRouterSettings
     private var notNullColumns: [QualifiedTableName: Set<String>]
     private let router: OutboxTopicRouter
     private var values: OutboxValueBuilder
@@ -34,30 +34,29 @@ struct DebeziumOutboxMapper: Sendable {
     private let keySerializer: ConnectRecordSerializer
     private let valueSerializer: ConnectRecordSerializer
     private let leadingHeaders: [KafkaHeader]
-    private let messageFilter: MessagePrefixFilter
     private var relations: [UInt32: Layout?] = [:]
 
     /// `notNullColumns` has an entry for each outbox table: rows of other tables map to nothing.
-    init(settings: DebeziumRecordSettings, notNullColumns: [QualifiedTableName: Set<String>]) throws(DebeziumRecordError) {
+    init(settings: DebeziumRecordSettings, eventRouter: EventRouterSettings, notNullColumns: [QualifiedTableName: Set<String>]) throws(DebeziumRecordError) {
         self.settings = settings
+        self.eventRouter = eventRouter
         self.notNullColumns = notNullColumns
         do {
-            router = try OutboxTopicRouter(settings: settings.eventRouter)
-            values = try OutboxValueBuilder(settings: settings.eventRouter)
+            router = try OutboxTopicRouter(settings: eventRouter)
+            values = try OutboxValueBuilder(settings: eventRouter)
         } catch {
             throw .configuration(error)
         }
-        headerPlacements = OutboxHeaderPlacements(settings: settings.eventRouter)
+        headerPlacements = OutboxHeaderPlacements(settings: eventRouter)
         keySerializer = ConnectRecordSerializer(converter: settings.keyConverter)
         valueSerializer = ConnectRecordSerializer(converter: settings.valueConverter)
-        messageFilter = try MessagePrefixFilter(include: settings.messagePrefixIncludeList, exclude: settings.messagePrefixExcludeList)
         // The Event Router's `id` follows the context headers.
         leadingHeaders = settings.contextHeaderList
     }
 
     /// Every column the Event Router settings read.
     private var namedColumns: [String] {
-        let router = settings.eventRouter
+        let router = eventRouter
         var names = [router.eventIDColumn, router.eventKeyColumn, router.payloadColumn, router.routeByField]
         names += [router.timestampColumn, router.schemaVersionColumn].compactMap { $0 }
         names += router.additionalFields.map(\.column)
@@ -105,8 +104,8 @@ struct DebeziumOutboxMapper: Sendable {
             positions[name].flatMap { try? columns[$0].type.connectSchema(optional: columns[$0].optional) }
         }
         do {
-            let partition = try OutboxPartitionPlacement(settings: settings.eventRouter, columnSchema: schema)
-            let timestamp = try settings.eventRouter.timestampColumn.map { column throws(EventRouterConfigurationError) in
+            let partition = try OutboxPartitionPlacement(settings: eventRouter, columnSchema: schema)
+            let timestamp = try eventRouter.timestampColumn.map { column throws(EventRouterConfigurationError) in
                 try EventTimestampField(column: column, schema: schema(column))
             }
             relations[relation.relationID] = Layout(
@@ -127,7 +126,7 @@ struct DebeziumOutboxMapper: Sendable {
         guard row.count == layout.columnCount else {
             throw .columnType(.malformed(oid: 0, text: "a row of \(row.count) columns"), column: "(the row)")
         }
-        let router = settings.eventRouter
+        let router = eventRouter
         func value(_ name: String) throws(DebeziumRecordError) -> ConnectValue {
             // Every named column was found at registration.
             let index = layout.positions[name] ?? 0
@@ -211,45 +210,5 @@ struct DebeziumOutboxMapper: Sendable {
         } catch {
             throw .serialization(error, eventID: eventID)
         }
-    }
-
-    /// A logical decoding message as Debezium publishes it (`<topic.prefix>.message`, no headers), or nil
-    /// when `message.prefix.include/exclude.list` leaves it out.
-    func event(for message: PgOutputMessage.LogicalMessage, transaction: TransactionContext, databaseName: String) throws(DebeziumRecordError) -> OutboxEvent? {
-        guard messageFilter.includes(message.prefix) else { return nil }
-        let record = LogicalDecodingMessageRecord(
-            prefix: message.prefix, content: Array(message.content),
-            transactionID: message.isTransactional ? transaction.transactionID.map(Int64.init) : nil,
-            lsn: message.lsn.rawValue,
-            // A non-transactional message stands for its own commit in Debezium's position.
-            lastCommitLSN: message.isTransactional ? transaction.lastCommitLSN?.rawValue : message.lsn.rawValue,
-            commitTimeMicroseconds: transaction.commitTime,
-            processingTimeMilliseconds: WallClock.nowMilliseconds()
-        )
-        do {
-            let key = try record.key(converter: settings.keyConverter)
-            let value = try record.value(converter: settings.valueConverter, topicPrefix: settings.topicPrefix, databaseName: databaseName)
-            var event = OutboxEvent(
-                topic: LogicalDecodingMessageRecord.topic(topicPrefix: settings.topicPrefix), key: key?[...], value: value[...],
-                eventID: Array("\(message.lsn)".utf8)[...]
-            )
-            event.idHeader = false
-            return event
-        } catch let error as ConnectSerializationError {
-            throw .serialization(error, eventID: "message at \(message.lsn)")
-        } catch let error as LogicalDecodingMessageRecord.ValueError {
-            throw .message(error, prefix: message.prefix)
-        } catch {
-            throw .message(.unsupportedConverter(settings.valueConverter.kind, schemasEnabled: nil), prefix: message.prefix)
-        }
-    }
-
-    /// What Debezium's message records say about the transaction around them.
-    struct TransactionContext: Sendable {
-        var transactionID: UInt32?
-        /// The commit time of the transaction being received, or of the last one (Unix microseconds).
-        var commitTime: Int64
-        /// The commit LSN of the last transaction received in full (or of the last non-transactional message).
-        var lastCommitLSN: LSN?
     }
 }

@@ -6,8 +6,8 @@ public enum RecordFormat: Sendable {
     /// outbox-cdc's own: the value column's bytes as the value, the key column's bytes as the key, an `id`
     /// header for the Event Router's table.
     case native
-    /// Byte for byte what a Debezium PostgreSQL connector with the Outbox Event Router writes under the
-    /// same configuration.
+    /// Byte for byte what a Debezium PostgreSQL connector writes under the same configuration: the Outbox
+    /// Event Router's events, or the captured tables' change events.
     case debezium(DebeziumRecordSettings)
 }
 
@@ -41,8 +41,9 @@ public struct DebeziumRecordSettings: Sendable {
     public var contextHeaders: Bool
     /// A new one per start, as Debezium draws a UUID v7 per task start.
     public var runID: String
-    /// Every Event Router option: routing, placements, tombstones, JSON expansion.
-    public var eventRouter: EventRouterSettings
+    /// What the connector publishes: outbox events (every Event Router option: routing, placements,
+    /// tombstones, JSON expansion), or change events (topic naming, value modes, ExtractNewRecordState).
+    public var records: DebeziumRecordKind
     /// `message.prefix.include.list` / `exclude.list`: comma-separated regular expressions, each matching a
     /// whole prefix. Nil publishes every logical decoding message (Debezium's default).
     public var messagePrefixIncludeList: String?
@@ -52,10 +53,13 @@ public struct DebeziumRecordSettings: Sendable {
     /// `<prefix>.<topic.prefix>` (`topic.heartbeat.prefix`, default `__debezium-heartbeat`), whatever the
     /// transforms (the EventRouter passes it on: golden heartbeat-records). Nil: no heartbeat records.
     public var heartbeatTopicsPrefix: String?
+    /// `skipped.operations`, which change events leave out whatever the publication sends (outbox events are
+    /// inserts, which the setting never skips).
+    public var skippedOperations: Set<ReplicationSettings.Operation> = [.truncate]
 
     public init(
         keyConverter: ConverterSetting, valueConverter: ConverterSetting, topicPrefix: String, contextHeaders: Bool,
-        runID: String, eventRouter: EventRouterSettings, messagePrefixIncludeList: String? = nil,
+        runID: String, records: DebeziumRecordKind, messagePrefixIncludeList: String? = nil,
         messagePrefixExcludeList: String? = nil, sink: DebeziumSink = .kafkaConnect
     ) {
         self.sink = sink
@@ -64,7 +68,7 @@ public struct DebeziumRecordSettings: Sendable {
         self.topicPrefix = topicPrefix
         self.contextHeaders = contextHeaders
         self.runID = runID
-        self.eventRouter = eventRouter
+        self.records = records
         self.messagePrefixIncludeList = messagePrefixIncludeList
         self.messagePrefixExcludeList = messagePrefixExcludeList
     }

@@ -4,6 +4,7 @@ import Glibc
 import KafkaClient
 public import Logging
 import PgOutputDecoder
+import PostgresNames
 public import PostgresLSN
 import Synchronization
 import Threads
@@ -195,8 +196,9 @@ public final class OutboxConnector: Sendable {
     }
 
     /// The row mapper for a session. Debezium's needs the table's NOT NULL columns, read per session, and
-    /// starts its value-schema cache afresh, as a restarted Debezium task does.
-    func rowMapper(for source: PreparedSource) throws(StreamingError) -> RowMapper {
+    /// starts its value-schema cache afresh, as a restarted Debezium task does; its change events need the
+    /// captured tables as the catalog describes them (`capturedTables`).
+    func rowMapper(for source: PreparedSource, capturedTables: [QualifiedTableName: CapturedTable] = [:]) throws(StreamingError) -> RowMapper {
         guard case .debezium(let settings) = configuration.recordFormat else {
             return .native(
                 OutboxEventMapper(tables: configuration.tables, format: configuration.tableFormat),
@@ -204,8 +206,17 @@ public final class OutboxConnector: Sendable {
             )
         }
         do {
-            let mapper = try DebeziumOutboxMapper(settings: settings, notNullColumns: source.notNullColumns)
-            return .debezium(mapper, databaseName: source.database)
+            let messages = try DebeziumMessageWriter(settings: settings)
+            switch settings.records {
+            case .outboxEvents(let eventRouter):
+                let mapper = try DebeziumOutboxMapper(settings: settings, eventRouter: eventRouter, notNullColumns: source.notNullColumns)
+                return .debezium(mapper, messages: messages, databaseName: source.database)
+            case .changeEvents(let changeEvents):
+                let mapper = ChangeEventMapper(
+                    records: settings, settings: changeEvents, skippedOperations: settings.skippedOperations, capturedTables: capturedTables
+                )
+                return .changeEvents(mapper, messages: messages, connectorName: settings.topicPrefix, databaseName: source.database)
+            }
         } catch {
             throw StreamingError(.debeziumRecord(error, lsn: .zero))
         }

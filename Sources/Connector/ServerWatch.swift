@@ -1,3 +1,4 @@
+import DebeziumFormat
 import Logging
 import PostgresLSN
 import PostgresNames
@@ -90,6 +91,23 @@ struct ServerWatch {
     mutating func notNullColumns(of table: QualifiedTableName) throws(StreamingError) -> Set<String> {
         try asking("for the columns of \(table)") { connection throws(PostgresError) in
             Set(try connection.columns(of: table).filter(\.notNull).map(\.name))
+        }
+    }
+
+    /// A captured table as Debezium's change events describe it now; nil when it no longer exists.
+    mutating func capturedTable(_ table: QualifiedTableName, modes: ColumnValueModes) throws(StreamingError) -> CapturedTable? {
+        let outcome: Result<CapturedTable, CapturedTableError> = try asking("for the columns of \(table)") { connection throws(PostgresError) in
+            do throws(CapturedTableError) {
+                return .success(try connection.capturedTable(table, modes: modes))
+            } catch {
+                if case .catalog(let postgres) = error { throw postgres }
+                return .failure(error)
+            }
+        }
+        switch outcome {
+        case .success(let captured): return captured
+        case .failure(.notFound): return nil
+        case .failure(let error): throw StreamingError(.capturedTable(error))
         }
     }
 

@@ -37,6 +37,8 @@ public struct ReplicationSource: Sendable {
     /// Create a missing publication `FOR ALL TABLES`, as Debezium's `publication.autocreate.mode=all_tables`
     /// does (a table its list matches later, such as a new partition, is then published too).
     public var createForAllTables = false
+    /// What a publication created here publishes (`publish = '…'`); nil: inserts only.
+    public var publishedOperations: String?
     /// The tables `ServerWatch` checks for being dropped or unpublished while streaming; nil: all. Matched
     /// partitions come and go with rotation, and are left out.
     public var watchedTables: [QualifiedTableName]?
@@ -480,6 +482,20 @@ extension PostgresConnection {
         }
     }
 
+    /// The WITH clause of a publication created here: inserts only unless `publishedOperations` says otherwise
+    /// (FOR ALL TABLES, as Debezium's default mode creates it, publishes every operation), via the partition
+    /// root unless told not to.
+    static func publicationOptions(_ source: ReplicationSource, allTables: Bool) -> String {
+        var options: [String] = []
+        if let operations = source.publishedOperations {
+            options.append("publish = '\(operations)'")
+        } else if !allTables {
+            options.append("publish = 'insert'")
+        }
+        if source.createViaPartitionRoot { options.append("publish_via_partition_root = true") }
+        return options.isEmpty ? "" : " WITH (" + options.joined(separator: ", ") + ")"
+    }
+
     /// Returns whether the publication was created, and its settings when they were read (not after creating it).
     private func preparePublication(
         _ source: ReplicationSource, shapes: [QualifiedTableName: OutboxTableShape]
@@ -497,12 +513,12 @@ extension PostgresConnection {
             // dropped later change nothing. FOR TABLE (without ONLY) includes inheritance children.
             let create = source.createForAllTables
                 ? """
-                    CREATE PUBLICATION \(try identifier(source.publication)) FOR ALL TABLES\(source.createViaPartitionRoot ? " WITH (publish_via_partition_root = true)" : "")
+                    CREATE PUBLICATION \(try identifier(source.publication)) FOR ALL TABLES\(Self.publicationOptions(source, allTables: true))
                     """
                 : """
                     CREATE PUBLICATION \(try identifier(source.publication))
                     FOR TABLE \(try source.tables.map { table in "\(try identifier(table.schema)).\(try identifier(table.name))" }.joined(separator: ", "))
-                    WITH (publish = 'insert'\(source.createViaPartitionRoot ? ", publish_via_partition_root = true" : ""))
+                    \(Self.publicationOptions(source, allTables: false))
                     """
             do {
                 try query(create)

@@ -9,8 +9,9 @@ import WALReader
 
 /// `--debezium-config FILE`: the connector configuration a Debezium deployment's own file describes.
 ///
-/// The PostgreSQL connection, slot, publication and outbox tables; every Outbox Event Router setting; the
-/// key and value converters (Kafka Connect's, or Debezium Server's formats and header format); the
+/// The PostgreSQL connection, slot, publication and outbox (or captured) tables; every Outbox Event Router
+/// setting, or without an EventRouter the change events' settings (ExtractNewRecordState too); the key and
+/// value converters (Kafka Connect's, or Debezium Server's formats and header format); the
 /// `__debezium.context.*` headers; snapshot, heartbeat and slot settings; the producer settings. A setting
 /// outbox-cdc does not reproduce is refused with an error naming its key, never silently changed.
 struct DebeziumRunConfiguration {
@@ -73,20 +74,25 @@ struct DebeziumRunConfiguration {
             createMissing: true,
             kafkaProperties: kafkaLayers.properties,
             statusInterval: settings.replication.statusUpdateInterval,
-            tableFormat: .eventRouter(id: router.eventIDColumn, key: router.eventKeyColumn, payload: router.payloadColumn, routeBy: router.routeByField),
-            // Debezium's initial snapshot: the rows already in the table when the slot is created are
-            // published first, read in the snapshot the slot starts from, routed like inserts.
-            publishPendingRows: settings.replication.snapshotMode == .initial,
+            tableFormat: router.map { .eventRouter(id: $0.eventIDColumn, key: $0.eventKeyColumn, payload: $0.payloadColumn, routeBy: $0.routeByField) } ?? .eventRouter,
+            // Debezium's initial snapshot of an outbox: the rows already in the table when the slot is created
+            // are published first, read in the snapshot the slot starts from, routed like inserts.
+            publishPendingRows: router != nil && settings.replication.snapshotMode == .initial,
             // Debezium publishes logical decoding messages its own way (`<topic.prefix>.message`), not as
             // outbox-cdc's table-less records.
             messagePrefix: nil,
             recordFormat: .debezium(DebeziumRecordSettings(
                 keyConverter: key, valueConverter: value, topicPrefix: settings.topicPrefix,
-                contextHeaders: settings.extendedHeadersEnabled, runID: Self.uuidV7(), eventRouter: router,
+                contextHeaders: settings.extendedHeadersEnabled, runID: Self.uuidV7(), records: settings.records,
                 messagePrefixIncludeList: settings.replication.messagePrefixIncludeList,
                 messagePrefixExcludeList: settings.replication.messagePrefixExcludeList, sink: sink
             ))
         )
+        if case .changeEvents = settings.records, case .debezium(var records) = configuration.recordFormat {
+            records.skippedOperations = settings.replication.skippedOperations
+            configuration.recordFormat = .debezium(records)
+            configuration.publishedOperations = Self.publishedOperations(skipping: settings.replication.skippedOperations)
+        }
         configuration.extraPluginOptions = settings.replication.streamParameters.map { ($0.name, $0.value) }
         configuration.additionalTables = Array(tables.dropFirst())
         configuration.debeziumTableIncludeList = includeList
@@ -112,10 +118,20 @@ struct DebeziumRunConfiguration {
         defaultErrorPolicy = settings.skipsRecordsThatFail ? .skip : .fail
     }
 
+    /// The operations of the publication Debezium creates for its change events: those `skipped.operations`
+    /// leaves in, and truncates always (its default skips them, yet its publication carries them).
+    static func publishedOperations(skipping skipped: Set<ReplicationSettings.Operation>) -> String {
+        let operations: [(ReplicationSettings.Operation, String)] = [(.create, "insert"), (.update, "update"), (.delete, "delete")]
+        return (operations.filter { !skipped.contains($0.0) }.map(\.1) + ["truncate"]).joined(separator: ", ")
+    }
+
     /// Settings whose effect outbox-cdc does not reproduce: refused by key rather than ignored, because
     /// ignoring them would change the records consumers get.
     private static func refuseUnsupported(_ settings: DebeziumSettings, file: DebeziumConfigFile) throws {
-        let router = settings.eventRouter
+        guard let router = settings.eventRouter else {
+            try refuseUnsupportedForChangeEvents(settings, file: file)
+            return
+        }
         let routerPrefix = "transforms.\(router.alias)."
         // The routing and value settings are checked now, before anything connects: Debezium would find
         // most of these only at the first row. The errors begin with the router key they are about.
@@ -131,6 +147,25 @@ struct DebeziumRunConfiguration {
         if router.predicate != nil { unsupported.append(routerPrefix + "predicate") }
         // Debezium would then publish nothing from the outbox: surely not what is meant.
         if settings.replication.skippedOperations.contains(.create) { unsupported.append("skipped.operations") }
+        if settings.database.initialStatements != nil { unsupported.append("database.initial.statements") }
+        guard unsupported.isEmpty else {
+            let keys = unsupported.map { file.fileKey(forConnectorKey: $0) }
+            throw UsageError("outbox-cdc does not reproduce \(keys.joined(separator: ", ")) yet; remove \(keys.count == 1 ? "it" : "them") or keep Debezium for this connector")
+        }
+    }
+
+    /// What change events outbox-cdc cannot reproduce yet: a snapshot of the captured tables (Debezium's
+    /// default `snapshot.mode=initial` takes one when its slot is new).
+    private static func refuseUnsupportedForChangeEvents(_ settings: DebeziumSettings, file: DebeziumConfigFile) throws {
+        var unsupported: [String] = []
+        if file.serverFormat != nil {
+            // Its header formats and the sink's partitioning are captured for outbox events only.
+            throw UsageError("\(file.fileKey(forConnectorKey: "transforms")): without an EventRouter, Debezium Server publishes change events, which outbox-cdc reproduces for a Kafka Connect deployment only yet; keep Debezium Server for this connector")
+        }
+        if settings.replication.snapshotMode != .noData {
+            let key = file.fileKey(forConnectorKey: "snapshot.mode")
+            throw UsageError("\(key)=\(settings.replication.snapshotMode.rawValue) (Debezium's default): outbox-cdc does not take snapshots of the captured tables for change events yet; set \(key)=no_data to publish the changes from the slot's creation on, or keep Debezium for this connector")
+        }
         if settings.database.initialStatements != nil { unsupported.append("database.initial.statements") }
         guard unsupported.isEmpty else {
             let keys = unsupported.map { file.fileKey(forConnectorKey: $0) }

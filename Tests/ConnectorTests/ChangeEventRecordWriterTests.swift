@@ -12,7 +12,7 @@ struct ChangeEventRecordWriterTests {
         keyConverter: ConverterSetting(kind: .json, options: ["schemas.enable": "false"]),
         valueConverter: ConverterSetting(kind: .json, options: ["schemas.enable": "false"]),
         topicPrefix: "shop", contextHeaders: true, runID: "0192f0c4-0000-7000-8000-000000000000",
-        eventRouter: EventRouterSettings(alias: "unused")
+        records: .changeEvents(ChangeEventSettings())
     )
 
     private static let items = CapturedTable(schema: "public", name: "items", columns: [

@@ -149,10 +149,11 @@ struct DebeziumSettingsTests {
         #expect(settings.replication.snapshotMode == .noData)
         // Debezium Server chooses serialisation with debezium.format.*, not converters.
         #expect(settings.converters == ConverterSettings())
-        #expect(settings.eventRouter.alias == "outbox")
-        #expect(settings.eventRouter.routeTopicReplacement == "outbox.${routedByValue}.events")
-        #expect(settings.eventRouter.eventKeyColumn == "aggregateid")
-        #expect(settings.eventRouter.additionalFields == [.init(column: "type", placement: .header, alias: "eventType")])
+        let eventRouter = try #require(settings.eventRouter)
+        #expect(eventRouter.alias == "outbox")
+        #expect(eventRouter.routeTopicReplacement == "outbox.${routedByValue}.events")
+        #expect(eventRouter.eventKeyColumn == "aggregateid")
+        #expect(eventRouter.additionalFields == [.init(column: "type", placement: .header, alias: "eventType")])
         #expect(settings.unknownKeys.isEmpty)
     }
 
@@ -180,7 +181,7 @@ struct DebeziumSettingsTests {
         #expect(settings.unknownKeys.isEmpty)
         #expect(settings.warnings.isEmpty)
 
-        let router = settings.eventRouter
+        let router = try #require(settings.eventRouter)
         #expect(router == EventRouterSettings(alias: "outbox"))
         #expect(router.eventIDColumn == "id")
         #expect(router.eventKeyColumn == "aggregateid")
@@ -252,7 +253,7 @@ struct DebeziumSettingsTests {
         #expect(settings.replication.streamParameters == [.init(name: "a", value: "1"), .init(name: "b", value: "two")])
         #expect(settings.replication.snapshotMode == .initial)
         #expect(settings.extendedHeadersEnabled == false)
-        let router = settings.eventRouter
+        let router = try #require(settings.eventRouter)
         #expect(router.eventIDColumn == "event_id")
         #expect(router.payloadColumn == "body")
         #expect(router.schemaVersionColumn == "schema_version")
@@ -270,7 +271,7 @@ struct DebeziumSettingsTests {
     @Test func theConnectorClassAliasesKafkaConnectAcceptsAreAccepted() throws {
         #expect(try settings(["connector.class": "PostgresConnector"]).topicPrefix == "app")
         #expect(try settings(["connector.class": "Postgres"]).topicPrefix == "app")
-        #expect(try settings(["transforms.outbox.type": "EventRouter"]).eventRouter.alias == "outbox")
+        #expect(try settings(["transforms.outbox.type": "EventRouter"]).eventRouter?.alias == "outbox")
     }
 
     // MARK: Converters
@@ -417,10 +418,9 @@ struct DebeziumSettingsTests {
         }
         #expect(pluginError == .unsupportedPlugin(key: "debezium.source.plugin.name", value: nil))
         #expect(pluginError?.description.contains("debezium.source.plugin.name=pgoutput") == true)
-        let routerError = configError {
-            try DebeziumSettings(try DebeziumConfigFile.parse(base.replacing("debezium.transforms=outbox", with: "debezium.transforms=")))
-        }
-        #expect(routerError == .noEventRouter(key: "debezium.transforms"))
+        // Without an EventRouter, Debezium Server publishes change events.
+        let changeEvents = try DebeziumSettings(try DebeziumConfigFile.parse(base.replacing("debezium.transforms=outbox", with: "debezium.transforms=")))
+        #expect(changeEvents.eventRouter == nil)
         let classError = configError {
             try DebeziumSettings(try DebeziumConfigFile.parse(
                 base.replacing("debezium.source.connector.class=io.debezium.connector.postgresql.PostgresConnector\n", with: "")))
@@ -523,17 +523,28 @@ struct DebeziumSettingsTests {
         #expect(error?.description.contains("no_data") == true)
     }
 
-    @Test func noTransformsIsAnError() {
-        let error = settingsError(removing: ["transforms", "transforms.outbox.type"])
-        #expect(error == .noEventRouter(key: "transforms"))
-        #expect(error?.description.contains("no EventRouter transform") == true)
+    @Test func noTransformsPublishesChangeEvents() throws {
+        let read = try settings(removing: ["transforms", "transforms.outbox.type"])
+        #expect(read.records == .changeEvents(ChangeEventSettings()))
+        #expect(read.eventRouter == nil)
     }
 
-    @Test func transformsWithoutAnEventRouterAreAnError() {
-        let error = settingsError([
+    @Test func extractNewRecordStateWithoutAnEventRouterPublishesItsRows() throws {
+        let read = try settings([
             "transforms": "unwrap", "transforms.unwrap.type": "io.debezium.transforms.ExtractNewRecordState",
         ], removing: ["transforms.outbox.type"])
-        #expect(error == .noEventRouter(key: "transforms"))
+        guard case .changeEvents(let changeEvents) = read.records else {
+            Issue.record("change events expected, got \(read.records)")
+            return
+        }
+        #expect(changeEvents.extractNewRecordState == ExtractNewRecordState())
+    }
+
+    @Test func anotherTransformWithoutAnEventRouterIsAnErrorNamingIt() {
+        let error = settingsError([
+            "transforms": "route", "transforms.route.type": "org.apache.kafka.connect.transforms.RegexRouter",
+        ], removing: ["transforms.outbox.type"])
+        #expect(error == .unsupportedTransforms(key: "transforms", transforms: ["route (org.apache.kafka.connect.transforms.RegexRouter)"]))
     }
 
     @Test func otherTransformsBesidesTheEventRouterAreAnErrorListingThem() {
@@ -572,7 +583,7 @@ struct DebeziumSettingsTests {
     @Test func additionalPlacementEntriesAreParsedLikeDebezium() throws {
         let fields = try settings([
             "transforms.outbox.table.fields.additional.placement": " id:HEADER , type : envelope : eventType,p:partition",
-        ]).eventRouter.additionalFields
+        ]).eventRouter?.additionalFields
         #expect(fields == [
             .init(column: "id", placement: .header, alias: "id"),
             .init(column: "type", placement: .envelope, alias: "eventType"),

@@ -86,7 +86,7 @@ struct OrderedConfigTests {
     @Test func errorKeys() {
         #expect(DebeziumConfigError.malformedUnicodeEscape(line: 3).key == nil)
         #expect(DebeziumConfigError.unrecognizedForm(attempts: []).key == nil)
-        #expect(DebeziumConfigError.noEventRouter(key: "transforms").key == "transforms")
+        #expect(DebeziumConfigError.multipleEventRouters(key: "transforms", names: ["a", "b"]).key == "transforms")
         #expect(DebeziumConfigError.unsupportedSink(key: "debezium.sink.type", value: "http").key == "debezium.sink.type")
     }
 

@@ -115,7 +115,7 @@ struct OutboxRecordPipeline {
 
     init(golden: GoldenCase, table: OutboxTable) throws {
         let settings = try golden.settings()
-        eventRouter = settings.eventRouter
+        eventRouter = try #require(settings.eventRouter)
         let schemas = Dictionary(uniqueKeysWithValues: table.columns.map { ($0.name, try? $0.type.connectSchema(optional: $0.nullable)) })
         router = try OutboxTopicRouter(settings: eventRouter)
         values = try OutboxValueBuilder(settings: eventRouter)

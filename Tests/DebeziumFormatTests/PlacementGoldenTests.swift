@@ -86,7 +86,7 @@ struct PlacementGoldenTests {
     @Test func aTimestamptzEventTimestampIsRefused() throws {
         let golden = try GoldenCase.load("event-timestamp-timestamptz")
         #expect(try golden.capturedRecords().isEmpty)
-        #expect(try golden.settings().eventRouter.timestampColumn == "created_at")
+        #expect(try golden.settings().eventRouter?.timestampColumn == "created_at")
         let table = OutboxTable.standard(extra: [("created_at", .timestamptz, true)])
         #expect {
             _ = try OutboxRecordPipeline(golden: golden, table: table)

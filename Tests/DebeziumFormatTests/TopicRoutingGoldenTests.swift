@@ -54,7 +54,7 @@ struct TopicRoutingGoldenTests {
     @Test(arguments: ["json-schemas", "json-noschemas", "string-key-json-value", "string-string", "extended-headers-off", "snapshot"])
     func defaultRoutingMatchesEveryCapture(caseName: String) throws {
         let golden = try GoldenCase.load(caseName)
-        let configured = try OutboxTopicRouter(settings: try golden.settings().eventRouter)
+        let configured = try OutboxTopicRouter(settings: try #require(try golden.settings().eventRouter))
         for record in try golden.capturedRecords() {
             let routedBy = String(record.topic.dropFirst("outbox.event.".count))
             #expect(record.topic.hasPrefix("outbox.event."))

@@ -320,19 +320,6 @@ struct DebeziumGoldenTests {
         return keys.joined(separator: ",") + " " + String(decoding: normalized, as: UTF8.self)
     }
 
-    private func runIDLogged(by connector: ConnectorProcess) throws -> String? {
-        var found: String?
-        try waitFor("the Debezium run id in the log", timeout: .seconds(30)) {
-            for line in connector.log.split(separator: "\n") {
-                guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-                      let runID = object["debezium.run_id"] as? String else { continue }
-                found = runID
-                return true
-            }
-            return false
-        }
-        return found
-    }
 }
 
 private func text(_ bytes: [UInt8]?) -> String {
@@ -510,4 +497,19 @@ struct GoldenFixture {
         }
         return records
     }
+}
+
+/// The `__debezium.context.runId` a start of outbox-cdc logged (one per start, as Debezium draws one per task start).
+func runIDLogged(by connector: ConnectorProcess) throws -> String? {
+    var found: String?
+    try waitFor("the Debezium run id in the log", timeout: .seconds(30)) {
+        for line in connector.log.split(separator: "\n") {
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                  let runID = object["debezium.run_id"] as? String else { continue }
+            found = runID
+            return true
+        }
+        return false
+    }
+    return found
 }

@@ -1,3 +1,4 @@
+import DebeziumFormat
 import KafkaClient
 import PostgresLSN
 import PostgresNames
@@ -85,7 +86,8 @@ struct StatusUpdate: Equatable {
     var confirmingAcknowledgementArrivedAt: Int64? = nil
 }
 
-/// What the machine needs the catalog for: a relation's role is decided at its first row.
+/// What the machine needs the catalog for: a relation's role is decided at its first row, and Debezium's
+/// records need facts of a table pgoutput does not send.
 enum CatalogQuestion: Hashable, Sendable {
     /// What relation id `relationID` (named `name` by the stream) is now, and its ancestors.
     case lineage(relationID: UInt32, name: QualifiedTableName)
@@ -93,6 +95,8 @@ enum CatalogQuestion: Hashable, Sendable {
     case shape(QualifiedTableName)
     /// A table's NOT NULL columns (Debezium's record schemas need them).
     case notNullColumns(QualifiedTableName)
+    /// A captured table's columns as Debezium's change events describe them.
+    case capturedTable(QualifiedTableName)
 }
 
 enum CatalogAnswer: Sendable {
@@ -101,6 +105,8 @@ enum CatalogAnswer: Sendable {
     case lineage(RelationLineage?, knownDescendantOf: QualifiedTableName?)
     case shape(OutboxTableShape?)
     case notNullColumns(Set<String>)
+    /// Nil: the table no longer exists (the Relation message alone then describes it).
+    case capturedTable(CapturedTable?)
 }
 
 /// Things worth a log line or a metric. The driver says them; the machine's decisions do not depend on them.

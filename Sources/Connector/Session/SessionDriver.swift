@@ -1,4 +1,5 @@
 import Clocks
+import DebeziumFormat
 import KafkaClient
 import Logging
 import PostgresLSN
@@ -152,6 +153,8 @@ struct SessionDriver {
             return .shape(try serverWatch.shape(of: table))
         case .notNullColumns(let table):
             return .notNullColumns(try serverWatch.notNullColumns(of: table))
+        case .capturedTable(let table):
+            return .capturedTable(try serverWatch.capturedTable(table, modes: connector.configuration.changeEventValueModes ?? ColumnValueModes()))
         }
     }
 

@@ -74,9 +74,12 @@ struct SessionMachine {
     private var queueFull = false
     /// The message whose record is `outgoing`, counted as handled once librdkafka has the record.
     private var outgoingCountsAsChange = false
+    /// The records of the same change after `outgoing` (a change event's delete and its tombstone, say); the
+    /// change counts as handled once librdkafka has the last.
+    private var queued: [RecordToProduce] = []
 
     /// The transaction being received (xid, commit time, last commit LSN): for timings and Debezium's messages.
-    private var transaction = DebeziumOutboxMapper.TransactionContext(transactionID: nil, commitTime: 0, lastCommitLSN: nil)
+    private var transaction = DebeziumTransactionContext(transactionID: nil, commitTime: 0, lastCommitLSN: nil, lastCommitEndLSN: nil)
     /// The send time of the last XLogData message (Unix microseconds), carried by the records made from it.
     private var walSentTime: Int64 = 0
     /// The ticket of the transaction being received.
@@ -252,6 +255,10 @@ struct SessionMachine {
                     return .notice(.finishingTransactionBeforeStop)
                 }
             }
+            if outgoing == nil, !queued.isEmpty {
+                outgoing = queued.removeFirst()
+                outgoingCountsAsChange = queued.isEmpty
+            }
             if var record = outgoing {
                 if queueFull { return .waitForQueueRoom(rules.queueWait) }
                 if case .ownTransaction(let endLSN, nil) = record.owner {
@@ -315,7 +322,7 @@ struct SessionMachine {
     /// Nothing waits to be handled or handed to librdkafka, and Kafka has acknowledged everything (dead
     /// letters included): the hand-off of pending rows is complete.
     var isSettled: Bool {
-        backlogHead == backlog.count && outgoing == nil && awaiting == nil && progress.deadLetters.isEmpty && progress.tracker.isIdle
+        backlogHead == backlog.count && outgoing == nil && queued.isEmpty && awaiting == nil && progress.deadLetters.isEmpty && progress.tracker.isIdle
     }
 
     // MARK: - Handling messages
@@ -340,7 +347,7 @@ struct SessionMachine {
         guard case .streamCommit(let commit) = message else {
             // Nothing waits before it (reading happens only then): handled at once, kept only if it must wait for
             // a catalog answer.
-            if backlogHead == backlog.count, outgoing == nil, awaiting == nil, ending == nil {
+            if backlogHead == backlog.count, outgoing == nil, queued.isEmpty, awaiting == nil, ending == nil {
                 handleNow(message, at: position)
             } else {
                 backlog.append((position, message))
@@ -422,6 +429,9 @@ struct SessionMachine {
         case .insert(let insert):
             guard ticket != nil else { return }
             if try passOver() { return }
+            if mapper.publishesChangeEvents {
+                return try publishChange([(insert.relationID, .insert(new: ChangeEventMapper.values(insert.newTuple)))], row: insert.newTuple)
+            }
             try resolveRole(of: insert.relationID)
             try map(insert)
         case .commit(let commit):
@@ -433,23 +443,36 @@ struct SessionMachine {
             begin = nil
             transaction.transactionID = nil
             transaction.lastCommitLSN = commit.commitLSN
+            transaction.lastCommitEndLSN = commit.endLSN
         case .message(let logical):
             if logical.isTransactional, ticket != nil, try passOver() { return }
             try publish(logical)
         case .truncate(let truncate):
             if ticket != nil, try passOver() { return }
+            if mapper.publishesChangeEvents {
+                return try publishChange(truncate.relationIDs.map { ($0, .truncate) }, row: nil)
+            }
             if truncate.relationIDs.contains(where: { relations[$0]?.role?.outboxTable != nil }) {
                 // Emptying the outbox publishes nothing (Debezium publishes nothing for it either), but say so.
                 notices.append(.outboxTruncated(position: position))
             }
             changeHandled(at: position)
         case .update(let update):
-            // Only inserts are events; a publication made by hand may send the rest.
             if ticket != nil, try passOver() { return }
+            if mapper.publishesChangeEvents {
+                let old = update.oldTuple.map { ChangeEventMapper.values($0.tuple) }
+                let change = TableChange.update(old: old, oldIsKeyOnly: update.oldTuple?.kind == .key, new: ChangeEventMapper.values(update.newTuple))
+                return try publishChange([(update.relationID, change)], row: update.newTuple)
+            }
+            // Only inserts are outbox events; a publication made by hand may send the rest.
             countIgnored(update.relationID, as: .update)
             changeHandled(at: position)
         case .delete(let delete):
             if ticket != nil, try passOver() { return }
+            if mapper.publishesChangeEvents {
+                let change = TableChange.delete(old: ChangeEventMapper.values(delete.oldTuple.tuple), oldIsKeyOnly: delete.oldTuple.kind == .key)
+                return try publishChange([(delete.relationID, change)], row: delete.oldTuple.tuple)
+            }
             countIgnored(delete.relationID, as: .delete)
             changeHandled(at: position)
         default:
@@ -526,10 +549,10 @@ struct SessionMachine {
         // new columns with the old layout.
         let known = relations[relation.relationID].flatMap { $0.table == name ? $0.role : nil }
         let role: RelationRole? = known ?? (isOutboxTable(name) ? .outbox(name) : nil)
-        if role != nil, mapper.needsNotNullColumns(of: name) {
-            // A table Debezium's list matched after the start (a partition created since).
-            guard case .notNullColumns(let columns) = try answer(.notNullColumns(name)) else { return }
-            mapper.learnNotNullColumns(columns, of: name)
+        if role != nil, let question = mapper.catalogQuestion(before: relation, of: name) {
+            // A table Debezium's list matched after the start (a partition created since), or a captured table
+            // altered since.
+            mapper.learn(try answer(question), about: name)
         }
         let isOutbox: Bool
         do { isOutbox = try mapper.register(relation, as: role?.outboxTable, at: position) } catch { throw .end(Self.action(for: error)) }
@@ -620,6 +643,48 @@ struct SessionMachine {
         offer(RecordToProduce(event: event, owner: .change(ticket), position: position, commitTime: transaction.commitTime), countsAsChange: true)
     }
 
+    /// A change of a table under Debezium's change events: its records in order (none for a table not captured,
+    /// or an operation left out), or the error policy for a change that cannot become them. `row` is what a
+    /// dead letter carries of it.
+    private mutating func publishChange(_ changes: [(relationID: UInt32, change: TableChange)], row: PgOutputMessage.TupleData?) throws(Interruption) {
+        guard let ticket else { return }
+        var events: [OutboxEvent] = []
+        for (relationID, change) in changes {
+            guard mapper.captures(relationID: relationID) == true else {
+                if let table = relations[relationID]?.tableLabel { notices.append(.rowIgnored(table: table, reason: .otherTable)) }
+                continue
+            }
+            do {
+                events += try mapper.changeRecords(for: change, relationID: relationID, transaction: transaction, at: position)
+            } catch {
+                guard case .fatal(let fatal) = error.reason, fatal.isAboutOneRow else { throw .end(Self.action(for: error)) }
+                let described = relations[relationID]
+                let names = described?.columnNames ?? []
+                let values = (row?.columns ?? []).enumerated().map { index, value in
+                    (name: index < names.count ? names[index] : "column\(index + 1)", value: value.bytes.map { String(decoding: $0, as: UTF8.self) })
+                }
+                try poisoned(
+                    fatal, reason: fatal.rowProblem, eventID: "change of \(described?.tableLabel ?? "relation \(relationID)") at \(position)",
+                    table: described?.table, owner: .change(ticket),
+                    deadLetter: KafkaMessageContent(key: nil, value: CompactJSON.object(values), headers: [])
+                )
+                return
+            }
+        }
+        guard !events.isEmpty else {
+            changeHandled(at: position)
+            return
+        }
+        let records = events.map { event in
+            var record = RecordToProduce(event: event, owner: .change(ticket), position: position, commitTime: transaction.commitTime)
+            record.walSentTime = walSentTime
+            return record
+        }
+        outgoing = records[0]
+        outgoingCountsAsChange = records.count == 1
+        queued = Array(records.dropFirst())
+    }
+
     /// A `pg_logical_emit_message` with the outbox prefix. A transactional one belongs to the transaction
     /// being received; a non-transactional one arrives on its own and is confirmed at its own position (not
     /// past it: it may repeat after a restart, never be skipped).
@@ -662,7 +727,7 @@ struct SessionMachine {
     /// Applies the error policy to an event that can never be published as it is.
     private mutating func poisoned(
         _ error: ConnectorError, reason: String, eventID: String, table: QualifiedTableName?, owner: RecordToProduce.Owner,
-        at lsn: LSN? = nil, originalTopic: String? = nil, deadLetter content: KafkaMessageContent
+        at lsn: LSN? = nil, originalTopic: String? = nil, completesChange: Bool = true, deadLetter content: KafkaMessageContent
     ) throws(Interruption) {
         let lsn = lsn ?? position
         switch rules.onError {
@@ -673,7 +738,8 @@ struct SessionMachine {
             notices.append(.skipped(eventID: eventID, position: lsn, error: error, table: table))
             switch owner {
             case .change:
-                changeHandled(at: position)
+                // One record of several of a change (a delete before its tombstone) does not complete it.
+                if completesChange { changeHandled(at: position) }
             case .ownTransaction(let endLSN, let ticket):
                 // Nothing to wait for: its own transaction is complete at once.
                 let own = ticket ?? progress.tracker.beginTransaction()
@@ -691,7 +757,7 @@ struct SessionMachine {
                 commitTime: transaction.commitTime
             )
             record.isDeadLetter = true
-            offer(record, countsAsChange: { if case .change = owner { true } else { false } }())
+            offer(record, countsAsChange: { if case .change = owner { completesChange } else { false } }())
         }
     }
 
@@ -712,7 +778,7 @@ struct SessionMachine {
         defer { position = savedPosition }
         do {
             try poisoned(fatal, reason: "\(error)", eventID: record.event.eventIDText, table: nil, owner: record.owner, at: record.position,
-                         originalTopic: record.event.topic, deadLetter: content)
+                         originalTopic: record.event.topic, completesChange: wasChange, deadLetter: content)
         } catch {
             if case .end(let action) = error { end(action) }
             return

@@ -15,7 +15,9 @@ extension OutboxConnector {
         var source = ReplicationSource(
             slot: configuration.slot, publication: configuration.publication, table: configuration.table,
             additionalTables: configuration.additionalTables,
-            requiredColumns: configuration.tableFormat.columns, createMissing: configuration.createMissing,
+            // Change events describe whatever columns a captured table has.
+            requiredColumns: configuration.changeEventValueModes == nil ? configuration.tableFormat.columns : [],
+            createMissing: configuration.createMissing,
             readsTable: configuration.readsTable
         )
         source.slotKnownToExist = progress.slotSeen
@@ -24,9 +26,11 @@ extension OutboxConnector {
         source.createViaPartitionRoot = configuration.publicationViaPartitionRoot
         source.createsMissingPublication = configuration.createMissingPublication
         source.createForAllTables = configuration.createPublicationForAllTables
+        source.publishedOperations = configuration.publishedOperations
         let connection: PostgresConnection
         let preparedSource: PreparedSource
         let prepared: PreparedSlot
+        var capturedTables: [QualifiedTableName: CapturedTable] = [:]
         do {
             // Table and publication over an ordinary connection, closed before the walsender starts
             // (on an error, its deinit closes it); the slot over the replication connection that streams.
@@ -35,6 +39,10 @@ extension OutboxConnector {
                 try matchTables(includeList, on: control, into: &source)
             }
             preparedSource = try control.prepareSource(for: source)
+            if let modes = configuration.changeEventValueModes {
+                // Before anything streams: a column whose change events are not reproduced stops the start.
+                for table in source.tables { capturedTables[table] = try Self.capturedTable(table, modes: modes, on: control) }
+            }
             // Matched partitions come and go with rotation: only the others are watched for being dropped.
             source.watchedTables = source.tables.filter { if case .partition = preparedSource.shapes[$0] { false } else { true } }
             // Only a start that will create the slot hands over; asking whether it exists is needed only then.
@@ -136,7 +144,8 @@ extension OutboxConnector {
             connector: self, producer: producer, replication: replication,
             machine: SessionMachine(
                 rules: rules, progress: progress,
-                decoder: PgOutputDecoder(protocolVersion: protocolVersion), mapper: try rowMapper(for: preparedSource), now: .now
+                decoder: PgOutputDecoder(protocolVersion: protocolVersion),
+                mapper: try rowMapper(for: preparedSource, capturedTables: capturedTables), now: .now
             ),
             serverWatch: ServerWatch(
                 source: source, database: configuration.database, interval: configuration.serverCheckInterval,
@@ -157,6 +166,16 @@ extension OutboxConnector {
         if configuration.dropSlotOnStop {
             replication.finish()
             dropSlot()
+        }
+    }
+
+    /// A captured table as the catalog describes it, its errors as a session's.
+    private static func capturedTable(_ table: QualifiedTableName, modes: ColumnValueModes, on control: PostgresConnection) throws(StreamingError) -> CapturedTable {
+        do {
+            return try control.capturedTable(table, modes: modes)
+        } catch {
+            if case .catalog(let postgres) = error { throw StreamingError(postgres) }
+            throw StreamingError(.capturedTable(error))
         }
     }
 

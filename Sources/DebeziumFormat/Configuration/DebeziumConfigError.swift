@@ -42,11 +42,9 @@ public enum DebeziumConfigError: Error, Sendable, Equatable, CustomStringConvert
     case unsupportedSnapshotMode(key: String, value: String)
     /// A `key.converter`, `value.converter` or `header.converter` class outbox-cdc cannot reproduce.
     case unsupportedConverter(key: String, value: String)
-    /// No transform in `transforms` has type `io.debezium.transforms.outbox.EventRouter`.
-    case noEventRouter(key: String)
     /// More than one transform is an EventRouter; `names` are their aliases.
     case multipleEventRouters(key: String, names: [String])
-    /// Transforms other than the EventRouter are configured; each entry is `alias (type)`.
+    /// Transforms besides one EventRouter, or besides one ExtractNewRecordState; each entry is `alias (type)`.
     case unsupportedTransforms(key: String, transforms: [String])
     /// An entry of `table.fields.additional.placement` is not `column:placement[:alias]`.
     case invalidAdditionalPlacement(key: String, entry: String, reason: String)
@@ -73,7 +71,7 @@ public enum DebeziumConfigError: Error, Sendable, Equatable, CustomStringConvert
         case .jsonValueNotScalar(let key, _), .unsupportedSink(let key, _), .unresolvedExpression(let key, _),
             .malformedExpression(let key, _), .missingRequired(let key, _), .invalidValue(let key, _, _),
             .unsupportedConnectorClass(let key, _), .unsupportedPlugin(let key, _),
-            .unsupportedSnapshotMode(let key, _), .unsupportedConverter(let key, _), .noEventRouter(let key),
+            .unsupportedSnapshotMode(let key, _), .unsupportedConverter(let key, _),
             .multipleEventRouters(let key, _), .unsupportedTransforms(let key, _),
             .invalidAdditionalPlacement(let key, _, _), .unsupportedProducerSetting(let key, _):
             return key
@@ -126,16 +124,12 @@ public enum DebeziumConfigError: Error, Sendable, Equatable, CustomStringConvert
         case .unsupportedConverter(let key, let value):
             return "\(key) is \"\(value)\"; outbox-cdc reproduces only StringConverter, JsonConverter,"
                 + " ByteArrayConverter, BinaryDataConverter and (for headers) SimpleHeaderConverter"
-        case .noEventRouter(let key):
-            return "no EventRouter transform: \(key) must list a transform whose type is"
-                + " io.debezium.transforms.outbox.EventRouter. Debezium's change events without it (no transform,"
-                + " or ExtractNewRecordState) are not published by this version of outbox-cdc yet"
         case .multipleEventRouters(let key, let names):
             return "\(key) lists more than one EventRouter transform (\(names.joined(separator: ", ")));"
                 + " outbox-cdc routes one outbox"
         case .unsupportedTransforms(let key, let transforms):
-            return "\(key) lists transforms besides the EventRouter, which outbox-cdc does not run: "
-                + transforms.joined(separator: ", ")
+            return "\(key) lists transforms outbox-cdc does not run (it runs one EventRouter, or one ExtractNewRecordState"
+                + " or none for Debezium's change events): " + transforms.joined(separator: ", ")
         case .invalidAdditionalPlacement(let key, let entry, let reason):
             return "invalid entry \"\(entry)\" in \(key): \(reason); expected column:placement[:alias] with"
                 + " placement header, envelope or partition"

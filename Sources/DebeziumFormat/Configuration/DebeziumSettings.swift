@@ -2,8 +2,8 @@
 /// the connector's place, validated, with Debezium 3.x's defaults where the file is silent.
 ///
 /// Reading refuses what outbox-cdc cannot reproduce (another connector, a plugin other than pgoutput, a
-/// transform besides the EventRouter, an unknown converter, a snapshot mode other than `initial` and
-/// `no_data`) with an error naming the key. Keys it does not know are not errors: they are collected in
+/// transform besides the EventRouter or ExtractNewRecordState, an unknown converter, a snapshot mode other
+/// than `initial` and `no_data`) with an error naming the key. Keys it does not know are not errors: they are collected in
 /// `unknownKeys` for one warning, while the Kafka Connect and Debezium keys that have no bearing on an
 /// outbox relay (`KnownKeys`) pass silently.
 public struct DebeziumSettings: Sendable, Equatable {
@@ -18,7 +18,8 @@ public struct DebeziumSettings: Sendable, Equatable {
     /// The converters the config sets; nil ones are the Kafka Connect worker's. Debezium Server files choose
     /// their serialisation with `DebeziumConfigFile.serverFormat` instead.
     public var converters: ConverterSettings
-    public var eventRouter: EventRouterSettings
+    /// The Event Router's outbox events, or (no EventRouter in `transforms`) the captured tables' change events.
+    public var records: DebeziumRecordKind
     /// `extended.headers.enabled`: Debezium 3.x adds `__debezium.context.*` headers to each record by default.
     public var extendedHeadersEnabled = true
     /// Whether a record that cannot be published is logged and skipped rather than stopping the connector:
@@ -66,7 +67,7 @@ public struct DebeziumSettings: Sendable, Equatable {
                 expected: "letters, digits, '.', '_' and '-' only (it is part of Kafka topic names)")
         }
         let converters = try ConverterSettings.read(&reader, warnings: &warnings)
-        let eventRouter = try Self.readTransforms(&reader)
+        let records = try Self.readTransforms(&reader)
         let extendedHeadersEnabled = try reader.bool("extended.headers.enabled", default: true)
         let skipsRecordsThatFail = try Self.readErrorHandling(&reader, connector: connector, fileKey: fileKey, warnings: &warnings)
 
@@ -78,7 +79,7 @@ public struct DebeziumSettings: Sendable, Equatable {
         self.database = database
         self.replication = replication
         self.converters = converters
-        self.eventRouter = eventRouter
+        self.records = records
         self.extendedHeadersEnabled = extendedHeadersEnabled
         self.skipsRecordsThatFail = skipsRecordsThatFail
         self.unknownKeys = connector.keys
@@ -127,9 +128,10 @@ public struct DebeziumSettings: Sendable, Equatable {
             || scalar == "." || scalar == "_" || scalar == "-"
     }
 
-    /// Finds the one EventRouter among `transforms` and reads it; any other transform is an error, since
-    /// outbox-cdc would silently publish something else than the connector did.
-    private static func readTransforms(_ reader: inout SettingsReader) throws(DebeziumConfigError) -> EventRouterSettings {
+    /// Finds the one EventRouter among `transforms` and reads it; any other transform beside it is an error,
+    /// since outbox-cdc would silently publish something else than the connector did. Without an EventRouter
+    /// the connector publishes change events: `ChangeEventSettings` reads them (and ExtractNewRecordState).
+    private static func readTransforms(_ reader: inout SettingsReader) throws(DebeziumConfigError) -> DebeziumRecordKind {
         let transformsKey = reader.fileKey("transforms")
         let listed = reader.string("transforms") ?? ""
         let aliases = listed.commaSeparatedEntries
@@ -150,9 +152,23 @@ public struct DebeziumSettings: Sendable, Equatable {
                 others.append("\(alias) (\(type))")
             }
         }
-        guard let router = routers.first else { throw .noEventRouter(key: transformsKey) }
+        guard let router = routers.first else { return .changeEvents(try ChangeEventSettings(reading: &reader)) }
         guard routers.count == 1 else { throw .multipleEventRouters(key: transformsKey, names: routers) }
         guard others.isEmpty else { throw .unsupportedTransforms(key: transformsKey, transforms: others) }
-        return try EventRouterSettings.read(alias: router, &reader)
+        return .outboxEvents(try EventRouterSettings.read(alias: router, &reader))
     }
+
+    /// The Event Router's settings, when the connector has one.
+    public var eventRouter: EventRouterSettings? {
+        if case .outboxEvents(let router) = records { router } else { nil }
+    }
+}
+
+/// What a Debezium PostgreSQL connector publishes.
+public enum DebeziumRecordKind: Sendable, Equatable {
+    /// The Outbox Event Router's events, one per outbox row.
+    case outboxEvents(EventRouterSettings)
+    /// Debezium's change events of the captured tables (create, update, delete, truncate), or with
+    /// ExtractNewRecordState the rows they carry.
+    case changeEvents(ChangeEventSettings)
 }

@@ -134,6 +134,10 @@ public struct ChangeEventColumnType: Sendable, Hashable {
         case Self.numeric:
             return try numericData(text)
         case Self.date:
+            // PostgreSQL's infinite dates come out of Debezium (through pgjdbc's sentinels) as these day numbers
+            // (change-types-special), whatever the modes.
+            if text == "infinity" { return .int32(-2_147_472_692) }
+            if text == "-infinity" { return .int32(-2_147_472_691) }
             let days = try ChangeEventText.days(date: text)
             guard let value = Int32(exactly: days) else { throw .notReproduced(text: text, why: "a date beyond 32-bit days") }
             return .int32(value)
@@ -146,6 +150,11 @@ public struct ChangeEventColumnType: Sendable, Hashable {
         case Self.timetz:
             return .string(try ChangeEventText.zonedTime(text))
         case PostgresColumnType.timestamp.oid:
+            // pgjdbc's infinite-timestamp sentinels, which Debezium's adaptive mode writes as microseconds as
+            // they are (change-types-special); in milliseconds they are not captured, so not reproduced.
+            if text == "infinity" || text == "-infinity", modes.time == .adaptive, !timeIsMilliseconds {
+                return .int64(text == "infinity" ? 9_223_372_036_825_200_000 : -9_223_372_036_832_400_000)
+            }
             let parts = try ChangeEventText.dateTime(text, withOffset: false)
             guard let micros = parts.epochMicroseconds else {
                 throw .notReproduced(text: text, why: "beyond 64-bit microseconds since 1970 (Debezium's value overflows)")

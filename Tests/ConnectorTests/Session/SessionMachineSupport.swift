@@ -61,6 +61,7 @@ struct MachineHarness {
         case .lineage: .lineage(nil, knownDescendantOf: nil)
         case .shape: .shape(nil)
         case .notNullColumns: .notNullColumns([])
+        case .capturedTable: .capturedTable(nil)
         }
     }
     /// Every action carried out so far, and the records librdkafka took with their tickets.
