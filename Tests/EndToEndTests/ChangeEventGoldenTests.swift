@@ -18,7 +18,7 @@ struct ChangeEventGoldenTests {
         "change-types-schemas", "change-types-noschemas", "change-types-decimal-string", "change-types-decimal-double",
         "change-types-time-connect", "change-replica-full",
         "change-tombstones-off", "change-truncate", "change-toast", "unwrap-defaults-schemas", "unwrap-drop-tombstones",
-        "unwrap-options", "unwrap-truncate",
+        "unwrap-options", "unwrap-truncate", "change-heartbeat",
     ]
 
     @Test(arguments: cases)
@@ -81,7 +81,10 @@ struct ChangeEventGoldenTests {
         let configURL = try database.configFile(for: golden)
         try configEdit(try String(contentsOf: configURL, encoding: .utf8)).write(to: configURL, atomically: true, encoding: .utf8)
 
-        let expected = try golden.allRecords().filter { !leavingOut($0) }
+        // Heartbeats come at an interval, as many as the run lasts: compared as the distinct records they are.
+        let captured = try golden.allRecords().filter { !leavingOut($0) }
+        let expected = captured.filter { !isHeartbeat($0.topic) }
+        let expectedHeartbeats = captured.filter { isHeartbeat($0.topic) }
         let reader = try TopicReader(topics: golden.topics)
         try reader.catchUp()
         let earlier = reader.records.count
@@ -97,10 +100,25 @@ struct ChangeEventGoldenTests {
         let runID = try #require(try runIDLogged(by: connector), "outbox-cdc logs its Debezium run id:\n\(connector.log)")
         // The capture's psql ran with PGTZ=UTC.
         try database.sql("SET TIME ZONE 'UTC';\n" + (try golden.rowsSQL))
-        try reader.read(until: earlier + expected.count, log: connector)
+        do {
+            try waitFor("\(caseName)'s records", timeout: .seconds(60)) {
+                try reader.drain(for: .milliseconds(200))
+                let fresh = reader.records[earlier...]
+                return fresh.count(where: { !isHeartbeat($0.topic) }) >= expected.count
+                    && (expectedHeartbeats.isEmpty || fresh.contains { isHeartbeat($0.topic) })
+            }
+        } catch {
+            Issue.record("\(caseName): \(reader.records.count - earlier) records\n\(connector.log)")
+            throw error
+        }
         try reader.drain(for: .seconds(1))
-        let fresh = Array(reader.records[earlier...])
+        let all = Array(reader.records[earlier...])
+        let fresh = all.filter { !isHeartbeat($0.topic) }
         #expect(fresh.count == expected.count, "\(caseName): \(fresh.count) records, Debezium wrote \(expected.count)\n\(connector.log)")
+        let heartbeats = all.filter { isHeartbeat($0.topic) }
+        let ourBeats = Set(try partitionedDescriptions(heartbeats.map { ($0.topic, $0.partition, $0.key, $0.value, $0.headers) }, runID: nil).values.joined())
+        let theirBeats = Set(try partitionedDescriptions(expectedHeartbeats.map { ($0.topic, $0.partition, $0.key, $0.value, $0.headers) }, runID: nil).values.joined())
+        #expect(ourBeats == theirBeats, "\(caseName) heartbeats")
 
         let ours = try partitionedDescriptions(fresh.map { ($0.topic, $0.partition, $0.key, $0.value, $0.headers) }, runID: nil)
         let theirs = try partitionedDescriptions(expected.map { ($0.topic, $0.partition, $0.key, $0.value, $0.headers) }, runID: runID)
@@ -115,7 +133,11 @@ struct ChangeEventGoldenTests {
         if arguments.isEmpty {
             #expect(!connector.log.contains("\"level\":\"error\""), "no error logged:\n\(connector.log)")
         }
-        return (fresh, connector.log)
+        return (all, connector.log)
+    }
+
+    static func isHeartbeat(_ topic: String) -> Bool {
+        topic.hasPrefix("__debezium-heartbeat.")
     }
 
     /// The case's setup. PostgreSQL builds without uuid-ossp (the PyPI build of 18) get gen_random_uuid(),
