@@ -37,7 +37,10 @@ struct ChangeEventMapper: Sendable {
     /// does not describe column for column as the Relation message does (a table created or altered since).
     func needsCatalog(for relation: PgOutputMessage.Relation, table: QualifiedTableName) -> Bool {
         guard let known = catalog[table] else { return true }
-        return relation.columns.contains { column in Self.fact(about: column, in: known) == nil }
+        return relation.columns.contains { column in
+            guard let fact = known.columns.first(where: { $0.name == column.name }) else { return true }
+            return fact.type.type != Self.type(of: column)
+        }
     }
 
     /// What the catalog says of `table` now.
@@ -46,8 +49,10 @@ struct ChangeEventMapper: Sendable {
     }
 
     /// Takes a Relation message: a captured table's gets a record builder, any other relation's rows map to
-    /// nothing. A column the catalog does not describe (dropped again since the WAL was written) is taken as
-    /// nullable, with no default and outside the key; a type whose change events are not reproduced stops.
+    /// nothing. Types are the Relation's (the WAL's); nullability and key membership are the catalog's column
+    /// of the same name, as Debezium takes them, and its default and enum labels where the type is still the
+    /// same. A column the catalog does not have (dropped again since the WAL was written) is taken as nullable,
+    /// with no default and outside the key; a type whose change events are not reproduced stops.
     mutating func register(_ relation: PgOutputMessage.Relation, captured table: QualifiedTableName?) throws(DebeziumRecordError) {
         guard let table else {
             builders[relation.relationID] = .some(nil)
@@ -56,14 +61,17 @@ struct ChangeEventMapper: Sendable {
         let known = catalog[table]
         var columns: [CapturedTable.Column] = []
         for column in relation.columns {
-            if let known, let fact = Self.fact(about: column, in: known) {
-                columns.append(fact)
+            let type = Self.type(of: column)
+            guard let fact = known?.columns.first(where: { $0.name == column.name }) else {
+                columns.append(CapturedTable.Column(name: column.name, type: ChangeEventColumnType(type: type, modes: settings.valueModes), optional: true, isKey: false))
                 continue
             }
-            let type = ChangeEventColumnType(
-                type: PostgresColumnType(oid: column.typeOID, typmod: column.typeModifier), modes: settings.valueModes
-            )
-            columns.append(CapturedTable.Column(name: column.name, type: type, optional: true, isKey: false))
+            let sameType = fact.type.type == type
+            columns.append(CapturedTable.Column(
+                name: column.name,
+                type: sameType ? fact.type : ChangeEventColumnType(type: type, enumLabels: fact.type.type.oid == type.oid ? fact.type.enumLabels : nil, modes: settings.valueModes),
+                optional: fact.optional, defaultValue: sameType ? fact.defaultValue : nil, isKey: fact.isKey
+            ))
         }
         for column in columns where !column.type.isSupported {
             throw .unsupportedColumn(table: table, column: column.name, oid: column.type.type.oid)
@@ -131,8 +139,7 @@ struct ChangeEventMapper: Sendable {
         }
     }
 
-    /// The catalog's column of the Relation's name and type, if it has one.
-    private static func fact(about column: PgOutputMessage.Relation.Column, in table: CapturedTable) -> CapturedTable.Column? {
-        table.columns.first { $0.name == column.name && $0.type.type == PostgresColumnType(oid: column.typeOID, typmod: column.typeModifier) }
+    private static func type(of column: PgOutputMessage.Relation.Column) -> PostgresColumnType {
+        PostgresColumnType(oid: column.typeOID, typmod: column.typeModifier)
     }
 }

@@ -168,6 +168,25 @@ struct SessionMachineChangeEventTests {
         #expect(harness.machine.progress.tracker.isIdle)
     }
 
+    /// WAL written before `ALTER TABLE items ALTER id TYPE int8` and read after it: the Relation says int4, the
+    /// catalog int8. Key membership and nullability go by the column's name, as Debezium takes them; the type is
+    /// the WAL's.
+    @Test("A column whose type changed since its WAL was written keeps its key membership and nullability by name")
+    func typeChangedSinceTheWALKeepsTheKey() throws {
+        var harness = try MachineHarness.changeEvents()
+        harness.catalog = { question in
+            guard case .capturedTable = question else { return .notNullColumns([]) }
+            return .capturedTable(CapturedTable(schema: "public", name: "items", columns: [
+                CapturedTable.Column(name: "id", type: ChangeEventColumnType(type: .int8), optional: false, isKey: true),
+                CapturedTable.Column(name: "name", type: ChangeEventColumnType(type: .text), optional: true, isKey: false),
+            ]))
+        }
+        harness.receive(pgoutput: Self.transaction([ChangeWire.insert(relation: Self.items, ["1", "apple"])]), from: LSN(0x1000))
+        let records = harness.producedText
+        try #require(records.count == 1)
+        #expect(records[0].key == #"{"id":1}"#)
+    }
+
     /// A DELETE makes the delete record, then a tombstone under the same key, in that order and in the same transaction.
     @Test("A DELETE becomes the delete record then its tombstone; the transaction waits for both acknowledgements")
     func deleteIsADeleteThenATombstone() throws {
