@@ -39,7 +39,7 @@ struct ChangeEventSettingsTests {
 
     @Test("What would change the records in a way not reproduced is refused, naming the key", arguments: [
         ("transforms=route\ntransforms.route.type=org.apache.kafka.connect.transforms.RegexRouter", "transforms"),
-        ("transforms=unwrap\ntransforms.unwrap.type=io.debezium.transforms.ExtractNewRecordState\ntransforms.unwrap.route.by.field=table", "transforms.unwrap.route.by.field"),
+        ("transforms=unwrap\ntransforms.unwrap.type=io.debezium.transforms.ExtractNewRecordState\ntransforms.unwrap.replace.null.with.default=false", "transforms.unwrap.replace.null.with.default"),
         ("transforms=unwrap\ntransforms.unwrap.type=io.debezium.transforms.ExtractNewRecordState\ntransforms.unwrap.delete.tombstone.handling.mode=drop", "transforms.unwrap.delete.tombstone.handling.mode"),
         ("transforms=unwrap\ntransforms.unwrap.type=io.debezium.transforms.ExtractNewRecordState\ntransforms.unwrap.drop.tombstones=false", "transforms.unwrap.drop.tombstones"),
         ("message.key.columns=public.items:name", "message.key.columns"),

@@ -96,10 +96,11 @@ public struct ChangeEventSettings: Sendable, Equatable {
             transform.addedHeaders = headers.commaSeparatedEntries.map(ExtractNewRecordState.AddedField.init)
         }
         transform.addedHeadersPrefix = reader.string(prefix + "add.headers.prefix", default: transform.addedHeadersPrefix)
+        transform.routeByField = reader.string(prefix + "route.by.field").flatMap { $0.isEmpty ? nil : $0 }
         // Any other key of the transform changes its records in a way not reproduced here.
         let read: Set<String> = [
             "type", "delete.tombstone.handling.mode", "delete.handling.mode", "drop.tombstones", "add.fields", "add.fields.prefix",
-            "add.headers", "add.headers.prefix",
+            "add.headers", "add.headers.prefix", "route.by.field",
         ]
         for key in reader.config.keys where key.hasPrefix(prefix) && !read.contains(String(key.dropFirst(prefix.count))) {
             throw .invalid(key: reader.fileKey(key), value: reader.raw(key) ?? "", expected: "unset: outbox-cdc does not reproduce this ExtractNewRecordState option")

@@ -30,11 +30,15 @@ public struct ExtractNewRecordState: Sendable, Equatable {
     public var addedFieldsPrefix: String
     public var addedHeaders: [AddedField]
     public var addedHeadersPrefix: String
+    /// `route.by.field`: a row column whose text names the record's topic (the `after` row's, a delete's
+    /// `before`; golden unwrap-route-by-field).
+    public var routeByField: String?
 
     public init(
         deleteHandling: DeleteHandling = .tombstone, addedFields: [AddedField] = [], addedFieldsPrefix: String = "__",
-        addedHeaders: [AddedField] = [], addedHeadersPrefix: String = "__"
+        addedHeaders: [AddedField] = [], addedHeadersPrefix: String = "__", routeByField: String? = nil
     ) {
+        self.routeByField = routeByField
         self.deleteHandling = deleteHandling
         self.addedFields = addedFields
         self.addedFieldsPrefix = addedFieldsPrefix
@@ -56,6 +60,9 @@ public struct ExtractNewRecordState: Sendable, Equatable {
         else { return record }
         let rowSchema = envelopeSchema.fields[afterIndex].schema
         var transformed = record
+        if let routeByField {
+            transformed.topic = try Self.topic(routedBy: routeByField, row: envelope[op == "d" ? beforeIndex : afterIndex], schema: rowSchema)
+        }
         transformed.trailingHeaders = try addedHeaders.map { header throws(ChangeEventValueError) in
             (addedHeadersPrefix + header.flattenedName, try Self.lookUp(header, envelope: envelope, schema: envelopeSchema, sourceIndex: sourceIndex).data)
         }
@@ -82,6 +89,15 @@ public struct ExtractNewRecordState: Sendable, Equatable {
         }
         transformed.value = ConnectValue(schema: schema, data: .struct(row))
         return transformed
+    }
+
+    /// The topic a row names in `field`. Debezium's task dies on a row without it (or whose value is no
+    /// text): so does this, rather than guess a topic.
+    private static func topic(routedBy field: String, row: ConnectData, schema: ConnectSchema) throws(ChangeEventValueError) -> String {
+        guard case .struct(let values) = row, let index = schema.fieldIndex(field), case .string(let topic) = values[index] else {
+            throw .notReproduced(text: field, why: "route.by.field names no text column of this row")
+        }
+        return topic
     }
 
     /// An envelope or source field's schema and value.
