@@ -96,7 +96,9 @@ struct ChangeEventMapper: Sendable {
     func records(
         for change: TableChange, relationID: UInt32, source: ChangeEventSource, processedNanoseconds: Int64
     ) throws(DebeziumRecordError) -> [OutboxEvent] {
-        guard let builder = builders[relationID] ?? nil, !skippedOperations.contains(Self.operation(of: change)) else { return [] }
+        guard let builder = builders[relationID] ?? nil, !(Self.operation(of: change).map(skippedOperations.contains) ?? false) else {
+            return []
+        }
         let table = QualifiedTableName(schema: builder.table.schema, name: builder.table.name)
         var changeRecords: [ChangeEventRecord]
         do {
@@ -119,9 +121,11 @@ struct ChangeEventMapper: Sendable {
 
     /// The operation `skipped.operations` names a change by: a key-changing update is an update there, though
     /// its records are a delete and a create.
-    private static func operation(of change: TableChange) -> ReplicationSettings.Operation {
+    private static func operation(of change: TableChange) -> ReplicationSettings.Operation? {
         switch change {
         case .insert: .create
+        // `skipped.operations` names no snapshot reads.
+        case .read: nil
         case .update: .update
         case .delete: .delete
         case .truncate: .truncate

@@ -1,3 +1,4 @@
+import DebeziumFormat
 import KafkaClient
 import PgOutputDecoder
 import PostgresLSN
@@ -7,6 +8,10 @@ import WALReader
 /// Taking over from a polling relay: the rows it left unpublished are read in the snapshot a new slot
 /// starts from and published before streaming, so that every row is published once — the pending ones
 /// from the snapshot, everything committed later from the slot.
+///
+/// Under Debezium's change events this is its initial snapshot: every row of the captured tables, in table
+/// name order, published as reads (op `r`) with their place in the snapshot (`SnapshotMarker`), carrying the
+/// snapshot transaction's xid and start time and the slot's consistent point, as Debezium's snapshot does.
 ///
 /// The slot is first created TEMPORARY, so that PostgreSQL drops it if outbox-cdc dies before Kafka has
 /// acknowledged every pending row; only then is it copied to the permanent slot, at the same position.
@@ -37,10 +42,29 @@ extension OutboxConnector {
             throw StreamingError(error)
         }
         defer { replication.close() }
-        logger.info("taking over from a polling relay: publishing the rows it left pending", metadata: [
-            "cdc.table_format": "\(format.name)", "cdc.table": "\(tables.map(\.description).joined(separator: ","))",
-            "cdc.pending_condition": "\(format.pendingCondition ?? "(every row)")", "cdc.lsn": "\(exported.consistentPoint)",
-        ])
+        let readsSnapshot = mapper.publishesChangeEvents
+        // Debezium snapshots the captured tables in the order of their names.
+        let tables = readsSnapshot ? tables.sorted { ($0.schema, $0.name) < ($1.schema, $1.name) } : tables
+        if readsSnapshot {
+            logger.info("initial snapshot of the captured tables (snapshot.mode): publishing their rows as reads", metadata: [
+                "cdc.table": "\(tables.map(\.description).joined(separator: ","))", "cdc.lsn": "\(exported.consistentPoint)",
+            ])
+        } else {
+            logger.info("taking over from a polling relay: publishing the rows it left pending", metadata: [
+                "cdc.table_format": "\(format.name)", "cdc.table": "\(tables.map(\.description).joined(separator: ","))",
+                "cdc.pending_condition": "\(format.pendingCondition ?? "(every row)")", "cdc.lsn": "\(exported.consistentPoint)",
+            ])
+        }
+        var snapshotTransaction: (id: UInt32?, startTime: Int64) = (nil, 0)
+        if readsSnapshot {
+            do {
+                // Debezium's snapshot reads carry its snapshot transaction's xid and start time.
+                let facts = try reader.query("SELECT txid_current() % 4294967296, (extract(epoch FROM now()) * 1000000)::int8").rows.first
+                snapshotTransaction = (facts?[0].flatMap { UInt32($0) }, facts?[1].flatMap { Int64($0) } ?? 0)
+            } catch {
+                throw StreamingError(error)
+            }
+        }
 
         var rules = sessionRules(source: source, prepared: prepared)
         rules.heartbeatInterval = nil
@@ -49,14 +73,24 @@ extension OutboxConnector {
             machine: SessionMachine(rules: rules, progress: progress, decoder: PgOutputDecoder(protocolVersion: 1), mapper: mapper, now: .now)
         )
         defer { progress = handOver.machine.progress }
-        handOver.machine.beginHandOver(at: exported.consistentPoint)
+        handOver.machine.beginHandOver(at: exported.consistentPoint, transactionID: snapshotTransaction.id, startTime: snapshotTransaction.startTime)
         var published = 0
+        // A snapshot read waits for the next row, which decides its marker (the last of its table, of the snapshot).
+        var held: SnapshotRow?
+        func publish(_ row: SnapshotRow, lastOfSnapshot: Bool) throws(StreamingError) -> Bool {
+            let marker = SnapshotMarker.of(
+                firstTable: row.tableIndex == 0, lastTable: row.tableIndex == tables.count - 1, firstInTable: row.firstInTable,
+                lastInTable: row.lastInTable, lastOfSnapshot: lastOfSnapshot
+            )
+            return try handOver.handleSnapshotRead(row.insert, marker: marker, at: exported.consistentPoint)
+        }
         do {
             // One table after the other, all in the one snapshot.
             for (index, table) in tables.enumerated() {
                 let relation = try pendingRowsRelation(reader, table: table, relationID: UInt32(index))
                 guard try handOver.handle(.relation(relation), at: exported.consistentPoint) else { return false }
                 try reader.query(try pendingRowsCursor(reader, table: table, columns: relation.columns.map(\.name)))
+                var firstInTable = true
                 while true {
                     let batch = try reader.query("FETCH \(Self.pendingRowsPerFetch) FROM outbox_cdc_pending")
                     for row in batch.rows {
@@ -64,13 +98,21 @@ extension OutboxConnector {
                             value.map { PgOutputMessage.TupleData.Column.text(Array($0.utf8)[...]) } ?? .null
                         }
                         let insert = PgOutputMessage.Insert(transactionID: nil, relationID: relation.relationID, newTuple: .init(columns: columns))
-                        guard try handOver.handle(.insert(insert), at: exported.consistentPoint) else { return false }
                         published += 1
+                        guard readsSnapshot else {
+                            guard try handOver.handle(.insert(insert), at: exported.consistentPoint) else { return false }
+                            continue
+                        }
+                        if let previous = held, !(try publish(previous, lastOfSnapshot: false)) { return false }
+                        held = SnapshotRow(insert: insert, tableIndex: index, firstInTable: firstInTable, lastInTable: false)
+                        firstInTable = false
                     }
                     if batch.rows.count < Self.pendingRowsPerFetch { break }
                 }
+                if held?.tableIndex == index { held?.lastInTable = true }
                 try reader.query("CLOSE outbox_cdc_pending")
             }
+            if let last = held, !(try publish(last, lastOfSnapshot: true)) { return false }
             try reader.query("COMMIT")
         } catch let error as StreamingError {
             throw error
@@ -91,10 +133,18 @@ extension OutboxConnector {
         } catch {
             throw StreamingError(error)
         }
-        logger.info("handed over: pending rows published, slot created where they were read", metadata: [
+        logger.info(readsSnapshot ? "snapshot published, slot created where it was read" : "handed over: pending rows published, slot created where they were read", metadata: [
             "cdc.events": "\(published)", "cdc.slot": "\(configuration.slot)", "cdc.lsn": "\(exported.consistentPoint)",
         ])
         return true
+    }
+
+    /// A row of the initial snapshot, with what its marker depends on.
+    private struct SnapshotRow {
+        var insert: PgOutputMessage.Insert
+        var tableIndex: Int
+        var firstInTable: Bool
+        var lastInTable: Bool
     }
 
     /// Drives the hand-over's machine: no replication stream, so status updates are not sent and reading
@@ -108,6 +158,12 @@ extension OutboxConnector {
         /// wants the next. Returns false on a stop.
         mutating func handle(_ message: PgOutputMessage, at position: LSN) throws(StreamingError) -> Bool {
             machine.enqueue(message, at: position)
+            return try carryOut()
+        }
+
+        /// Hands one row of the initial snapshot to the machine, as a read at its place in the snapshot.
+        mutating func handleSnapshotRead(_ row: PgOutputMessage.Insert, marker: SnapshotMarker, at position: LSN) throws(StreamingError) -> Bool {
+            machine.enqueueSnapshotRead(row, marker: marker, at: position)
             return try carryOut()
         }
 

@@ -89,13 +89,14 @@ enum RowMapper: Sendable {
     /// The change records of a change of a captured table (none for other tables, or for formats that publish
     /// outbox rows), stamped with the time of their processing.
     func changeRecords(
-        for change: TableChange, relationID: UInt32, transaction: DebeziumTransactionContext, at lsn: LSN
+        for change: TableChange, relationID: UInt32, transaction: DebeziumTransactionContext, at lsn: LSN, snapshot: SnapshotMarker = .none
     ) throws(StreamingError) -> [OutboxEvent] {
         guard case .changeEvents(let mapper, _, let connectorName, let databaseName) = self else { return [] }
-        let source = ChangeEventSource(
+        var source = ChangeEventSource(
             connectorName: connectorName, database: databaseName, commitMicroseconds: transaction.commitTime,
             transactionID: transaction.transactionID ?? 0, lsn: lsn.rawValue, lastCommitLSN: transaction.lastCommitEndLSN?.rawValue
         )
+        source.snapshot = snapshot
         do {
             return try mapper.records(for: change, relationID: relationID, source: source, processedNanoseconds: WallClock.nowNanoseconds())
         } catch {

@@ -77,7 +77,8 @@ struct DebeziumRunConfiguration {
             tableFormat: router.map { .eventRouter(id: $0.eventIDColumn, key: $0.eventKeyColumn, payload: $0.payloadColumn, routeBy: $0.routeByField) } ?? .eventRouter,
             // Debezium's initial snapshot of an outbox: the rows already in the table when the slot is created
             // are published first, read in the snapshot the slot starts from, routed like inserts.
-            publishPendingRows: router != nil && settings.replication.snapshotMode == .initial,
+            // Under change events, the snapshot of every captured table.
+            publishPendingRows: settings.replication.snapshotMode.takesInitialSnapshot,
             // Debezium publishes logical decoding messages its own way (`<topic.prefix>.message`), not as
             // outbox-cdc's table-less records.
             messagePrefix: nil,
@@ -154,17 +155,12 @@ struct DebeziumRunConfiguration {
         }
     }
 
-    /// What change events outbox-cdc cannot reproduce yet: a snapshot of the captured tables (Debezium's
-    /// default `snapshot.mode=initial` takes one when its slot is new).
+    /// What change events outbox-cdc cannot reproduce yet: Debezium Server's form.
     private static func refuseUnsupportedForChangeEvents(_ settings: DebeziumSettings, file: DebeziumConfigFile) throws {
         var unsupported: [String] = []
         if file.serverFormat != nil {
             // Its header formats and the sink's partitioning are captured for outbox events only.
             throw UsageError("\(file.fileKey(forConnectorKey: "transforms")): without an EventRouter, Debezium Server publishes change events, which outbox-cdc reproduces for a Kafka Connect deployment only yet; keep Debezium Server for this connector")
-        }
-        if settings.replication.snapshotMode != .noData {
-            let key = file.fileKey(forConnectorKey: "snapshot.mode")
-            throw UsageError("\(key)=\(settings.replication.snapshotMode.rawValue) (Debezium's default): outbox-cdc does not take snapshots of the captured tables for change events yet; set \(key)=no_data to publish the changes from the slot's creation on, or keep Debezium for this connector")
         }
         if settings.database.initialStatements != nil { unsupported.append("database.initial.statements") }
         guard unsupported.isEmpty else {

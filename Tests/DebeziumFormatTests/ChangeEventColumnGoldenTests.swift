@@ -135,7 +135,7 @@ struct ChangeEventColumnGoldenTests {
         var changes: [UInt64: (PgOutputMessage.Relation, [ChangeEventColumnValue])] = [:]
         for streamed in try ChangeEventRecordGoldenTests.stream(in: url) {
             switch streamed.change {
-            case .insert(let new), .update(_, _, let new): changes[streamed.lsn] = (streamed.relation, new)
+            case .insert(let new), .read(let new), .update(_, _, let new): changes[streamed.lsn] = (streamed.relation, new)
             case .delete, .truncate: break
             }
         }

@@ -184,3 +184,44 @@ struct ChangeEventRecordGoldenTests {
         return changes
     }
 }
+
+/// `source.snapshot` of the initial snapshot's reads, as Debezium's relational snapshot marks them.
+@Suite("Snapshot markers")
+struct SnapshotMarkerTests {
+    /// goldens/change-snapshot: items 1-3, then tags 10-11.
+    @Test func theCapturedSnapshotsMarkers() {
+        let rows: [(table: Int, first: Bool, last: Bool)] = [(0, true, false), (0, false, false), (0, false, true), (1, true, false), (1, false, true)]
+        let markers = rows.enumerated().map { index, row in
+            SnapshotMarker.of(firstTable: row.table == 0, lastTable: row.table == 1, firstInTable: row.first, lastInTable: row.last, lastOfSnapshot: index == rows.count - 1)
+        }
+        #expect(markers.map(\.rawValue) == ["first", "true", "last_in_data_collection", "first_in_data_collection", "last"])
+    }
+
+    /// A single row of the first of two tables is the snapshot's first (first beats last-in-table), of the last
+    /// table its last; when the last table is empty, the snapshot's last row is `last` whatever its table.
+    @Test func singleRowsAndEmptyTables() {
+        #expect(SnapshotMarker.of(firstTable: true, lastTable: false, firstInTable: true, lastInTable: true, lastOfSnapshot: false) == .first)
+        #expect(SnapshotMarker.of(firstTable: false, lastTable: true, firstInTable: true, lastInTable: true, lastOfSnapshot: true) == .last)
+        #expect(SnapshotMarker.of(firstTable: false, lastTable: false, firstInTable: true, lastInTable: true, lastOfSnapshot: false) == .lastInDataCollection)
+        #expect(SnapshotMarker.of(firstTable: true, lastTable: false, firstInTable: false, lastInTable: true, lastOfSnapshot: true) == .last)
+        #expect(SnapshotMarker.of(firstTable: true, lastTable: true, firstInTable: true, lastInTable: true, lastOfSnapshot: true) == .last)
+    }
+
+    /// A read is a create's record with op `r` and the marker in `source.snapshot`.
+    @Test func aReadIsOpRWithItsMarker() throws {
+        let table = CapturedTable(schema: "public", name: "tags", columns: [
+            CapturedTable.Column(name: "id", type: ChangeEventColumnType(type: .int4), optional: false, isKey: true),
+            CapturedTable.Column(name: "label", type: ChangeEventColumnType(type: .text), optional: false, isKey: false),
+        ])
+        let builder = try ChangeEventRecordBuilder(table: table, topicPrefix: "dbzcsn")
+        var source = ChangeEventSource(connectorName: "dbzcsn", database: "app", commitMicroseconds: 1_796_324_514_557_422, transactionID: 8494, lsn: 1_077_874_296, lastCommitLSN: nil)
+        source.snapshot = .firstInDataCollection
+        let records = try builder.records(for: .read(new: [.text("10"), .text("fruit")]), source: source, processedNanoseconds: 0)
+        let json = ConnectRecordSerializer(converter: ConverterSetting(kind: .json, options: ["schemas.enable": "false"]))
+        let read = try #require(records.first?.value)
+        let value = String(decoding: try #require(try json.serialize(read)), as: UTF8.self)
+        #expect(records.count == 1)
+        #expect(value.contains(#""op":"r""#) && value.contains(#""snapshot":"first_in_data_collection""#) && value.contains(#""before":null,"after":{"id":10,"label":"fruit"}"#), "\(value)")
+        #expect(value.contains(#""sequence":"[null,\"1077874296\"]""#), "\(value)")
+    }
+}

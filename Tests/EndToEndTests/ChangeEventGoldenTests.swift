@@ -18,7 +18,7 @@ struct ChangeEventGoldenTests {
         "change-types-schemas", "change-types-noschemas", "change-types-decimal-string", "change-types-decimal-double",
         "change-types-time-connect", "change-replica-full",
         "change-tombstones-off", "change-truncate", "change-toast", "unwrap-defaults-schemas", "unwrap-drop-tombstones",
-        "unwrap-options", "unwrap-truncate", "unwrap-route-by-field", "change-heartbeat",
+        "unwrap-options", "unwrap-truncate", "unwrap-route-by-field", "change-heartbeat", "change-snapshot",
     ]
 
     @Test(arguments: cases)

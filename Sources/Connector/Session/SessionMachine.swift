@@ -64,7 +64,7 @@ struct SessionMachine {
     private var relations: [UInt32: DescribedRelation] = [:]
 
     /// Decoded messages waiting to be handled, oldest first, from `backlog[backlogHead]`.
-    private var backlog: [(position: LSN, message: PgOutputMessage)] = []
+    private var backlog: [PendingMessage] = []
     private var backlogHead = 0
     /// Answers gathered for the message at the head of the backlog (its handling starts again with each).
     private var answers: [CatalogQuestion: CatalogAnswer] = [:]
@@ -152,7 +152,13 @@ struct SessionMachine {
 
     /// A message handed over without a replication stream (the rows a polling relay left pending).
     mutating func enqueue(_ message: PgOutputMessage, at position: LSN) {
-        backlog.append((position, message))
+        backlog.append(PendingMessage(position: position, message: message))
+    }
+
+    /// A row of the initial snapshot, handed over without a replication stream: published as a read (op `r`)
+    /// with its place in the snapshot, under Debezium's change events.
+    mutating func enqueueSnapshotRead(_ row: PgOutputMessage.Insert, marker: SnapshotMarker, at position: LSN) {
+        backlog.append(PendingMessage(position: position, message: .insert(row), snapshot: marker))
     }
 
     /// The outcome of the last `.produce` action.
@@ -350,16 +356,16 @@ struct SessionMachine {
             if backlogHead == backlog.count, outgoing == nil, queued.isEmpty, awaiting == nil, ending == nil {
                 handleNow(message, at: position)
             } else {
-                backlog.append((position, message))
+                backlog.append(PendingMessage(position: position, message: message))
             }
             return
         }
         // A streamed transaction committed: its held changes, handled as one ordinary transaction.
         let changes = streamed.commit(commit)
         notices.append(.streamedTransactionCommitted(transactionID: commit.transactionID, changes: changes.count, position: commit.commitLSN))
-        backlog.append((position, .begin(.init(finalLSN: commit.commitLSN, commitTimestamp: commit.commitTimestamp, transactionID: commit.transactionID))))
-        for change in changes { backlog.append((change.position, change.message)) }
-        backlog.append((position, .commit(.init(flags: 0, commitLSN: commit.commitLSN, endLSN: commit.endLSN, commitTimestamp: commit.commitTimestamp))))
+        backlog.append(PendingMessage(position: position, message: .begin(.init(finalLSN: commit.commitLSN, commitTimestamp: commit.commitTimestamp, transactionID: commit.transactionID))))
+        for change in changes { backlog.append(PendingMessage(position: change.position, message: change.message)) }
+        backlog.append(PendingMessage(position: position, message: .commit(.init(flags: 0, commitLSN: commit.commitLSN, endLSN: commit.endLSN, commitTimestamp: commit.commitTimestamp))))
     }
 
     /// Why handling a message stopped before its end.
@@ -374,7 +380,7 @@ struct SessionMachine {
         switch attempt(message, at: messagePosition) {
         case .ask(let question)?:
             // Handled again from its start once answered.
-            backlog.append((messagePosition, message))
+            backlog.append(PendingMessage(position: messagePosition, message: message))
             awaiting = question
         case .end(let action)?:
             end(action)
@@ -384,8 +390,8 @@ struct SessionMachine {
     }
 
     private mutating func handleHeadOfBacklog() {
-        let (messagePosition, message) = backlog[backlogHead]
-        switch attempt(message, at: messagePosition) {
+        let pending = backlog[backlogHead]
+        switch attempt(pending.message, at: pending.position, snapshot: pending.snapshot) {
         case .ask(let question)?:
             awaiting = question
             return
@@ -404,10 +410,14 @@ struct SessionMachine {
     }
 
     /// Handles one message at its position; returns what interrupted it, if anything.
-    private mutating func attempt(_ message: PgOutputMessage, at messagePosition: LSN) -> Interruption? {
+    private mutating func attempt(_ message: PgOutputMessage, at messagePosition: LSN, snapshot: SnapshotMarker? = nil) -> Interruption? {
         position = messagePosition
         do {
-            try handle(message)
+            if let snapshot, case .insert(let row) = message {
+                try publishChange([(row.relationID, .read(new: ChangeEventMapper.values(row.newTuple)))], row: row.newTuple, snapshot: snapshot)
+            } else {
+                try handle(message)
+            }
             return nil
         } catch {
             return error
@@ -503,11 +513,13 @@ struct SessionMachine {
         progress.interrupted = nil
     }
 
-    /// Opens the transaction of rows handed over from a snapshot (no Begin message, no commit time).
-    mutating func beginHandOver(at position: LSN) {
+    /// Opens the transaction of rows handed over from a snapshot (no Begin message): `transactionID` and
+    /// `startTime` (Unix microseconds) are the snapshot transaction's, which Debezium's snapshot reads carry.
+    mutating func beginHandOver(at position: LSN, transactionID: UInt32? = nil, startTime: Int64 = 0) {
         ticket = progress.tracker.beginTransaction()
         begin = (nil, position)
         changesHandled = 0
+        transaction = DebeziumTransactionContext(transactionID: transactionID, commitTime: startTime, lastCommitLSN: nil, lastCommitEndLSN: nil)
     }
 
     /// In a continued transaction, passes over the changes a broken session had handled. Returns whether
@@ -646,7 +658,9 @@ struct SessionMachine {
     /// A change of a table under Debezium's change events: its records in order (none for a table not captured,
     /// or an operation left out), or the error policy for a change that cannot become them. `row` is what a
     /// dead letter carries of it.
-    private mutating func publishChange(_ changes: [(relationID: UInt32, change: TableChange)], row: PgOutputMessage.TupleData?) throws(Interruption) {
+    private mutating func publishChange(
+        _ changes: [(relationID: UInt32, change: TableChange)], row: PgOutputMessage.TupleData?, snapshot: SnapshotMarker = .none
+    ) throws(Interruption) {
         guard let ticket else { return }
         var events: [OutboxEvent] = []
         for (relationID, change) in changes {
@@ -655,7 +669,7 @@ struct SessionMachine {
                 continue
             }
             do {
-                events += try mapper.changeRecords(for: change, relationID: relationID, transaction: transaction, at: position)
+                events += try mapper.changeRecords(for: change, relationID: relationID, transaction: transaction, at: position, snapshot: snapshot)
             } catch {
                 guard case .fatal(let fatal) = error.reason, fatal.isAboutOneRow else { throw .end(Self.action(for: error)) }
                 let described = relations[relationID]
@@ -863,6 +877,13 @@ struct SessionMachine {
     private mutating func end(_ action: SessionAction) {
         _ = ended(action)
     }
+}
+
+/// A message waiting in the backlog, at its WAL position; a snapshot read carries its place in the snapshot.
+private struct PendingMessage {
+    var position: LSN
+    var message: PgOutputMessage
+    var snapshot: SnapshotMarker?
 }
 
 /// A Relation message as described in this session, and the role of its relation once a row needed it.

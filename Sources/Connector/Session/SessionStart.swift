@@ -58,7 +58,7 @@ extension OutboxConnector {
                         if case .inheritanceParent(let children) = preparedSource.shapes[parent] { children.contains(table) } else { false }
                     }
                 }
-                guard try handOverPendingRows(producer: producer, mapper: rowMapper(for: preparedSource), tables: snapshotTables, source: source, prepared: preparedSource, progress: &progress) else {
+                guard try handOverPendingRows(producer: producer, mapper: rowMapper(for: preparedSource, capturedTables: capturedTables), tables: snapshotTables, source: source, prepared: preparedSource, progress: &progress) else {
                     // Stopped before the hand-over was complete: the temporary slot goes with its connection.
                     drain(producer)
                     return

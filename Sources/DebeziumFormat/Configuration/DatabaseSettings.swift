@@ -81,6 +81,12 @@ public struct ReplicationSettings: Sendable, Equatable {
         case initial
         /// Stream only changes from now on (`no_data`, or its pre-3.0 name `never`).
         case noData = "no_data"
+        /// As `initial` where outbox-cdc is concerned: its position is the slot's, so "no position stored" and
+        /// "the stored position is gone" are both a missing slot.
+        case whenNeeded = "when_needed"
+
+        /// Whether a start that creates the slot first publishes the rows already there.
+        public var takesInitialSnapshot: Bool { self != .noData }
     }
 
     /// A change kind of `skipped.operations`.
@@ -193,6 +199,7 @@ public struct ReplicationSettings: Sendable, Equatable {
             switch mode.lowercased() {
             case "initial": settings.snapshotMode = .initial
             case "no_data", "never": settings.snapshotMode = .noData
+            case "when_needed": settings.snapshotMode = .whenNeeded
             default: throw .unsupportedSnapshotMode(key: reader.fileKey("snapshot.mode"), value: mode)
             }
         }

@@ -52,6 +52,8 @@ public struct ChangeEventSource: Sendable, Hashable {
     /// The end LSN of the last transaction committed before this one since the run started; nil before the
     /// first (`sequence` then begins with null).
     public var lastCommitLSN: UInt64?
+    /// `source.snapshot`: where a snapshot read stands in the snapshot; `.none` for a streamed change.
+    public var snapshot: SnapshotMarker = .none
 
     public init(connectorName: String, database: String, commitMicroseconds: Int64, transactionID: UInt32, lsn: UInt64, lastCommitLSN: UInt64?) {
         self.connectorName = connectorName
@@ -63,9 +65,34 @@ public struct ChangeEventSource: Sendable, Hashable {
     }
 }
 
-/// A change of a captured table, as pgoutput carries it.
+/// `source.snapshot` of a change event: `false` for a streamed change; for a row of the initial snapshot,
+/// where it stands (golden change-snapshot: `first`, `true`, `last_in_data_collection`,
+/// `first_in_data_collection`, `last`).
+public enum SnapshotMarker: String, Sendable, Hashable {
+    case none = "false"
+    case inProgress = "true"
+    case first
+    case last
+    case firstInDataCollection = "first_in_data_collection"
+    case lastInDataCollection = "last_in_data_collection"
+
+    /// A snapshot row's marker as Debezium's relational snapshot sets it: the last row of the last table is
+    /// `last`, the first of the first `first`, then the last and first of any table; the snapshot's very
+    /// last row is `last` whatever its table (Debezium holds one record back to mark it so).
+    public static func of(firstTable: Bool, lastTable: Bool, firstInTable: Bool, lastInTable: Bool, lastOfSnapshot: Bool) -> SnapshotMarker {
+        if lastOfSnapshot || (lastInTable && lastTable) { return .last }
+        if firstInTable && firstTable { return .first }
+        if lastInTable { return .lastInDataCollection }
+        if firstInTable { return .firstInDataCollection }
+        return .inProgress
+    }
+}
+
+/// A change of a captured table, as pgoutput carries it, or a row read by the initial snapshot.
 public enum TableChange: Sendable, Hashable {
     case insert(new: [ChangeEventColumnValue])
+    /// A row of the initial snapshot (op `r`).
+    case read(new: [ChangeEventColumnValue])
     /// `old` is the old row under REPLICA IDENTITY FULL (`'O'`), the old key when the key changed (`'K'`),
     /// nil otherwise.
     case update(old: [ChangeEventColumnValue]?, oldIsKeyOnly: Bool, new: [ChangeEventColumnValue])
@@ -160,6 +187,9 @@ public struct ChangeEventRecordBuilder: Sendable {
         case .insert(let new):
             let after = try row(new)
             return [record(key: try key(of: new), before: .null, after: after, op: "c", source: source, processed: processedNanoseconds)]
+        case .read(let new):
+            let after = try row(new)
+            return [record(key: try key(of: new), before: .null, after: after, op: "r", source: source, processed: processedNanoseconds)]
         case .update(let old, let oldIsKeyOnly, let new):
             let newKey = try key(of: new)
             let oldKey: ConnectValue?
@@ -301,7 +331,7 @@ public struct ChangeEventRecordBuilder: Sendable {
         let last = source.lastCommitLSN.map { "\"\($0)\"" } ?? "null"
         return .struct([
             .string(Self.debeziumVersion), .string("postgresql"), .string(source.connectorName),
-            .int64(source.commitMicroseconds / 1_000), .string("false"), .string(source.database),
+            .int64(source.commitMicroseconds / 1_000), .string(source.snapshot.rawValue), .string(source.database),
             .string("[\(last),\"\(source.lsn)\"]"), .int64(source.commitMicroseconds), .int64(source.commitMicroseconds * 1_000),
             .string(table.schema), .string(table.name), .int64(Int64(source.transactionID)), .int64(Int64(bitPattern: source.lsn)),
             .null, .null, .null,
