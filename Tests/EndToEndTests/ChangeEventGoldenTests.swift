@@ -41,10 +41,24 @@ struct ChangeEventGoldenTests {
     /// The seed project's own deployment (golang-debezium-outbox's `outbox-connector`), its config as it
     /// registers it (`snapshot.mode=never` included), its table and its rows; then what its consumer reads.
     @Test func theGolangDebeziumOutboxDeploymentRunsUnchanged() throws {
-        let records = try Self.check("golang-debezium-outbox", configEdit: { properties in
+        let (records, log) = try Self.run("golang-debezium-outbox", configEdit: { properties in
             // The project's file says never (Debezium 2.x's name); the capture had to say no_data, which 3.6.3 wants.
-            properties.replacingOccurrences(of: "snapshot.mode=no_data", with: "snapshot.mode=never")
+            let lines = properties.replacingOccurrences(of: "snapshot.mode=no_data", with: "snapshot.mode=never").split(separator: "\n")
+            // As the project registers it: Kafka Connect's REST JSON, named outbox-connector (a later line wins, as in
+            // a properties file).
+            var config: [(String, String)] = []
+            for line in lines where !line.hasPrefix("#") {
+                let parts = line.split(separator: "=", maxSplits: 1).map(String.init)
+                // The capture's worker named the connector by its prefix; the project names it in the JSON.
+                guard parts.count == 2, parts[0] != "name" else { continue }
+                config.removeAll { $0.0 == parts[0] }
+                config.append((parts[0], parts[1]))
+            }
+            let members = config.map { "    \(jsonString($0.0)): \(jsonString($0.1))" }.joined(separator: ",\n")
+            return "{\n  \"name\": \"outbox-connector\",\n  \"config\": {\n\(members)\n  }\n}\n"
         })
+        #expect(log.contains("snapshot.mode=never is Debezium 2.x's name for no_data"), "never is read as no_data, with a warning:\n\(log)")
+        #expect(log.contains("errors.deadletterqueue.topic.name"), "the dead-letter keys are accepted with a warning:\n\(log)")
         // Its consumer: JsonConverter's {"schema":…,"payload":…}; it takes payload.id, payload.payload (the
         // jsonb as Debezium's io.debezium.data.Json text), aggregate_type, event_type, aggregate_id, created_at.
         let events = try records.filter { $0.topic == "dbz.public.outbox_events" }.map { record in
@@ -96,7 +110,12 @@ struct ChangeEventGoldenTests {
             connector.terminate()
             _ = connector.waitForExit(timeout: .seconds(30))
         }
-        try database.waitUntilActive(slot: database.slot)
+        do {
+            try database.waitUntilActive(slot: database.slot)
+        } catch {
+            Issue.record("\(caseName): outbox-cdc did not stream\n\(connector.log)")
+            throw error
+        }
         let runID = try #require(try runIDLogged(by: connector), "outbox-cdc logs its Debezium run id:\n\(connector.log)")
         // The capture's psql ran with PGTZ=UTC.
         try database.sql("SET TIME ZONE 'UTC';\n" + (try golden.rowsSQL))
@@ -195,4 +214,19 @@ struct ChangeEventGoldenTests {
         }
         return text
     }
+}
+
+/// A JSON string literal of `text`.
+private func jsonString(_ text: String) -> String {
+    var out = "\""
+    for scalar in text.unicodeScalars {
+        switch scalar {
+        case "\"": out += "\\\""
+        case "\\": out += "\\\\"
+        case "\n": out += "\\n"
+        case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
+        default: out.unicodeScalars.append(scalar)
+        }
+    }
+    return out + "\""
 }
