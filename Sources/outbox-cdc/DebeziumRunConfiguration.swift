@@ -155,13 +155,9 @@ struct DebeziumRunConfiguration {
         }
     }
 
-    /// What change events outbox-cdc cannot reproduce yet: Debezium Server's form.
+    /// What change events outbox-cdc cannot reproduce yet.
     private static func refuseUnsupportedForChangeEvents(_ settings: DebeziumSettings, file: DebeziumConfigFile) throws {
         var unsupported: [String] = []
-        if file.serverFormat != nil {
-            // Its header formats and the sink's partitioning are captured for outbox events only.
-            throw UsageError("\(file.fileKey(forConnectorKey: "transforms")): without an EventRouter, Debezium Server publishes change events, which outbox-cdc reproduces for a Kafka Connect deployment only yet; keep Debezium Server for this connector")
-        }
         if settings.database.initialStatements != nil { unsupported.append("database.initial.statements") }
         guard unsupported.isEmpty else {
             let keys = unsupported.map { file.fileKey(forConnectorKey: $0) }

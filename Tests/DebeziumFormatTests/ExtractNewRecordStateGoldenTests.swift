@@ -93,7 +93,7 @@ struct ExtractNewRecordStateGoldenTests {
                 #expect(headers.map { $0.first as? String } == ourRecord.trailingHeaders.map { Optional($0.name) })
                 for (header, ourHeader) in zip(headers, ourRecord.trailingHeaders) {
                     let expected = (header[1] as? String).flatMap(bytes(hex:))
-                    #expect(try SimpleHeaderConverter.headerValue(ourHeader.value, name: ourHeader.name) == expected)
+                    #expect(try SimpleHeaderConverter.headerValue(ourHeader.value.data, name: ourHeader.name) == expected)
                 }
                 checked += 1
             }

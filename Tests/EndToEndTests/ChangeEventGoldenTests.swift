@@ -26,6 +26,13 @@ struct ChangeEventGoldenTests {
         try Self.check(caseName)
     }
 
+    /// Debezium Server's Kafka sink (goldens-server/change-events*): the same change events through its
+    /// formats, the keys of a key change and the transform's headers through its header format.
+    @Test(arguments: ["change-events", "change-events-unwrap", "change-events-unwrap-schemas"])
+    func outboxCDCWritesDebeziumServersChangeEvents(caseName: String) throws {
+        try Self.run(caseName, root: "goldens-server")
+    }
+
     /// PostgreSQL's special values: each as Debezium wrote it, but for the one value outbox-cdc does not
     /// reproduce (a timestamp past 64-bit microseconds, which Debezium overflows into another instant). Under
     /// `--on-error skip` that row alone is left out, and the log names it; by default outbox-cdc stops there.
@@ -85,14 +92,29 @@ struct ChangeEventGoldenTests {
 
     /// Runs outbox-cdc on the case with `arguments` besides the config and compares with Debezium's records but
     /// those `leavingOut` picks; returns this run's records and outbox-cdc's log.
+    /// `root`: `goldens` (Kafka Connect) or `goldens-server` (Debezium Server's application.properties).
+    @discardableResult
     static func run(
-        _ caseName: String, configEdit: (String) -> String = { $0 }, arguments: [String] = [],
+        _ caseName: String, root: String = "goldens", configEdit: (String) -> String = { $0 }, arguments: [String] = [],
         leavingOut: (GoldenFixture.Record) -> Bool = { _ in false }
     ) throws -> (records: [KafkaRecord], log: String) {
-        let golden = try GoldenFixture(caseName)
+        let golden = try GoldenFixture(caseName, root: root)
         let database = try GoldenDatabase(setupSQL: try setupSQL(of: golden))
         defer { database.drop() }
-        let configURL = try database.configFile(for: golden)
+        let configURL: URL
+        var environment: [String: String] = [:]
+        if root == "goldens-server" {
+            configURL = FileManager.default.temporaryDirectory.appendingPathComponent("dbzsrv-\(database.suffix).properties")
+            try golden.serverProperties(database: database).write(to: configURL, atomically: true, encoding: .utf8)
+            // The ${...} expressions of the case's file, as the capture set them.
+            let stack = try #require(URLComponents(string: try TestStack.databaseURL()))
+            environment = [
+                "PGPORT": "\(stack.port ?? 5432)", "PGUSER": stack.user ?? "postgres", "PGPASSWORD": stack.password ?? "",
+                "BROKER_PORT": "9092", "DBZSRV_WORK": FileManager.default.temporaryDirectory.path,
+            ]
+        } else {
+            configURL = try database.configFile(for: golden)
+        }
         try configEdit(try String(contentsOf: configURL, encoding: .utf8)).write(to: configURL, atomically: true, encoding: .utf8)
 
         // Heartbeats come at an interval, as many as the run lasts: compared as the distinct records they are.
@@ -105,7 +127,7 @@ struct ChangeEventGoldenTests {
 
         let connector = try ConnectorProcess([
             "--debezium-config", configURL.path, "--brokers", try TestStack.brokers(), "--log-format", "json",
-        ] + arguments)
+        ] + arguments, environment: environment)
         defer {
             connector.terminate()
             _ = connector.waitForExit(timeout: .seconds(30))
@@ -184,8 +206,11 @@ struct ChangeEventGoldenTests {
         for record in records {
             let partition = record.key == nil ? "\(record.topic)/(null key)" : "\(record.topic)/\(record.partition)"
             let headers = record.headers.map { header in
-                if header.name == "__debezium.context.runId", let runID { return "\(header.name)=\(runID)" }
                 let text = header.value.map { String(decoding: $0, as: UTF8.self) } ?? "(null)"
+                if header.name == "__debezium.context.runId", let runID {
+                    // The capture's run id, in whatever form the header converter wrote it, is this start's.
+                    return "\(header.name)=" + text.replacingOccurrences(of: #"[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}"#, with: runID, options: .regularExpression)
+                }
                 return "\(header.name)=\(masked(text, headerName: header.name))"
             }
             byPartition[partition, default: []].append([

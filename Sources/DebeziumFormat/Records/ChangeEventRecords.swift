@@ -107,13 +107,14 @@ public struct ChangeEventRecord: Sendable, Equatable {
     public var topic: String
     public var key: ConnectValue?
     public var value: ConnectValue?
-    /// `__debezium.newkey` / `__debezium.oldkey` of a primary-key change, the key as JSON text.
-    public var leadingHeaders: [(name: String, value: String)]
-    /// Headers after the context headers (ExtractNewRecordState's `add.headers`), as Connect values for the
-    /// header converter.
-    public var trailingHeaders: [(name: String, value: ConnectData)] = []
+    /// `__debezium.newkey` / `__debezium.oldkey` of a primary-key change: the other key, with its schema, for the
+    /// header converter (Kafka Connect's SimpleHeaderConverter writes its JSON text, `keyText`).
+    public var leadingHeaders: [(name: String, key: ConnectValue?)]
+    /// Headers after the context headers (ExtractNewRecordState's `add.headers`), as Connect values with their
+    /// envelope schemas for the header converter.
+    public var trailingHeaders: [(name: String, value: ConnectValue)] = []
 
-    public init(topic: String, key: ConnectValue?, value: ConnectValue?, leadingHeaders: [(name: String, value: String)] = []) {
+    public init(topic: String, key: ConnectValue?, value: ConnectValue?, leadingHeaders: [(name: String, key: ConnectValue?)] = []) {
         self.topic = topic
         self.key = key
         self.value = value
@@ -122,7 +123,7 @@ public struct ChangeEventRecord: Sendable, Equatable {
 
     public static func == (left: ChangeEventRecord, right: ChangeEventRecord) -> Bool {
         left.topic == right.topic && left.key == right.key && left.value == right.value
-            && left.leadingHeaders.map(\.name) == right.leadingHeaders.map(\.name) && left.leadingHeaders.map(\.value) == right.leadingHeaders.map(\.value)
+            && left.leadingHeaders.map(\.name) == right.leadingHeaders.map(\.name) && left.leadingHeaders.map(\.key) == right.leadingHeaders.map(\.key)
             && left.trailingHeaders.map(\.name) == right.trailingHeaders.map(\.name) && left.trailingHeaders.map(\.value) == right.trailingHeaders.map(\.value)
     }
 }
@@ -198,10 +199,10 @@ public struct ChangeEventRecordBuilder: Sendable {
                 // The key changed: Debezium sends a delete of the old key (and its tombstone), then a create.
                 var records = deleteRecords(key: oldKey, before: try oldRow(old, keyOnly: oldIsKeyOnly), source: source, processed: processedNanoseconds)
                 for index in records.indices {
-                    records[index].leadingHeaders = [("__debezium.newkey", Self.keyText(newKey))]
+                    records[index].leadingHeaders = [("__debezium.newkey", newKey)]
                 }
                 var create = record(key: newKey, before: .null, after: try row(new), op: "c", source: source, processed: processedNanoseconds)
-                create.leadingHeaders = [("__debezium.oldkey", Self.keyText(oldKey))]
+                create.leadingHeaders = [("__debezium.oldkey", oldKey)]
                 return records + [create]
             }
             var before = ConnectData.null
@@ -263,8 +264,9 @@ public struct ChangeEventRecordBuilder: Sendable {
         return ConnectValue(schema: keySchema, data: .struct(keyIndices.map { data[$0] }))
     }
 
-    /// The key as the newkey/oldkey header text: its JSON without schema, whatever the converter.
-    static func keyText(_ key: ConnectValue?) -> String {
+    /// The key as SimpleHeaderConverter writes a newkey/oldkey header: its JSON without schema, whatever the
+    /// converter.
+    public static func keyText(_ key: ConnectValue?) -> String {
         guard let key, let schema = key.schema else { return "null" }
         let serializer = ConnectRecordSerializer(converter: ConverterSetting(kind: .json, options: ["schemas.enable": "false"]))
         return (try? serializer.serialize(key.data, schema: schema)).map { String(decoding: $0, as: UTF8.self) } ?? "null"

@@ -64,7 +64,12 @@ public struct ExtractNewRecordState: Sendable, Equatable {
             transformed.topic = try Self.topic(routedBy: routeByField, row: envelope[op == "d" ? beforeIndex : afterIndex], schema: rowSchema)
         }
         transformed.trailingHeaders = try addedHeaders.map { header throws(ChangeEventValueError) in
-            (addedHeadersPrefix + header.flattenedName, try Self.lookUp(header, envelope: envelope, schema: envelopeSchema, sourceIndex: sourceIndex).data)
+            // Optional, without a default, like the added fields (goldens-server/change-events-unwrap-schemas).
+            let found = try Self.lookUp(header, envelope: envelope, schema: envelopeSchema, sourceIndex: sourceIndex)
+            var schema = found.schema
+            schema.optional = true
+            schema.defaultValue = nil
+            return (addedHeadersPrefix + header.flattenedName, ConnectValue(schema: schema, data: found.data))
         }
         if op == "d", deleteHandling == .tombstone {
             transformed.value = ConnectValue(schema: rowSchema, data: .null)
