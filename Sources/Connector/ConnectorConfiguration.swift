@@ -69,6 +69,9 @@ public struct ConnectorConfiguration: Sendable {
     /// What a publication outbox-cdc creates publishes (`publish = '…'`); nil: inserts only (outbox rows are
     /// inserts). Debezium's change events: every operation `skipped.operations` leaves in.
     public var publishedOperations: String?
+    /// Stream changes once started (and the snapshot published); false for Debezium's
+    /// `snapshot.mode=initial_only`, which publishes the snapshot and then nothing.
+    public var streamsChanges = true
     /// Ask the server to stream large transactions before they commit (pgoutput `streaming`); outbox-cdc
     /// holds their changes until the commit. Off: the server spills them to disk and sends them at commit.
     public var streamInProgress = false

@@ -94,6 +94,7 @@ struct DebeziumRunConfiguration {
             configuration.recordFormat = .debezium(records)
             configuration.publishedOperations = Self.publishedOperations(skipping: settings.replication.skippedOperations)
         }
+        configuration.streamsChanges = settings.replication.snapshotMode != .initialOnly
         configuration.extraPluginOptions = settings.replication.streamParameters.map { ($0.name, $0.value) }
         configuration.additionalTables = Array(tables.dropFirst())
         configuration.debeziumTableIncludeList = includeList

@@ -516,7 +516,7 @@ struct DebeziumSettingsTests {
         #expect(error?.description.contains(include) == true)
     }
 
-    @Test(arguments: ["always", "initial_only", "configuration_based", "custom", "recovery"])
+    @Test(arguments: ["always", "configuration_based", "custom", "recovery"])
     func aSnapshotModeOutboxCDCDoesNotHonourIsAnError(_ mode: String) {
         let error = settingsError(["snapshot.mode": mode])
         #expect(error == .unsupportedSnapshotMode(key: "snapshot.mode", value: mode))

@@ -19,6 +19,7 @@ struct ChangeEventGoldenTests {
         "change-types-time-connect", "change-replica-full",
         "change-tombstones-off", "change-truncate", "change-toast", "unwrap-defaults-schemas", "unwrap-drop-tombstones",
         "unwrap-options", "unwrap-truncate", "unwrap-route-by-field", "change-heartbeat", "change-snapshot",
+        "change-snapshot-initial-only",
     ]
 
     @Test(arguments: cases)
@@ -133,7 +134,12 @@ struct ChangeEventGoldenTests {
             _ = connector.waitForExit(timeout: .seconds(30))
         }
         do {
-            try database.waitUntilActive(slot: database.slot)
+            if try String(contentsOf: configURL, encoding: .utf8).contains("snapshot.mode=initial_only") {
+                // Nothing streams, as under Debezium: the slot is never active. The snapshot is published before this.
+                try waitFor("the snapshot", timeout: .seconds(30)) { connector.log.contains("nothing is streamed") }
+            } else {
+                try database.waitUntilActive(slot: database.slot)
+            }
         } catch {
             Issue.record("\(caseName): outbox-cdc did not stream\n\(connector.log)")
             throw error

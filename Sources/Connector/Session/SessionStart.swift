@@ -94,6 +94,16 @@ extension OutboxConnector {
             logger.info("created replication slot", metadata: ["cdc.slot": "\(configuration.slot)", "cdc.lsn": "\(prepared.confirmedFlush)"])
         }
         logSlotState(prepared.slotState)
+        guard configuration.streamsChanges else {
+            // Debezium's snapshot.mode=initial_only: the snapshot, then nothing; its slot stays as Debezium's does.
+            logger.warning("snapshot.mode=initial_only: nothing is streamed; the replication slot stays and holds WAL until it is dropped", metadata: [
+                "cdc.slot": "\(configuration.slot)", "cdc.lsn": "\(prepared.confirmedFlush)",
+            ])
+            connection.close()
+            onStreaming()
+            while stopDeadline == nil { _ = wakeup.wait(timeout: .seconds(1)) }
+            return
+        }
         let server = ServerHistory(systemIdentifier: prepared.systemIdentifier, timeline: prepared.timeline)
         var switchPoint: LSN?
         if let previousTimeline = ResumePosition.timelineToLookUp(previous: progress.history, current: server) {

@@ -84,6 +84,8 @@ public struct ReplicationSettings: Sendable, Equatable {
         /// As `initial` where outbox-cdc is concerned: its position is the slot's, so "no position stored" and
         /// "the stored position is gone" are both a missing slot.
         case whenNeeded = "when_needed"
+        /// The snapshot, then nothing streamed.
+        case initialOnly = "initial_only"
 
         /// Whether a start that creates the slot first publishes the rows already there.
         public var takesInitialSnapshot: Bool { self != .noData }
@@ -200,6 +202,7 @@ public struct ReplicationSettings: Sendable, Equatable {
             case "initial": settings.snapshotMode = .initial
             case "no_data", "never": settings.snapshotMode = .noData
             case "when_needed": settings.snapshotMode = .whenNeeded
+            case "initial_only": settings.snapshotMode = .initialOnly
             default: throw .unsupportedSnapshotMode(key: reader.fileKey("snapshot.mode"), value: mode)
             }
         }

@@ -120,7 +120,7 @@ public enum DebeziumConfigError: Error, Sendable, Equatable, CustomStringConvert
             return "\(key) is \"\(value)\"; outbox-cdc reads pgoutput only: set \(key)=pgoutput"
         case .unsupportedSnapshotMode(let key, let value):
             return "\(key) is \"\(value)\"; outbox-cdc honours only no_data (or never, its name before Debezium 3.0),"
-                + " initial and when_needed"
+                + " initial, when_needed and initial_only"
         case .unsupportedConverter(let key, let value):
             return "\(key) is \"\(value)\"; outbox-cdc reproduces only StringConverter, JsonConverter,"
                 + " ByteArrayConverter, BinaryDataConverter and (for headers) SimpleHeaderConverter"
