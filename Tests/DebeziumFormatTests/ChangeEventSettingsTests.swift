@@ -37,11 +37,20 @@ struct ChangeEventSettingsTests {
         #expect(try ChangeEventSettings(connector: connectorConfig("change-tombstones-off")).tombstonesOnDelete == false)
     }
 
+    /// Debezium 3.6.3 reads and ignores the keys before delete.tombstone.handling.mode (unwrap-legacy-*).
+    @Test func theOlderDeleteKeysAreIgnoredWithAWarning() throws {
+        let lines = "transforms=unwrap\ntransforms.unwrap.type=io.debezium.transforms.ExtractNewRecordState\n"
+            + "transforms.unwrap.delete.handling.mode=rewrite\ntransforms.unwrap.drop.tombstones=false"
+        let settings = try ChangeEventSettings(connector: JavaProperties.parse(lines).entries)
+        #expect(settings.extractNewRecordState?.deleteHandling == .tombstone)
+        #expect(settings.warnings.count == 1)
+        #expect(settings.warnings.first?.contains("transforms.unwrap.delete.handling.mode, transforms.unwrap.drop.tombstones") == true)
+    }
+
     @Test("What would change the records in a way not reproduced is refused, naming the key", arguments: [
         ("transforms=route\ntransforms.route.type=org.apache.kafka.connect.transforms.RegexRouter", "transforms"),
         ("transforms=unwrap\ntransforms.unwrap.type=io.debezium.transforms.ExtractNewRecordState\ntransforms.unwrap.replace.null.with.default=false", "transforms.unwrap.replace.null.with.default"),
-        ("transforms=unwrap\ntransforms.unwrap.type=io.debezium.transforms.ExtractNewRecordState\ntransforms.unwrap.delete.tombstone.handling.mode=drop", "transforms.unwrap.delete.tombstone.handling.mode"),
-        ("transforms=unwrap\ntransforms.unwrap.type=io.debezium.transforms.ExtractNewRecordState\ntransforms.unwrap.drop.tombstones=false", "transforms.unwrap.drop.tombstones"),
+        ("transforms=unwrap\ntransforms.unwrap.type=io.debezium.transforms.ExtractNewRecordState\ntransforms.unwrap.delete.tombstone.handling.mode=explode", "transforms.unwrap.delete.tombstone.handling.mode"),
         ("message.key.columns=public.items:name", "message.key.columns"),
         ("binary.handling.mode=base64", "binary.handling.mode"),
         ("decimal.handling.mode=exact", "decimal.handling.mode"),

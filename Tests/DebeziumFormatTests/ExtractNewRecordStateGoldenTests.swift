@@ -27,6 +27,13 @@ struct ExtractNewRecordStateGoldenTests {
         )),
         // Each record on the topic its `name` says (a delete's from `before`, REPLICA IDENTITY FULL).
         Case(name: "unwrap-route-by-field", transform: ExtractNewRecordState(routeByField: "name"), topicPrefix: "dbzurf"),
+        Case(name: "unwrap-delete-drop", transform: ExtractNewRecordState(deleteHandling: .drop)),
+        Case(name: "unwrap-delete-rewrite-tombstone", transform: ExtractNewRecordState(deleteHandling: .rewriteWithTombstone)),
+        Case(name: "unwrap-delete-to-tombstone", transform: ExtractNewRecordState(deleteHandling: .deleteToTombstone)),
+        // The older keys (delete.handling.mode, drop.tombstones), which 3.6.3 ignores: the defaults' records.
+        Case(name: "unwrap-legacy-drop", transform: ExtractNewRecordState()),
+        Case(name: "unwrap-legacy-rewrite", transform: ExtractNewRecordState()),
+        Case(name: "unwrap-legacy-none-keep", transform: ExtractNewRecordState()),
         // Truncates (skipped.operations=none): the transform drops them.
         Case(name: "unwrap-truncate", transform: ExtractNewRecordState()),
         // The seed project's connector: skipped.operations=u,d keeps updates and deletes out of the publication.

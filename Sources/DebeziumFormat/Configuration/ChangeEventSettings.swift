@@ -10,6 +10,8 @@ public struct ChangeEventSettings: Sendable, Equatable {
     public var valueModes = ColumnValueModes()
     /// ExtractNewRecordState, when `transforms` lists it.
     public var extractNewRecordState: ExtractNewRecordState?
+    /// Settings that are valid but do nothing, one line each, for the caller to log.
+    public var warnings: [String] = []
 
     public static let extractNewRecordStateClass = "io.debezium.transforms.ExtractNewRecordState"
     static let defaultNamingStrategies: Set<String> = [
@@ -43,11 +45,11 @@ public struct ChangeEventSettings: Sendable, Equatable {
                 throw .invalid(key: reader.fileKey(key), value: value, expected: "unset: outbox-cdc keys records by the primary key and publishes every column")
             }
         }
-        extractNewRecordState = try Self.readTransforms(&reader)
+        extractNewRecordState = try Self.readTransforms(&reader, warnings: &warnings)
     }
 
     /// At most one transform, ExtractNewRecordState; its keys read, the ones not reproduced refused by name.
-    private static func readTransforms(_ reader: inout SettingsReader) throws(DebeziumConfigError) -> ExtractNewRecordState? {
+    private static func readTransforms(_ reader: inout SettingsReader, warnings: inout [String]) throws(DebeziumConfigError) -> ExtractNewRecordState? {
         let transformsKey = reader.fileKey("transforms")
         let aliases = (reader.string("transforms") ?? "").commaSeparatedEntries
         guard !aliases.isEmpty else { return nil }
@@ -72,21 +74,15 @@ public struct ChangeEventSettings: Sendable, Equatable {
         if let mode = reader.string(prefix + "delete.tombstone.handling.mode") {
             guard let handling = ExtractNewRecordState.DeleteHandling(rawValue: mode.lowercased()) else {
                 throw .invalid(key: reader.fileKey(prefix + "delete.tombstone.handling.mode"), value: mode,
-                               expected: "tombstone or rewrite (the modes whose records outbox-cdc reproduces)")
+                               expected: "drop, tombstone, rewrite, rewrite-with-tombstone or delete-to-tombstone")
             }
             transform.deleteHandling = handling
         }
-        // The older keys: reproduced only where they mean what the defaults do.
-        if let mode = reader.string(prefix + "delete.handling.mode") {
-            switch mode.lowercased() {
-            case "rewrite": transform.deleteHandling = .rewrite
-            default:
-                throw .invalid(key: reader.fileKey(prefix + "delete.handling.mode"), value: mode,
-                               expected: "rewrite, or unset (use delete.tombstone.handling.mode)")
-            }
-        }
-        if let drop = reader.string(prefix + "drop.tombstones"), SettingsReader.parseBool(drop) != true {
-            throw .invalid(key: reader.fileKey(prefix + "drop.tombstones"), value: drop, expected: "true or unset (Debezium 3.x drops them)")
+        // The keys before delete.tombstone.handling.mode: Debezium 3.6.3 reads and ignores them (golden
+        // unwrap-legacy-drop, -rewrite, -none-keep: a delete is the default's null-valued record whatever they say).
+        let ignored = ["delete.handling.mode", "drop.tombstones"].filter { reader.string(prefix + $0) != nil }
+        if !ignored.isEmpty {
+            warnings.append("\(ignored.map { reader.fileKey(prefix + $0) }.joined(separator: ", ")): Debezium 3.6.3 ignores these older ExtractNewRecordState keys, and so does outbox-cdc; delete.tombstone.handling.mode decides what becomes of deletes")
         }
         if let fields = reader.string(prefix + "add.fields") {
             transform.addedFields = fields.commaSeparatedEntries.map(ExtractNewRecordState.AddedField.init)

@@ -67,7 +67,7 @@ public struct DebeziumSettings: Sendable, Equatable {
                 expected: "letters, digits, '.', '_' and '-' only (it is part of Kafka topic names)")
         }
         let converters = try ConverterSettings.read(&reader, warnings: &warnings)
-        let records = try Self.readTransforms(&reader)
+        let records = try Self.readTransforms(&reader, warnings: &warnings)
         let extendedHeadersEnabled = try reader.bool("extended.headers.enabled", default: true)
         let skipsRecordsThatFail = try Self.readErrorHandling(&reader, connector: connector, fileKey: fileKey, warnings: &warnings)
 
@@ -131,7 +131,7 @@ public struct DebeziumSettings: Sendable, Equatable {
     /// Finds the one EventRouter among `transforms` and reads it; any other transform beside it is an error,
     /// since outbox-cdc would silently publish something else than the connector did. Without an EventRouter
     /// the connector publishes change events: `ChangeEventSettings` reads them (and ExtractNewRecordState).
-    private static func readTransforms(_ reader: inout SettingsReader) throws(DebeziumConfigError) -> DebeziumRecordKind {
+    private static func readTransforms(_ reader: inout SettingsReader, warnings: inout [String]) throws(DebeziumConfigError) -> DebeziumRecordKind {
         let transformsKey = reader.fileKey("transforms")
         let listed = reader.string("transforms") ?? ""
         let aliases = listed.commaSeparatedEntries
@@ -152,7 +152,11 @@ public struct DebeziumSettings: Sendable, Equatable {
                 others.append("\(alias) (\(type))")
             }
         }
-        guard let router = routers.first else { return .changeEvents(try ChangeEventSettings(reading: &reader)) }
+        guard let router = routers.first else {
+            let changeEvents = try ChangeEventSettings(reading: &reader)
+            warnings += changeEvents.warnings
+            return .changeEvents(changeEvents)
+        }
         guard routers.count == 1 else { throw .multipleEventRouters(key: transformsKey, names: routers) }
         guard others.isEmpty else { throw .unsupportedTransforms(key: transformsKey, transforms: others) }
         return .outboxEvents(try EventRouterSettings.read(alias: router, &reader))

@@ -4,12 +4,22 @@
 /// the context headers; a delete follows `delete.tombstone.handling.mode`; Debezium's own tombstone is
 /// dropped. Records that are no change event (heartbeats) pass unchanged.
 public struct ExtractNewRecordState: Sendable, Equatable {
-    /// `delete.tombstone.handling.mode` (the older `delete.handling.mode` maps onto it).
+    /// `delete.tombstone.handling.mode` (goldens unwrap-defaults-schemas, unwrap-options, unwrap-delete-*). Debezium's
+    /// own tombstone after a delete is dropped but under `rewrite-with-tombstone`.
     public enum DeleteHandling: String, Sendable, Equatable {
         /// The delete becomes a record whose value is null with the row's (optional) schema (3.6.3's default).
         case tombstone
         /// The delete's `before` row with `__deleted` = `"true"`; creates and updates carry `"false"`.
         case rewrite
+        /// `rewrite`, and Debezium's tombstone after the delete is kept.
+        case rewriteWithTombstone = "rewrite-with-tombstone"
+        /// The delete becomes a Kafka tombstone (a null value without schema).
+        case deleteToTombstone = "delete-to-tombstone"
+        /// The delete is dropped.
+        case drop
+
+        /// Whether creates, updates and deletes carry `__deleted`.
+        var rewrites: Bool { self == .rewrite || self == .rewriteWithTombstone }
     }
 
     /// One `add.fields` entry: an envelope field (`op`, `ts_ms`, …) or a `source.` field, or a source field
@@ -49,8 +59,8 @@ public struct ExtractNewRecordState: Sendable, Equatable {
     /// The transformed record; nil when the transform drops it.
     public func apply(_ record: ChangeEventRecord) throws(ChangeEventValueError) -> ChangeEventRecord? {
         guard let value = record.value else {
-            // Debezium's tombstone after a delete: the delete itself stands for it now.
-            return nil
+            // Debezium's tombstone after a delete: the delete itself stands for it now, but where kept.
+            return deleteHandling == .rewriteWithTombstone ? record : nil
         }
         guard let envelopeSchema = value.schema, envelopeSchema.name?.hasSuffix(".Envelope") == true,
               case .struct(let envelope) = value.data,
@@ -71,16 +81,26 @@ public struct ExtractNewRecordState: Sendable, Equatable {
             schema.defaultValue = nil
             return (addedHeadersPrefix + header.flattenedName, ConnectValue(schema: schema, data: found.data))
         }
-        if op == "d", deleteHandling == .tombstone {
-            transformed.value = ConnectValue(schema: rowSchema, data: .null)
-            return transformed
+        if op == "d" {
+            switch deleteHandling {
+            case .tombstone:
+                transformed.value = ConnectValue(schema: rowSchema, data: .null)
+                return transformed
+            case .deleteToTombstone:
+                transformed.value = nil
+                return transformed
+            case .drop:
+                return nil
+            case .rewrite, .rewriteWithTombstone:
+                break
+            }
         }
         // A truncate has no row to extract: the SMT drops it (unwrap-truncate).
         let rowIndex = op == "d" ? beforeIndex : afterIndex
         guard case .struct(var row) = envelope[rowIndex] else { return nil }
         var schema = rowSchema
         schema.optional = false
-        if deleteHandling == .rewrite {
+        if deleteHandling.rewrites {
             schema.fields.append(ConnectField(name: "__deleted", schema: ConnectSchema(type: .string, optional: true)))
             row.append(.string(op == "d" ? "true" : "false"))
         }
