@@ -34,13 +34,14 @@ struct ChangeEventRecordWriter: Sendable {
         return event
     }
 
-    /// A heartbeat at `milliseconds` (Unix): partition 0, no headers.
+    /// A heartbeat at `milliseconds` (Unix), without headers: on partition 0 as Debezium places it, or under
+    /// Debezium Server, whose sink sends no partition, on its key's hash.
     func heartbeat(heartbeatTopicsPrefix: String, milliseconds: Int64) throws(DebeziumRecordError) -> OutboxEvent {
         let topic = DebeziumHeartbeatRecord.topic(topicPrefix: topicPrefix, heartbeatTopicsPrefix: heartbeatTopicsPrefix)
         let key = try serialize(DebeziumHeartbeatRecord.key(topicPrefix: topicPrefix), with: keySerializer, topic: topic)
         let value = try serialize(DebeziumHeartbeatRecord.value(milliseconds: milliseconds), with: valueSerializer, topic: topic)
         var event = OutboxEvent(topic: topic, key: key.map { $0[...] }, value: value.map { $0[...] }, eventID: nil)
-        event.partition = 0
+        if sink == .kafkaConnect { event.partition = 0 }
         event.idHeader = false
         return event
     }

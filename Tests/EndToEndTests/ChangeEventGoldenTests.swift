@@ -30,7 +30,7 @@ struct ChangeEventGoldenTests {
 
     /// Debezium Server's Kafka sink (goldens-server/change-events*): the same change events through its
     /// formats, the keys of a key change and the transform's headers through its header format.
-    @Test(arguments: ["change-events", "change-events-unwrap", "change-events-unwrap-schemas"])
+    @Test(arguments: ["change-events", "change-events-unwrap", "change-events-unwrap-schemas", "change-events-heartbeat"])
     func outboxCDCWritesDebeziumServersChangeEvents(caseName: String) throws {
         try Self.run(caseName, root: "goldens-server")
     }
