@@ -45,6 +45,9 @@ extension OutboxConnector {
             }
             // Matched partitions come and go with rotation: only the others are watched for being dropped.
             source.watchedTables = source.tables.filter { if case .partition = preparedSource.shapes[$0] { false } else { true } }
+            // Change events capture tables that come and go with the application's schema: Debezium goes on
+            // when one is dropped, and so does outbox-cdc (no outbox to lose).
+            if configuration.changeEventValueModes != nil { source.watchedTables = [] }
             // Only a start that will create the slot hands over; asking whether it exists is needed only then.
             let mayHandOver = configuration.publishPendingRows && configuration.readsTable && configuration.createMissing
             let handOver = try mayHandOver && !control.slotExists(configuration.slot)
