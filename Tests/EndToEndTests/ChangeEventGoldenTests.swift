@@ -28,6 +28,18 @@ struct ChangeEventGoldenTests {
         try Self.check(caseName)
     }
 
+    /// `publication.autocreate.mode=all_tables` with `skipped.operations=u,d` (goldens/change-all-tables): the
+    /// publication outbox-cdc creates is the one Debezium created (FOR ALL TABLES, inserts and truncates).
+    @Test func thePublicationIsCreatedAsDebeziumCreatesIt() throws {
+        try Self.run("change-all-tables", inspect: { database in
+            let row = try database.sql("""
+                SELECT puballtables, pubinsert, pubupdate, pubdelete, pubtruncate, pubviaroot FROM pg_publication WHERE pubname = '\(database.publication)'
+                """).rows.first
+            // As pgoutput.txt's header records Debezium's: puballtables=t pubinsert=t pubupdate=f pubdelete=f pubtruncate=t pubviaroot=f.
+            #expect(row == ["t", "t", "f", "f", "t", "f"])
+        })
+    }
+
     /// Debezium Server's Kafka sink (goldens-server/change-events*): the same change events through its
     /// formats, the keys of a key change and the transform's headers through its header format.
     @Test(arguments: ["change-events", "change-events-unwrap", "change-events-unwrap-schemas", "change-events-heartbeat"])
@@ -98,7 +110,7 @@ struct ChangeEventGoldenTests {
     @discardableResult
     static func run(
         _ caseName: String, root: String = "goldens", configEdit: (String) -> String = { $0 }, arguments: [String] = [],
-        leavingOut: (GoldenFixture.Record) -> Bool = { _ in false }
+        leavingOut: (GoldenFixture.Record) -> Bool = { _ in false }, inspect: (GoldenDatabase) throws -> Void = { _ in }
     ) throws -> (records: [KafkaRecord], log: String) {
         let golden = try GoldenFixture(caseName, root: root)
         let database = try GoldenDatabase(setupSQL: try setupSQL(of: golden))
@@ -181,6 +193,7 @@ struct ChangeEventGoldenTests {
         if arguments.isEmpty {
             #expect(!connector.log.contains("\"level\":\"error\""), "no error logged:\n\(connector.log)")
         }
+        try inspect(database)
         return (all, connector.log)
     }
 
