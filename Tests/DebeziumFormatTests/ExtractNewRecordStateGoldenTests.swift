@@ -27,6 +27,8 @@ struct ExtractNewRecordStateGoldenTests {
         )),
         // Each record on the topic its `name` says (a delete's from `before`, REPLICA IDENTITY FULL).
         Case(name: "unwrap-route-by-field", transform: ExtractNewRecordState(routeByField: "name"), topicPrefix: "dbzurf"),
+        // A NULL route value keeps the record's own topic.
+        Case(name: "errors-tolerance-all-route", transform: ExtractNewRecordState(routeByField: "topic"), topicPrefix: "dbzeta"),
         Case(name: "unwrap-delete-drop", transform: ExtractNewRecordState(deleteHandling: .drop)),
         Case(name: "unwrap-delete-rewrite-tombstone", transform: ExtractNewRecordState(deleteHandling: .rewriteWithTombstone)),
         Case(name: "unwrap-delete-to-tombstone", transform: ExtractNewRecordState(deleteHandling: .deleteToTombstone)),

@@ -253,12 +253,16 @@ public enum ChangeEventValueError: Error, Sendable, Equatable, CustomStringConve
     case malformed(oid: UInt32, text: String)
     /// A value of a supported type whose Debezium form is not reproduced (an infinite date, say).
     case notReproduced(text: String, why: String)
+    /// A transform Debezium runs fails on this record too (Kafka Connect then stops the task, or under
+    /// `errors.tolerance=all` skips the record).
+    case transformFails(String)
 
     public var description: String {
         switch self {
         case .unsupportedType(let oid): return "PostgreSQL type oid \(oid) is not one whose change events outbox-cdc reproduces"
         case .malformed(let oid, let text): return "\"\(text)\" is not the text of PostgreSQL type oid \(oid)"
         case .notReproduced(let text, let why): return "\"\(text)\": its Debezium form is not reproduced (\(why))"
+        case .transformFails(let why): return "\(why), which fails Debezium's transform on this record too"
         }
     }
 }

@@ -70,8 +70,8 @@ public struct ExtractNewRecordState: Sendable, Equatable {
         else { return record }
         let rowSchema = envelopeSchema.fields[afterIndex].schema
         var transformed = record
-        if let routeByField {
-            transformed.topic = try Self.topic(routedBy: routeByField, row: envelope[op == "d" ? beforeIndex : afterIndex], schema: rowSchema)
+        if let routeByField, let topic = try Self.topic(routedBy: routeByField, row: envelope[op == "d" ? beforeIndex : afterIndex], schema: rowSchema) {
+            transformed.topic = topic
         }
         transformed.trailingHeaders = try addedHeaders.map { header throws(ChangeEventValueError) in
             // Optional, without a default, like the added fields (goldens-server/change-events-unwrap-schemas).
@@ -116,12 +116,14 @@ public struct ExtractNewRecordState: Sendable, Equatable {
         return transformed
     }
 
-    /// The topic a row names in `field`. Debezium's task dies on a row without it (or whose value is no
-    /// text): so does this, rather than guess a topic.
-    private static func topic(routedBy field: String, row: ConnectData, schema: ConnectSchema) throws(ChangeEventValueError) -> String {
-        guard case .struct(let values) = row, let index = schema.fieldIndex(field), case .string(let topic) = values[index] else {
-            throw .notReproduced(text: field, why: "route.by.field names no text column of this row")
+    /// The topic a row names in `field`; nil (the record keeps its topic) when the value is NULL
+    /// (errors-tolerance-all-route). A field that is missing or not text fails the record, as the SMT's
+    /// `Struct.getString` does.
+    private static func topic(routedBy field: String, row: ConnectData, schema: ConnectSchema) throws(ChangeEventValueError) -> String? {
+        guard case .struct(let values) = row, let index = schema.fieldIndex(field), schema.fields[index].schema.type == .string else {
+            throw .transformFails("ExtractNewRecordState's route.by.field=\(field) names no text column of this row")
         }
+        guard case .string(let topic) = values[index] else { return nil }
         return topic
     }
 
@@ -137,7 +139,7 @@ public struct ExtractNewRecordState: Sendable, Equatable {
             return (schema.fields[index].schema, envelope[index])
         }
         guard let index = sourceSchema.fieldIndex(name), case .struct(let source) = envelope[sourceIndex] else {
-            throw .notReproduced(text: field.name, why: "no such field in the change event or its source")
+            throw .transformFails("ExtractNewRecordState names \(field.name), no field of the change event or its source")
         }
         return (sourceSchema.fields[index].schema, source[index])
     }
