@@ -19,7 +19,8 @@ struct ChangeEventGoldenTests {
         "change-types-time-connect", "change-replica-full",
         "change-tombstones-off", "change-truncate", "change-toast", "unwrap-defaults-schemas", "unwrap-drop-tombstones",
         "unwrap-options", "unwrap-truncate", "unwrap-route-by-field", "change-heartbeat", "change-snapshot",
-        "change-snapshot-initial-only", "unwrap-delete-drop", "unwrap-delete-rewrite-tombstone", "unwrap-delete-to-tombstone",
+        "change-snapshot-initial-only", "change-snapshot-when-needed", "unwrap-delete-drop", "unwrap-delete-rewrite-tombstone",
+        "unwrap-delete-to-tombstone",
         "unwrap-legacy-drop", "unwrap-legacy-rewrite", "unwrap-legacy-none-keep", "errors-tolerance-all-route",
         "errors-tolerance-all-transform",
     ]
