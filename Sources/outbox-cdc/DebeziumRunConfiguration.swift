@@ -63,6 +63,16 @@ struct DebeziumRunConfiguration {
         }
         kafkaLayers.apply(kafkaOverrides)
         self.kafkaLayers = kafkaLayers
+        var records = DebeziumRecordSettings(
+            keyConverter: key, valueConverter: value, topicPrefix: settings.topicPrefix,
+            contextHeaders: settings.extendedHeadersEnabled, runID: Self.uuidV7(), records: settings.records,
+            messagePrefixIncludeList: settings.replication.messagePrefixIncludeList,
+            messagePrefixExcludeList: settings.replication.messagePrefixExcludeList, sink: sink
+        )
+        if case .changeEvents = settings.records { records.skippedOperations = settings.replication.skippedOperations }
+        // Debezium runs the action query (if any) once an interval and writes a heartbeat record, which the
+        // EventRouter passes on (golden heartbeat-records).
+        if settings.replication.heartbeatInterval > .zero { records.heartbeatTopicsPrefix = settings.replication.heartbeatTopicsPrefix }
 
         configuration = ConnectorConfiguration(
             database: try Self.connectionSettings(settings.database),
@@ -82,16 +92,9 @@ struct DebeziumRunConfiguration {
             // Debezium publishes logical decoding messages its own way (`<topic.prefix>.message`), not as
             // outbox-cdc's table-less records.
             messagePrefix: nil,
-            recordFormat: .debezium(DebeziumRecordSettings(
-                keyConverter: key, valueConverter: value, topicPrefix: settings.topicPrefix,
-                contextHeaders: settings.extendedHeadersEnabled, runID: Self.uuidV7(), records: settings.records,
-                messagePrefixIncludeList: settings.replication.messagePrefixIncludeList,
-                messagePrefixExcludeList: settings.replication.messagePrefixExcludeList, sink: sink
-            ))
+            recordFormat: .debezium(records)
         )
-        if case .changeEvents = settings.records, case .debezium(var records) = configuration.recordFormat {
-            records.skippedOperations = settings.replication.skippedOperations
-            configuration.recordFormat = .debezium(records)
+        if case .changeEvents = settings.records {
             configuration.publishedOperations = Self.publishedOperations(skipping: settings.replication.skippedOperations)
         }
         configuration.streamsChanges = settings.replication.snapshotMode != .initialOnly
@@ -107,14 +110,8 @@ struct DebeziumRunConfiguration {
         configuration.createPublicationForAllTables = settings.replication.publicationAutocreateMode == .allTables
         // Unset, outbox-cdc's default holds: a failover slot where the server has them.
         if let failover = settings.replication.slotFailover { configuration.failoverSlot = failover }
-        // Debezium runs the action query (if any) once an interval and writes a heartbeat record, which the
-        // EventRouter passes on (golden heartbeat-records).
         if settings.replication.heartbeatInterval > .zero {
             configuration.heartbeat = Heartbeat(interval: settings.replication.heartbeatInterval, statement: settings.replication.heartbeatActionQuery)
-            if case .debezium(var records) = configuration.recordFormat {
-                records.heartbeatTopicsPrefix = settings.replication.heartbeatTopicsPrefix
-                configuration.recordFormat = .debezium(records)
-            }
         }
         self.warnings = warnings
         defaultErrorPolicy = settings.skipsRecordsThatFail ? .skip : .fail

@@ -69,16 +69,16 @@ struct ChangeEventGoldenTests {
             let lines = properties.replacingOccurrences(of: "snapshot.mode=no_data", with: "snapshot.mode=never").split(separator: "\n")
             // As the project registers it: Kafka Connect's REST JSON, named outbox-connector (a later line wins, as in
             // a properties file).
-            var config: [(String, String)] = []
+            var config: [String: String] = [:]
             for line in lines where !line.hasPrefix("#") {
                 let parts = line.split(separator: "=", maxSplits: 1).map(String.init)
                 // The capture's worker named the connector by its prefix; the project names it in the JSON.
                 guard parts.count == 2, parts[0] != "name" else { continue }
-                config.removeAll { $0.0 == parts[0] }
-                config.append((parts[0], parts[1]))
+                config[parts[0]] = parts[1]
             }
-            let members = config.map { "    \(jsonString($0.0)): \(jsonString($0.1))" }.joined(separator: ",\n")
-            return "{\n  \"name\": \"outbox-connector\",\n  \"config\": {\n\(members)\n  }\n}\n"
+            let registration: [String: Any] = ["name": "outbox-connector", "config": config]
+            let json = try JSONSerialization.data(withJSONObject: registration, options: [.prettyPrinted, .sortedKeys])
+            return String(decoding: json, as: UTF8.self)
         })
         #expect(log.contains("snapshot.mode=never is Debezium 2.x's name for no_data"), "never is read as no_data, with a warning:\n\(log)")
         #expect(log.contains("errors.deadletterqueue.topic.name"), "the dead-letter keys are accepted with a warning:\n\(log)")
@@ -102,7 +102,7 @@ struct ChangeEventGoldenTests {
 
     /// Runs outbox-cdc on the case and compares; returns this run's records.
     @discardableResult
-    static func check(_ caseName: String, configEdit: (String) -> String = { $0 }) throws -> [KafkaRecord] {
+    static func check(_ caseName: String, configEdit: (String) throws -> String = { $0 }) throws -> [KafkaRecord] {
         try run(caseName, configEdit: configEdit).records
     }
 
@@ -111,7 +111,7 @@ struct ChangeEventGoldenTests {
     /// `root`: `goldens` (Kafka Connect) or `goldens-server` (Debezium Server's application.properties).
     @discardableResult
     static func run(
-        _ caseName: String, root: String = "goldens", configEdit: (String) -> String = { $0 }, arguments: [String] = [],
+        _ caseName: String, root: String = "goldens", configEdit: (String) throws -> String = { $0 }, arguments: [String] = [],
         leavingOut: (GoldenFixture.Record) -> Bool = { _ in false }, inspect: (GoldenDatabase) throws -> Void = { _ in }
     ) throws -> (records: [KafkaRecord], log: String) {
         let golden = try GoldenFixture(caseName, root: root)
@@ -269,19 +269,4 @@ struct ChangeEventGoldenTests {
         }
         return text
     }
-}
-
-/// A JSON string literal of `text`.
-private func jsonString(_ text: String) -> String {
-    var out = "\""
-    for scalar in text.unicodeScalars {
-        switch scalar {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
-        default: out.unicodeScalars.append(scalar)
-        }
-    }
-    return out + "\""
 }
