@@ -51,6 +51,17 @@ public struct CheckpointTracker: Sendable {
 
     private var nextTicket: Ticket { headTicket + Ticket(pending.count - head) }
 
+    /// Every ticket before this one is retired: confirmed, or abandoned (`takeAbandonedAndRetired`).
+    public var firstUnretiredTicket: Ticket { headTicket }
+    /// Abandoned transactions retired since the last take (a reconnect's, rare): they confirmed nothing.
+    private var abandonedAndRetired: [Ticket] = []
+
+    /// The retired tickets that were abandoned, not confirmed, since the last call.
+    public mutating func takeAbandonedAndRetired() -> [Ticket] {
+        defer { abandonedAndRetired.removeAll() }
+        return abandonedAndRetired
+    }
+
     /// A Begin message: opens a transaction and returns the ticket its events carry.
     ///
     /// - Parameter commitTime: the server's commit time in Unix microseconds, kept for
@@ -162,6 +173,7 @@ public struct CheckpointTracker: Sendable {
             if oldest.abandoned {
                 // Its events (if still in flight) no longer count towards any confirmation.
                 eventsInFlight -= oldest.outstandingEvents
+                abandonedAndRetired.append(headTicket)
             } else {
                 guard let endLSN = oldest.endLSN, oldest.outstandingEvents == 0 else { break }
                 if endLSN > confirmed { confirmed = endLSN }

@@ -35,6 +35,13 @@ public struct ConnectorConfiguration: Sendable {
     /// When the slot is created: first publish the rows a polling relay left pending (`tableFormat`'s
     /// pending condition), read in the snapshot the slot starts from, so that each is published once.
     public var publishPendingRows: Bool
+    /// `--mark-published`: once Kafka has acknowledged a row's transaction, set the old relay's own completion
+    /// mark on the row (by `tableFormat.eventID`, its primary key), so that the relay could take over again
+    /// without sending it a second time. Nil marks nothing.
+    public var markPublished: OutboxTableFormat.PublishedMark?
+    /// `--retention`: delete (or drop the partitions of) outbox rows older than this, as the old relay's
+    /// cleanup did. Nil deletes nothing.
+    public var retention: RetentionSettings?
     /// Whether an outbox table is read at all; false for the table-less outbox, where only logical
     /// decoding messages are published.
     public var readsTable: Bool

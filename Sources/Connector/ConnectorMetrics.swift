@@ -85,6 +85,20 @@ final class ConnectorMetrics: Sendable {
     }
 }
 
+/// The counters of `--mark-published`.
+final class MarkerMetrics: Sendable {
+    let marked = Counter(label: MetricDescription.rowsMarked.name)
+    let failedBatches = Counter(label: MetricDescription.rowMarkBatchesFailed.name)
+    let dropped = Counter(label: MetricDescription.rowsNotMarked.name)
+}
+
+/// The counters of `--retention`.
+final class RetentionMetrics: Sendable {
+    let rowsDeleted = Counter(label: MetricDescription.rowsDeletedByRetention.name)
+    let partitionsDropped = Counter(label: MetricDescription.partitionsDroppedByRetention.name)
+    let failures = Counter(label: MetricDescription.retentionFailures.name)
+}
+
 /// A metric's name and what it means. swift-metrics carries no help text, so the executable, which serves
 /// the exposition, adds each one's `# HELP` line from `all`.
 public struct MetricDescription: Sendable {
@@ -127,11 +141,27 @@ public struct MetricDescription: Sendable {
         name: "outbox_cdc_rows_ignored_total",
         help: "Rows that reached outbox-cdc and were not published, by table and reason (other_table, update, delete, on_error_skip).")
 
+    public static let rowsMarked = MetricDescription(
+        name: "outbox_cdc_rows_marked_total",
+        help: "Published rows given the old relay's completion mark (--mark-published).")
+    public static let rowMarkBatchesFailed = MetricDescription(
+        name: "outbox_cdc_row_mark_batches_failed_total", help: "Batches of --mark-published that failed and were tried again.")
+    public static let rowsNotMarked = MetricDescription(
+        name: "outbox_cdc_rows_not_marked_total",
+        help: "Published rows left without the old relay's mark because marking fell a whole queue behind.")
+    public static let rowsDeletedByRetention = MetricDescription(
+        name: "outbox_cdc_retention_rows_deleted_total", help: "Outbox rows deleted by --retention.")
+    public static let partitionsDroppedByRetention = MetricDescription(
+        name: "outbox_cdc_retention_partitions_dropped_total", help: "Outbox partitions detached and dropped by --retention.")
+    public static let retentionFailures = MetricDescription(
+        name: "outbox_cdc_retention_failures_total", help: "Retention statements that failed (tried again at the next pass).")
+
     /// Every metric the connector records.
     public static let all: [MetricDescription] = [
         eventsPublished, eventsFailed, bytesPublished, transactionsConfirmed, confirmedLSN, slotLagBytes,
         oldestUnacknowledgedEventAge, lastAcknowledgedEventDelay, commitToAcknowledgement, acknowledgementToConfirmation, eventsInFlight,
-        producerQueueDepth, reconnects, streaming, rowsIgnored,
+        producerQueueDepth, reconnects, streaming, rowsIgnored, rowsMarked, rowMarkBatchesFailed, rowsNotMarked,
+        rowsDeletedByRetention, partitionsDroppedByRetention, retentionFailures,
     ]
 }
 

@@ -58,6 +58,17 @@ struct JSONScanner {
         return true
     }
 
+    /// Whether only white space is left.
+    mutating func isAtEnd() -> Bool {
+        if case .end = peek() { return true }
+        return false
+    }
+
+    /// Takes a `null` when it comes next; whether it did.
+    mutating func takeNull() -> Bool {
+        take(.null)
+    }
+
     mutating func end() throws(RowHeadersError) {
         let step = take()
         guard case .end = step else { throw fail("text after the value", at: step.start) }

@@ -47,12 +47,62 @@ public final class OutboxConnector: Sendable {
     let metrics = ConnectorMetrics()
     /// The outbox tables' partitions and children seen this run, by relation id.
     let outboxFamily = OutboxFamily()
+    /// `--mark-published`: the old relay's marks on the rows of confirmed transactions, on a thread of its own.
+    let rowMarker: PublishedRowMarker?
+    /// `--retention`: the old relay's cleanup, on a thread of its own, once streaming.
+    let retention: OutboxRetention?
 
     public init(configuration: ConnectorConfiguration, logger: Logger, timingObserver: EventTimingObserver? = nil) {
         self.configuration = configuration
         self.logger = logger
         self.timingObserver = timingObserver
         self.inbox = DeliveryInbox(wakeup: wakeup)
+        var readsOutboxRows = configuration.readsTable
+        if case .debezium = configuration.recordFormat { readsOutboxRows = false }
+        if let mark = configuration.markPublished, readsOutboxRows, let key = configuration.tableFormat.eventID {
+            rowMarker = PublishedRowMarker(database: configuration.database, mark: mark, primaryKeyColumn: key, logger: logger)
+        } else {
+            rowMarker = nil
+        }
+        if let settings = configuration.retention, configuration.readsTable {
+            retention = OutboxRetention(database: configuration.database, tables: configuration.tables, settings: settings, logger: logger)
+        } else {
+            retention = nil
+        }
+    }
+
+    /// What is done for the relay being replaced, beside publishing: its marks and its cleanup, said at start.
+    private func logTakeover() {
+        guard configuration.readsTable else { return }
+        let format = configuration.tableFormat
+        if let mark = rowMarker != nil ? configuration.markPublished : nil {
+            let what: String = switch mark {
+            case .delete: "delete"
+            case .update(let assignments, _): assignments
+            }
+            logger.info("marking published rows as the old relay did, once Kafka has acknowledged their transaction (--mark-published)", metadata: [
+                "cdc.table_format": "\(format.name)", "cdc.mark": "\(what)", "cdc.mark_by": "\(format.eventID ?? "")",
+            ])
+        }
+        if let retention = configuration.retention {
+            let isDefault = retention.age == format.defaultRetention
+            logger.info("retention: deleting outbox rows older than the retention age\(isDefault ? " (the \(format.name) relay's own cleanup interval)" : "")", metadata: [
+                "cdc.retention_s": "\(retention.age.milliseconds / 1000)", "cdc.retention_column": "\(retention.column)",
+                "cdc.retention_keeps": "\(retention.keepCondition ?? "nothing")",
+            ])
+            if rowMarker == nil, case .update(let assignments, _)? = format.publishedMark, assignments.contains(retention.column) {
+                logger.warning("retention measures age by a column only --mark-published sets, and marks are off: nothing will be deleted; name another with --retention-column", metadata: [
+                    "cdc.retention_column": "\(retention.column)",
+                ])
+            }
+        } else if format.name != "eventrouter", format.name != "generic" {
+            logger.info("retention: off, outbox rows are kept (--retention deletes them)", metadata: ["cdc.table_format": "\(format.name)"])
+        }
+    }
+
+    /// Hands the rows of newly confirmed transactions to the marker (`--mark-published`).
+    func markConfirmedRows(_ rows: [PublishedRow]) {
+        rowMarker?.submit(rows)
     }
 
     /// Where the connector is in its life.
@@ -143,6 +193,7 @@ public final class OutboxConnector: Sendable {
             "kafka.brokers": "\(configuration.brokers)", "librdkafka.version": "\(KafkaProducer.librdkafkaVersion)",
             "libpq.version": "\(PostgresConnection.libpqVersion)",
         ])
+        logTakeover()
         if case .debezium(let settings) = configuration.recordFormat {
             logger.info("writing Debezium's records", metadata: [
                 "debezium.topic_prefix": "\(settings.topicPrefix)", "debezium.run_id": "\(settings.runID)",
@@ -152,6 +203,16 @@ public final class OutboxConnector: Sendable {
         }
 
         var progress = ConnectorProgress()
+        rowMarker?.start()
+        defer {
+            retention?.stop()
+            if let rowMarker {
+                rowMarker.submit(progress.takeConfirmedRows())
+                // The marks of the last confirmations get a moment; what is left is logged, not lost: the
+                // events are in Kafka, only the old relay's bookkeeping lags.
+                rowMarker.finish(by: .now + min(configuration.shutdownTimeout, .seconds(10)))
+            }
+        }
         var backoff = configuration.reconnectBackoff
         var standingBy = false
         while stopDeadline == nil {
@@ -160,6 +221,8 @@ public final class OutboxConnector: Sendable {
                     backoff.reset()
                     standingBy = false
                     enter(.streaming)
+                    // The slot exists now (after any handover): rows deleted from here on are in its WAL.
+                    retention?.start()
                 })
                 notStreaming()
                 return
@@ -335,6 +398,7 @@ public final class OutboxConnector: Sendable {
         for outcome in inbox.takeAll() {
             if let notice = progress.apply(outcome, policy: configuration.onError, now: .now) { say(notice) }
         }
+        markConfirmedRows(progress.takeConfirmedRows())
         publishHealth(of: progress, slotLagBytes: nil)
     }
 

@@ -1,3 +1,4 @@
+import Clocks
 import DebeziumFormat
 public import KafkaClient
 public import PgOutputDecoder
@@ -22,6 +23,9 @@ public struct OutboxEvent: Sendable {
     public var timestamp: Int64?
     /// Headers the row carries, after the `id` header when the format writes one.
     public var headers: [KafkaHeader] = []
+    /// sarama's hash of the row's partitioning key (`OutboxTableFormat.partitionKeyColumns`): the partition is
+    /// this modulo the topic's partition count, which the producer's side learns (`SaramaHashPartitioner`).
+    public var partitionKeyHash: Int32?
     /// Whether outbox-cdc's own records carry the `id` header (the Event Router's format does).
     public var idHeader = true
 
@@ -102,6 +106,9 @@ public struct OutboxEventMapper: Sendable {
         var timestamp: Int?
         var traceContext: Int?
         var headers: HeaderLayout
+        var partitionKeys: [Int]
+        /// outbox-event-bus's envelope: the uuid, msg_type and mime_type columns.
+        var envelope: (uuid: Int, messageType: Int, mimeType: Int)?
         /// The type of each column the format reads, by name: a later Relation message must keep them.
         var mappedTypes: [String: UInt32]
     }
@@ -110,6 +117,7 @@ public struct OutboxEventMapper: Sendable {
         case none
         case jsonObject(Int)
         case jsonPairs(Int)
+        case jsonObjectScalars(Int)
         case textArrays(names: Int, values: Int)
     }
 
@@ -121,18 +129,21 @@ public struct OutboxEventMapper: Sendable {
     /// Topic names by routing-column bytes, so the hot path builds no string for a known topic.
     private var topics: [ArraySlice<UInt8>: String] = [:]
     private let topicPrefix: String
+    /// Unix microseconds now: the publication time outbox-event-bus's envelope carries.
+    private let wallClock: @Sendable () -> Int64
     private static let topicCacheLimit = 10_000
     private static let byteaTypeOID: UInt32 = 17
     private static let jsonTypeOID: UInt32 = 114
     private static let jsonbTypeOID: UInt32 = 3802
 
-    public init(table: QualifiedTableName, format: OutboxTableFormat = .eventRouter) {
-        self.init(tables: [table], format: format)
+    public init(table: QualifiedTableName, format: OutboxTableFormat = .eventRouter, wallClock: (@Sendable () -> Int64)? = nil) {
+        self.init(tables: [table], format: format, wallClock: wallClock)
     }
 
-    public init(tables: [QualifiedTableName], format: OutboxTableFormat = .eventRouter) {
+    public init(tables: [QualifiedTableName], format: OutboxTableFormat = .eventRouter, wallClock: (@Sendable () -> Int64)? = nil) {
         self.tables = Set(tables)
         self.format = format
+        self.wallClock = wallClock ?? { WallClock.nowMicroseconds() }
         if case .prefixed(_, let prefix) = format.topic {
             topicPrefix = prefix
         } else {
@@ -177,7 +188,16 @@ public struct OutboxEventMapper: Sendable {
         case .none: headers = .none
         case .jsonObject(let column): headers = .jsonObject(try required(column))
         case .jsonPairs(let column): headers = .jsonPairs(try required(column))
+        case .jsonObjectScalars(let column): headers = .jsonObjectScalars(try required(column))
         case .textArrays(let names, let values): headers = .textArrays(names: try required(names), values: try required(values))
+        }
+        var partitionKeys: [Int] = []
+        for name in format.partitionKeyColumns { partitionKeys.append(try required(name)) }
+        let envelope: (uuid: Int, messageType: Int, mimeType: Int)?
+        switch format.valueSource {
+        case .column: envelope = nil
+        case .outboxEventBusEnvelope(let uuid, let messageType, let mimeType):
+            envelope = (try required(uuid), try required(messageType), try required(mimeType))
         }
         // The optional columns are named by the format too: missing, they are missing.
         for name in [format.eventID, format.key, format.partition, format.timestamp, format.traceContext].compactMap({ $0 }) { _ = try required(name) }
@@ -203,7 +223,7 @@ public struct OutboxEventMapper: Sendable {
             columnCount: relation.columns.count, id: position(format.eventID), topic: topic, key: position(format.key),
             value: value, valueKind: valueKind, partition: position(format.partition),
             timestamp: position(format.timestamp), traceContext: position(format.traceContext), headers: headers,
-            mappedTypes: mappedTypes
+            partitionKeys: partitionKeys, envelope: envelope, mappedTypes: mappedTypes
         )
         return true
     }
@@ -227,11 +247,24 @@ public struct OutboxEventMapper: Sendable {
             guard let raw = HexText.bytea(escaped) else { throw .malformedBytea(eventID: Self.text(eventID)) }
             value = raw[...]
         }
+        var key = layout.key.flatMap { values[$0].bytes }
+        if format.keyNullWhenEmpty, key?.isEmpty == true { key = nil }
+        if let (uuid, messageType, mimeType) = layout.envelope {
+            let empty: ArraySlice<UInt8> = []
+            value = OutboxEventBusEnvelope.render(
+                topic: routing, uuid: values[uuid].bytes ?? empty, publishedAtMicroseconds: wallClock(),
+                messageType: values[messageType].bytes ?? empty, mimeType: values[mimeType].bytes ?? empty, payload: value ?? empty
+            )[...]
+        }
         var event = OutboxEvent(
-            topic: topic(for: routing), key: layout.key.flatMap { values[$0].bytes }, value: value, eventID: eventID,
-            payloadKind: layout.valueKind
+            topic: topic(for: routing), key: key, value: value, eventID: eventID,
+            payloadKind: layout.envelope == nil ? layout.valueKind : .json
         )
         event.idHeader = format.idHeader
+        if key != nil, let partitionKey = layout.partitionKeys.lazy.compactMap({ values[$0].bytes }).first(where: { !$0.isEmpty }) {
+            // sarama places a keyless record at random, whatever its partitioning key.
+            event.partitionKeyHash = SaramaHashPartitioner.hash(partitionKey)
+        }
         if let column = layout.partition, let text = values[column].bytes {
             guard let partition = Int32(String(decoding: text, as: UTF8.self)), partition >= 0 else {
                 throw .badPartition(column: format.partition ?? "", eventID: Self.text(eventID))
@@ -254,6 +287,8 @@ public struct OutboxEventMapper: Sendable {
                 if let text = values[column].bytes { event.headers = try RowHeaders.jsonObject(text, column: format.headers.columns[0]) }
             case .jsonPairs(let column):
                 if let text = values[column].bytes { event.headers = try RowHeaders.jsonPairs(text, column: format.headers.columns[0]) }
+            case .jsonObjectScalars(let column):
+                if let text = values[column].bytes { event.headers = try RowHeaders.jsonObjectScalars(text, column: format.headers.columns[0]) }
             case .textArrays(let names, let headerValues):
                 let columnNames = format.headers.columns
                 event.headers = try RowHeaders.textArrays(

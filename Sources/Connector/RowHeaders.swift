@@ -40,6 +40,35 @@ enum RowHeaders {
         return headers
     }
 
+    /// kafka-outbox-relay's `payload_headers`: an object whose string values become their bytes, numbers
+    /// their text as written, and any other value (true, false, null, an object, an array) a header without
+    /// a value. Empty text, `null` and `{}` give no headers; a name given twice keeps its last value (the
+    /// relay decodes into a map), at its first place. The relay's decoder reads the first value and ignores
+    /// what follows it, and so does this.
+    static func jsonObjectScalars(_ text: ArraySlice<UInt8>, column: String) throws(RowHeadersError) -> [KafkaHeader] {
+        var reader = JSONScanner(bytes: text, column: column)
+        if reader.isAtEnd() || reader.takeNull() { return [] }
+        var headers: [KafkaHeader] = []
+        var places: [String: Int] = [:]
+        try reader.object { reader, name throws(RowHeadersError) in
+            let value: [UInt8]?
+            switch try reader.scalar() {
+            case .string(let text): value = Array(text.utf8)
+            case .null: value = nil
+            case .other(let text):
+                let first = text.first ?? 0
+                value = first == UInt8(ascii: "-") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(first) ? Array(text) : nil
+            }
+            if let place = places[name] {
+                headers[place].value = value
+            } else {
+                places[name] = headers.count
+                headers.append(KafkaHeader(name: name, value: value))
+            }
+        }
+        return headers
+    }
+
     /// `[{"key": "name", "value": "value"}, …]`, in the array's order (gox's headers column).
     static func jsonPairs(_ text: ArraySlice<UInt8>, column: String) throws(RowHeadersError) -> [KafkaHeader] {
         var reader = JSONScanner(bytes: text, column: column)

@@ -74,6 +74,8 @@ public final class KafkaProducer: @unchecked Sendable {
     /// One `rd_kafka_topic_t` per topic produced to, so producing does not look the topic up by name each
     /// time; destroyed at shutdown, before `rd_kafka_destroy`. Guarded by `lock`.
     private var topicHandles: [String: OpaquePointer] = [:]
+    /// Partition counts by topic and when they were asked (`partitionCount`). Guarded by `lock`.
+    private var partitionCounts: [String: (count: Int32, askedAt: ContinuousClock.Instant)] = [:]
 
     /// - Parameters:
     ///   - configuration: librdkafka properties, used as given (start from `defaultConfiguration`).
@@ -275,6 +277,41 @@ public final class KafkaProducer: @unchecked Sendable {
             atLeast: { context.enqueuedCount.load(ordering: .sequentiallyConsistent) }, until: .now + timeout
         )
     }
+
+    /// The number of partitions `topic` has, from the cluster's metadata: for a producer that places records
+    /// itself, as another client's partitioner would (sarama's hash over a key of its own). Asked of a broker
+    /// at most once per `partitionCountLifetime` per topic; blocks the calling (dedicated) thread up to
+    /// `timeout` when it asks. Topics the broker creates on first use are created by the question.
+    public func partitionCount(topic: String, timeout: Duration = .seconds(5)) throws(KafkaError) -> Int32 {
+        let now = ContinuousClock.now
+        lock.lock()
+        defer { lock.unlock() }
+        if let cached = partitionCounts[topic], cached.askedAt.duration(to: now) < Self.partitionCountLifetime {
+            return cached.count
+        }
+        guard let handle else { throw .producerShutDown }
+        guard let topicHandle = topicHandle(for: topic, in: handle) else {
+            throw KafkaError(code: rd_kafka_last_error())
+        }
+        var metadata: UnsafePointer<rd_kafka_metadata>?
+        let asked = rd_kafka_metadata(handle, 0, topicHandle, &metadata, Int32(clamping: timeout.milliseconds))
+        defer { if let metadata { rd_kafka_metadata_destroy(metadata) } }
+        guard asked == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(code: asked) }
+        guard let metadata, metadata.pointee.topic_cnt > 0, let topics = metadata.pointee.topics else {
+            throw KafkaError(code: RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC.rawValue, message: "the broker described no topic \(topic)")
+        }
+        let described = topics[0]
+        guard described.err == RD_KAFKA_RESP_ERR_NO_ERROR, described.partition_cnt > 0 else {
+            let code = described.err == RD_KAFKA_RESP_ERR_NO_ERROR ? RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION : described.err
+            throw KafkaError(code: code)
+        }
+        partitionCounts[topic] = (described.partition_cnt, now)
+        return described.partition_cnt
+    }
+
+    /// How long a topic's partition count is used before the cluster is asked again: librdkafka's own
+    /// metadata refresh interval, so partitions added to a topic are used as soon as librdkafka would.
+    public static let partitionCountLifetime: Duration = .seconds(300)
 
     /// librdkafka's count of messages (and requests) not yet fully handled: queued, in flight, or waiting for
     /// their delivery report to be served (`rd_kafka_outq_len`). 0 after shutdown. librdkafka stops counting

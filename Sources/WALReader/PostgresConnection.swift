@@ -143,7 +143,10 @@ public final class PostgresConnection {
         defer { PQclear(result) }
         switch PQresultStatus(result) {
         case PGRES_COMMAND_OK, PGRES_EMPTY_QUERY:
-            return QueryResult(columns: [], rows: [])
+            var done = QueryResult(columns: [], rows: [])
+            // "" for a command that reports no count.
+            done.affectedRows = PQcmdTuples(result).flatMap { Int(String(cString: $0)) } ?? 0
+            return done
         case PGRES_TUPLES_OK, PGRES_SINGLE_TUPLE:
             return QueryResult(result)
         case PGRES_COPY_BOTH:
@@ -166,6 +169,8 @@ public final class PostgresConnection {
 public struct QueryResult: Sendable {
     public var columns: [String]
     public var rows: [[String?]]
+    /// The rows an INSERT, UPDATE or DELETE without RETURNING touched; 0 for other commands.
+    public var affectedRows = 0
 
     init(columns: [String], rows: [[String?]]) {
         self.columns = columns

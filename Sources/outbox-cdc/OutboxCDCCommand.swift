@@ -15,7 +15,7 @@ struct OutboxCDCCommand: AsyncParsableCommand {
             a flag wins over the environment.
             """,
         version: VersionInfo.text,
-        subcommands: [RunCommand.self, StatusCommand.self, SetupCommand.self, TeardownCommand.self, TailCommand.self, BenchCommand.self],
+        subcommands: [RunCommand.self, StatusCommand.self, SetupCommand.self, TeardownCommand.self, CleanupCommand.self, TailCommand.self, BenchCommand.self],
         defaultSubcommand: RunCommand.self
     )
 

@@ -51,6 +51,8 @@ struct RunCommand: AsyncParsableCommand {
 
     @OptionGroup var tableFormat: TableFormatOptions
 
+    @OptionGroup var takeover: TakeoverOptions
+
     @Flag(name: .customLong("no-create"), help: "Never create the publication or the slot; fail if they are missing. [env: OUTBOX_CDC_NO_CREATE]")
     var noCreate = false
 
@@ -127,6 +129,11 @@ struct RunCommand: AsyncParsableCommand {
                 settings.onSlotLost = try slotLostPolicy(environment)
                 if try noFailoverSlot(environment) { settings.failoverSlot = false }
                 settings.streamInProgress = try streamInProgress(environment, protocolVersion: settings.protocolVersion)
+                let takeover = try self.takeover.resolve(format: settings.tableFormat, environment)
+                guard takeover.mark == nil else {
+                    throw UsageError("--mark-published sets a polling relay's marks, which a Debezium deployment's outbox has none of")
+                }
+                settings.retention = takeover.retention
                 configuration = settings
             } else {
                 var settings: ConnectorConfiguration
@@ -245,6 +252,9 @@ struct RunCommand: AsyncParsableCommand {
             messagePrefix: messagePrefix
         )
         configuration.additionalTables = Array(tables.dropFirst())
+        let takeover = try self.takeover.resolve(format: format, environment)
+        configuration.markPublished = readsTable ? takeover.mark : nil
+        configuration.retention = readsTable ? takeover.retention : nil
         return (configuration, kafkaLayers)
     }
 

@@ -4,7 +4,7 @@ import Connector
 /// `--table-format` and the column flags: which columns make which part of a record.
 struct TableFormatOptions: ParsableArguments {
     @Option(name: .customLong("table-format"), help: ArgumentHelp(
-        "The outbox table's layout: eventrouter (Debezium's Outbox Event Router: id, aggregatetype, aggregateid, payload), gox, goharvest, or generic (name the columns with the flags below). [env: OUTBOX_CDC_TABLE_FORMAT] (default: eventrouter)",
+        "The outbox table's layout: eventrouter (Debezium's Outbox Event Router: id, aggregatetype, aggregateid, payload), the polling relays' gox, goharvest, kafka-outbox-relay and outbox-event-bus, or generic (name the columns with the flags below). [env: OUTBOX_CDC_TABLE_FORMAT] (default: eventrouter)",
         valueName: "format"))
     var name: String?
 
@@ -48,7 +48,7 @@ struct TableFormatOptions: ParsableArguments {
     var pendingCondition: String?
 
     @Flag(name: .customLong("publish-pending"), inversion: .prefixedNo, help: ArgumentHelp(
-        "When the slot is created, first publish the rows left pending in the table, read in the snapshot the slot starts from, so that a polling relay's backlog is published once. [env: OUTBOX_CDC_PUBLISH_PENDING] (default: on for gox and goharvest)"))
+        "When the slot is created, first publish the rows left pending in the table, read in the snapshot the slot starts from, so that a polling relay's backlog is published once. [env: OUTBOX_CDC_PUBLISH_PENDING] (default: on for the polling relays' formats)"))
     var publishPending: Bool?
 
     /// The flags that choose columns, which a Debezium configuration sets itself.
@@ -80,7 +80,7 @@ struct TableFormatOptions: ParsableArguments {
                     ? .prefixed(column: topic, prefix: "outbox.event.") : .column(topic)
             }
         } else {
-            throw UsageError("--table-format must be eventrouter, gox, goharvest or generic, not '\(name)'")
+            throw UsageError("--table-format must be eventrouter, gox, goharvest, kafka-outbox-relay, outbox-event-bus or generic, not '\(name)'")
         }
         if let key = column(keyColumn, "OUTBOX_CDC_KEY_COLUMN") { format.key = key }
         if let value = column(valueColumn, "OUTBOX_CDC_VALUE_COLUMN") { format.value = value }
@@ -106,7 +106,7 @@ struct TableFormatOptions: ParsableArguments {
         default:
             throw UsageError("name headers either with --headers-column, or with both --header-names-column and --header-values-column")
         }
-        let publishPending = try publishPending ?? environment.bool("OUTBOX_CDC_PUBLISH_PENDING") ?? (name == "gox" || name == "goharvest")
+        let publishPending = try publishPending ?? environment.bool("OUTBOX_CDC_PUBLISH_PENDING") ?? (name != "eventrouter" && name != "generic")
         return (format, publishPending)
     }
 }

@@ -29,6 +29,20 @@ struct ConnectorProgress: Sendable {
     var slotSeen = false
     /// Streamed transactions passed the memory bound once: later sessions do not ask for streaming.
     var streamingTurnedOff = false
+    /// The old relay's dead letters were counted and logged this run.
+    var deadLettersCounted = false
+    /// The rows of transactions in flight, for `--mark-published` (empty when it is off).
+    var publishedRows = PublishedRowLedger()
+
+    /// The rows whose transactions are now confirmed, to be marked as the old relay would have.
+    mutating func takeConfirmedRows() -> [PublishedRow] {
+        guard !publishedRows.isEmpty else {
+            // Nothing to mark: what the tracker kept of abandoned transactions is of no use.
+            _ = tracker.takeAbandonedAndRetired()
+            return []
+        }
+        return publishedRows.takeConfirmed(from: &tracker)
+    }
 
     /// An event is about to be handed to Kafka. The first of a busy spell starts the acknowledgement wait.
     mutating func eventProduced(in ticket: CheckpointTracker.Ticket, now: ContinuousClock.Instant) {

@@ -214,9 +214,23 @@ extension OutboxConnector {
     /// `readAt`: when the message the record comes from was read (Unix microseconds; 0 when it came from no
     /// stream), for timings.
     func produce(_ record: RecordToProduce, with producer: KafkaProducer, reportingTo machine: inout SessionMachine, readAt: Int64 = 0) {
+        var partition = record.event.partition
+        if let hash = record.event.partitionKeyHash {
+            // The old relay's partitioner places the record by a count only the cluster knows.
+            do {
+                partition = SaramaHashPartitioner.partition(hash: hash, partitions: try producer.partitionCount(topic: record.event.topic))
+            } catch {
+                logger.warning("the topic's partition count is unknown, so the record cannot be placed as the table format places it; asking again", metadata: [
+                    "kafka.topic": "\(record.event.topic)", "error": "\(error)",
+                ])
+                // Handled as a full queue: the machine keeps the record and asks again after a wait.
+                machine.produced(.queueFull, now: .now)
+                return
+            }
+        }
         let result = producer.produce(
             topic: record.event.topic, key: record.event.key, value: record.event.value, headers: record.event.headers,
-            partition: record.event.partition, timestamp: record.event.timestamp, correlation: record.ticket ?? 0
+            partition: partition, timestamp: record.event.timestamp, correlation: record.ticket ?? 0
         )
         machine.produced(result, now: .now)
         if case .enqueued = result { handedToKafka(record, readAt: readAt) }
@@ -255,6 +269,7 @@ extension OutboxConnector {
         let outcomes = inbox.takeAll()
         guard !outcomes.isEmpty else { return false }
         for timing in machine.delivered(outcomes, now: .now) { acknowledged(timing) }
+        markConfirmedRows(machine.takeConfirmedRows())
         return true
     }
 }

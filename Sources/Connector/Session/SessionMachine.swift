@@ -48,6 +48,8 @@ struct SessionMachine {
         var publication: String
         /// How long to wait for room in librdkafka's queue before looking at everything else again.
         var queueWait: Duration = .milliseconds(100)
+        /// `--mark-published`: the rows of confirmed transactions are kept for the old relay's marks.
+        var marksPublishedRows = false
     }
 
     /// The least time between two status updates sent because the confirmed position moved (under load at
@@ -213,6 +215,11 @@ struct SessionMachine {
         }
         if confirmationWaitingSince == nil, progress.tracker.confirmed != lastReportedPosition { confirmationWaitingSince = now }
         return timings
+    }
+
+    /// The outbox rows whose transactions Kafka has now acknowledged in full (`--mark-published`).
+    mutating func takeConfirmedRows() -> [PublishedRow] {
+        progress.takeConfirmedRows()
     }
 
     /// Stop at the end of the transaction being read, or by `deadline` at the latest.
@@ -651,6 +658,10 @@ struct SessionMachine {
         }
         if let warning {
             notices.append(.mappingWarning(warning, eventID: event.eventIDText, position: position))
+        }
+        if rules.marksPublishedRows, let key = event.eventID, let table = relations[insert.relationID]?.role?.outboxTable {
+            // Marked once its transaction is confirmed, as the old relay marks what it sent.
+            progress.publishedRows.note(PublishedRow(table: table, primaryKey: String(decoding: key, as: UTF8.self)), in: ticket)
         }
         offer(RecordToProduce(event: event, owner: .change(ticket), position: position, commitTime: transaction.commitTime), countsAsChange: true)
     }

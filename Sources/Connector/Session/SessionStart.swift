@@ -43,6 +43,10 @@ extension OutboxConnector {
                 // Before anything streams: a column whose change events are not reproduced stops the start.
                 for table in source.tables { capturedTables[table] = try Self.capturedTable(table, modes: modes, on: control) }
             }
+            if let condition = configuration.tableFormat.deadLetterCondition, configuration.readsTable, !progress.deadLettersCounted {
+                try logDeadLetters(condition, tables: source.tables, on: control)
+                progress.deadLettersCounted = true
+            }
             // Matched partitions come and go with rotation: only the others are watched for being dropped.
             source.watchedTables = source.tables.filter { if case .partition = preparedSource.shapes[$0] { false } else { true } }
             // Change events capture tables that come and go with the application's schema: Debezium goes on
@@ -193,6 +197,20 @@ extension OutboxConnector {
     }
 
     /// This session's rules for its machine.
+    /// The old relay's dead letters (rows it gave up on) are left alone: never published from the table,
+    /// never deleted. Their count is said once a run, so that nobody mistakes them for outbox-cdc's.
+    private func logDeadLetters(_ condition: String, tables: [QualifiedTableName], on control: PostgresConnection) throws(PostgresError) {
+        for table in tables {
+            let name = "\(try control.identifier(table.schema)).\(try control.identifier(table.name))"
+            let count = try control.query("SELECT count(*) FROM \(name) WHERE \(condition)").rows.first?.first ?? nil
+            guard let count, count != "0" else { continue }
+            logger.warning("the table holds rows the old relay gave up on (its dead letters); outbox-cdc leaves them alone (it neither publishes nor deletes them)", metadata: [
+                "cdc.table": "\(table)", "cdc.table_format": "\(configuration.tableFormat.name)", "cdc.dead_letter_condition": "\(condition)",
+                "cdc.dead_letter_rows": "\(count)",
+            ])
+        }
+    }
+
     func sessionRules(source: ReplicationSource, prepared: PreparedSource) -> SessionMachine.Rules {
         SessionMachine.Rules(
             onError: configuration.onError, statusInterval: configuration.statusInterval,
@@ -202,7 +220,7 @@ extension OutboxConnector {
             outboxTablesByLineage: Self.outboxTablesByLineage(source: source, prepared: prepared),
             publicationListsTables: prepared.publication?.listsTables ?? false,
             includeList: configuration.debeziumTableIncludeList, readsTable: configuration.readsTable,
-            publication: configuration.publication
+            publication: configuration.publication, marksPublishedRows: rowMarker != nil
         )
     }
 

@@ -1,0 +1,85 @@
+import PostgresWire
+
+/// The record value outbox-event-bus (ktor-event-bus) publishes: its event object written by Jackson's
+/// default pretty printer, `{topic, uuid, timestamp, msgType, mimeType, payload}` in that order, two-space
+/// indent, `"\n"` line breaks, `" : "` between name and value, no newline at the end. Its consumers reject
+/// a missing or an extra field, so it is exactly these six.
+///
+/// `timestamp` is the moment of publication as `java.time.Instant.toString()` writes it; `payload` the
+/// stored bytes decoded as UTF-8 with each ill-formed sequence replaced by U+FFFD.
+enum OutboxEventBusEnvelope {
+    static func render(
+        topic: some Collection<UInt8>, uuid: some Collection<UInt8>, publishedAtMicroseconds: Int64, messageType: some Collection<UInt8>,
+        mimeType: some Collection<UInt8>, payload: some Collection<UInt8>
+    ) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(payload.count + topic.count + 160)
+        out.append(contentsOf: "{\n  \"topic\" : ".utf8)
+        appendString(validUTF8(topic), to: &out)
+        out.append(contentsOf: ",\n  \"uuid\" : ".utf8)
+        appendString(validUTF8(uuid), to: &out)
+        out.append(contentsOf: ",\n  \"timestamp\" : \"".utf8)
+        out.append(contentsOf: instantText(microseconds: publishedAtMicroseconds).utf8)
+        out.append(contentsOf: "\",\n  \"msgType\" : ".utf8)
+        appendString(validUTF8(messageType), to: &out)
+        out.append(contentsOf: ",\n  \"mimeType\" : ".utf8)
+        appendString(validUTF8(mimeType), to: &out)
+        out.append(contentsOf: ",\n  \"payload\" : ".utf8)
+        appendString(validUTF8(payload), to: &out)
+        out.append(contentsOf: "\n}".utf8)
+        return out
+    }
+
+    /// The bytes as a Java `String` built from them with UTF-8 holds them, re-encoded: each ill-formed
+    /// sequence (its maximal valid prefix) becomes U+FFFD, as both Java's decoder and Swift's do.
+    static func validUTF8(_ bytes: some Collection<UInt8>) -> [UInt8] {
+        // Text columns arrive as valid UTF-8 (the connection's client encoding); only bytea needs repair.
+        if bytes.allSatisfy({ $0 < 0x80 }) { return Array(bytes) }
+        return Array(String(decoding: bytes, as: UTF8.self).utf8)
+    }
+
+    /// A JSON string as Jackson writes it by default: `"` and `\` escaped, the control characters below
+    /// U+0020 as `\b \t \n \f \r` or `\u00XX` (upper-case hex), everything else as it is (non-ASCII, DEL, `/`).
+    static func appendString(_ utf8: [UInt8], to out: inout [UInt8]) {
+        let hex = Array("0123456789ABCDEF".utf8)
+        out.append(UInt8(ascii: "\""))
+        for byte in utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
+            case UInt8(ascii: "\\"): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
+            case 0x08: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "b")])
+            case 0x09: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
+            case 0x0A: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
+            case 0x0C: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "f")])
+            case 0x0D: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
+            case 0..<0x20:
+                out.append(contentsOf: "\\u00".utf8)
+                out.append(hex[Int(byte >> 4)])
+                out.append(hex[Int(byte & 0x0F)])
+            default:
+                out.append(byte)
+            }
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+
+    /// `Instant.toString()` (ISO_INSTANT): UTC, seconds always, the fraction in groups of three digits, as
+    /// few as carry it (none for a whole second).
+    static func instantText(microseconds: Int64) -> String {
+        let seconds = microseconds >= 0 ? microseconds / 1_000_000 : (microseconds - 999_999) / 1_000_000
+        let fraction = microseconds - seconds * 1_000_000
+        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+        let secondOfDay = seconds - days * 86_400
+        let date = ProlepticGregorian.date(daysSince1970: days)
+        func pad(_ value: Int64, _ width: Int) -> String {
+            let text = String(value)
+            return String(repeating: "0", count: max(0, width - text.count)) + text
+        }
+        var text = "\(pad(date.year, 4))-\(pad(date.month, 2))-\(pad(date.day, 2))T"
+            + "\(pad(secondOfDay / 3600, 2)):\(pad(secondOfDay / 60 % 60, 2)):\(pad(secondOfDay % 60, 2))"
+        if fraction != 0 {
+            text += fraction % 1000 == 0 ? "." + pad(fraction / 1000, 3) : "." + pad(fraction, 6)
+        }
+        return text + "Z"
+    }
+}
