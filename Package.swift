@@ -172,6 +172,8 @@ let package = Package(
                 "Connector", "DebeziumFormat", "WALReader", "PgOutputDecoder", "PostgresLSN", "PostgresNames", "KafkaClient",
                 "TestSupport",
             ],
+            // Read by path (#filePath), as the end-to-end tests read them too.
+            exclude: ["Fixtures"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -126,6 +126,8 @@ extension OutboxConnector {
         guard try handOver.handle(.commit(commit), at: exported.consistentPoint) else { return false }
         // Every pending row acknowledged, or nothing permanent happens.
         guard try handOver.settle() else { return false }
+        // The commit above may have been what confirmed them: their marks go now, not with a later report.
+        markConfirmedRows(handOver.machine.takeConfirmedRows())
         do {
             let control = try PostgresConnection.connect(configuration.database)
             try control.copyLogicalSlot(temporarySlot, to: configuration.slot)

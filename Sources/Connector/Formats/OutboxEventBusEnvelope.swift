@@ -12,6 +12,17 @@ enum OutboxEventBusEnvelope {
         topic: some Collection<UInt8>, uuid: some Collection<UInt8>, publishedAtMicroseconds: Int64, messageType: some Collection<UInt8>,
         mimeType: some Collection<UInt8>, payload: some Collection<UInt8>
     ) -> [UInt8] {
+        render(
+            topic: topic, uuid: uuid, timestamp: instantText(microseconds: publishedAtMicroseconds), messageType: messageType,
+            mimeType: mimeType, payload: payload
+        )
+    }
+
+    /// The envelope with the timestamp's text as given.
+    static func render(
+        topic: some Collection<UInt8>, uuid: some Collection<UInt8>, timestamp: String, messageType: some Collection<UInt8>,
+        mimeType: some Collection<UInt8>, payload: some Collection<UInt8>
+    ) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(payload.count + topic.count + 160)
         out.append(contentsOf: "{\n  \"topic\" : ".utf8)
@@ -19,7 +30,7 @@ enum OutboxEventBusEnvelope {
         out.append(contentsOf: ",\n  \"uuid\" : ".utf8)
         appendString(validUTF8(uuid), to: &out)
         out.append(contentsOf: ",\n  \"timestamp\" : \"".utf8)
-        out.append(contentsOf: instantText(microseconds: publishedAtMicroseconds).utf8)
+        out.append(contentsOf: timestamp.utf8)
         out.append(contentsOf: "\",\n  \"msgType\" : ".utf8)
         appendString(validUTF8(messageType), to: &out)
         out.append(contentsOf: ",\n  \"mimeType\" : ".utf8)
@@ -30,12 +41,82 @@ enum OutboxEventBusEnvelope {
         return out
     }
 
-    /// The bytes as a Java `String` built from them with UTF-8 holds them, re-encoded: each ill-formed
-    /// sequence (its maximal valid prefix) becomes U+FFFD, as both Java's decoder and Swift's do.
+    /// The bytes as the Java `String` built from them with UTF-8 (`new String(bytes, UTF_8)`) holds them,
+    /// encoded again as UTF-8. Java replaces each malformed sequence with one U+FFFD as Unicode recommends,
+    /// with one difference that Swift's decoder does not share: after ED it does not check that the second
+    /// byte stays below A0, so an encoded surrogate (ED A0 80) is one malformed sequence of three bytes, not
+    /// three of one (JDK's `StringCoding`/`UTF_8.Decoder`, the same from Java 8 to 25; the goldens show it).
     static func validUTF8(_ bytes: some Collection<UInt8>) -> [UInt8] {
+        let input = Array(bytes)
         // Text columns arrive as valid UTF-8 (the connection's client encoding); only bytea needs repair.
-        if bytes.allSatisfy({ $0 < 0x80 }) { return Array(bytes) }
-        return Array(String(decoding: bytes, as: UTF8.self).utf8)
+        if input.allSatisfy({ $0 < 0x80 }) { return input }
+        let replacement: [UInt8] = [0xEF, 0xBF, 0xBD]
+        func isContinuation(_ index: Int) -> Bool { index < input.count && input[index] & 0xC0 == 0x80 }
+        var out: [UInt8] = []
+        out.reserveCapacity(input.count)
+        var index = 0
+        while index < input.count {
+            let lead = input[index]
+            switch lead {
+            case 0..<0x80:
+                out.append(lead)
+                index += 1
+            case 0xC2...0xDF:
+                if isContinuation(index + 1) {
+                    out.append(contentsOf: input[index...(index + 1)])
+                    index += 2
+                } else {
+                    out.append(contentsOf: replacement)
+                    index += 1
+                }
+            case 0xE0...0xEF:
+                // Only E0 narrows its second byte (A0...BF: no overlong form).
+                let secondFits = isContinuation(index + 1) && !(lead == 0xE0 && input[index + 1] < 0xA0)
+                if !secondFits {
+                    out.append(contentsOf: replacement)
+                    index += 1
+                } else if index + 2 >= input.count {
+                    // Cut short at the end: one replacement for the two bytes.
+                    out.append(contentsOf: replacement)
+                    index += 2
+                } else if !isContinuation(index + 2) {
+                    out.append(contentsOf: replacement)
+                    index += 2
+                } else {
+                    let isSurrogate = lead == 0xED && input[index + 1] >= 0xA0
+                    if isSurrogate { out.append(contentsOf: replacement) } else { out.append(contentsOf: input[index...(index + 2)]) }
+                    index += 3
+                }
+            case 0xF0...0xF4:
+                let second = index + 1 < input.count ? input[index + 1] : 0
+                let secondFits = isContinuation(index + 1)
+                    && !(lead == 0xF0 && second < 0x90) && !(lead == 0xF4 && second > 0x8F)
+                if index + 1 < input.count, !secondFits {
+                    out.append(contentsOf: replacement)
+                    index += 1
+                } else if index + 3 >= input.count {
+                    // Cut short at the end: the lead, its second byte and a third continuation make one.
+                    var end = index + 2
+                    if isContinuation(end) { end += 1 }
+                    out.append(contentsOf: replacement)
+                    index = min(end, input.count)
+                } else if !isContinuation(index + 2) {
+                    out.append(contentsOf: replacement)
+                    index += 2
+                } else if !isContinuation(index + 3) {
+                    out.append(contentsOf: replacement)
+                    index += 3
+                } else {
+                    out.append(contentsOf: input[index...(index + 3)])
+                    index += 4
+                }
+            default:
+                // A lone continuation byte, C0, C1, F5...FF.
+                out.append(contentsOf: replacement)
+                index += 1
+            }
+        }
+        return out
     }
 
     /// A JSON string as Jackson writes it by default: `"` and `\` escaped, the control characters below
@@ -75,7 +156,8 @@ enum OutboxEventBusEnvelope {
             let text = String(value)
             return String(repeating: "0", count: max(0, width - text.count)) + text
         }
-        var text = "\(pad(date.year, 4))-\(pad(date.month, 2))-\(pad(date.day, 2))T"
+        // ISO_INSTANT signs a year past four digits.
+        var text = "\(date.year > 9999 ? "+" : "")\(pad(date.year, 4))-\(pad(date.month, 2))-\(pad(date.day, 2))T"
             + "\(pad(secondOfDay / 3600, 2)):\(pad(secondOfDay / 60 % 60, 2)):\(pad(secondOfDay % 60, 2))"
         if fraction != 0 {
             text += fraction % 1000 == 0 ? "." + pad(fraction / 1000, 3) : "." + pad(fraction, 6)

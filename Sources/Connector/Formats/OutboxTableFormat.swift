@@ -156,7 +156,7 @@ public struct OutboxTableFormat: Sendable, Equatable {
     public static let goharvest = OutboxTableFormat(
         name: "goharvest", topic: .column("kafka_topic"), key: "kafka_key", value: "kafka_value", eventID: "id",
         idHeader: false, headers: .textArrays(names: "kafka_header_keys", values: "kafka_header_values"),
-        pendingOrder: "id", publishedMark: .delete
+        pendingOrder: "id", publishedMark: .delete, retentionColumn: "create_time"
     )
 
     /// kafka-outbox-relay (github.com/inviqa/kafka-outbox-relay): its fixed `kafka_outbox` table. The value is

@@ -58,6 +58,8 @@ struct SessionDriver {
                     takeInputs()
                     continue
                 }
+                // A commit read after its events' acknowledgements confirms them without any report to come.
+                connector.markConfirmedRows(machine.takeConfirmedRows())
                 try checkServer()
                 // An acknowledgement wakes the wait only when what it confirms could be sent at once; while a
                 // confirmation waits for the spacing, the timeout ends the wait at the spacing. Outcomes that
