@@ -34,6 +34,11 @@ public struct RetentionSettings: Sendable, Equatable {
     }
 }
 
+/// A retention that cannot work as configured: it stays off for the run (publishing goes on).
+public struct RetentionSetupError: Error, CustomStringConvertible {
+    public var description: String
+}
+
 /// What one retention pass did.
 public struct RetentionPassReport: Sendable, Equatable {
     public var rowsDeleted = 0
@@ -92,6 +97,10 @@ public final class OutboxRetention: Sendable {
             do {
                 if connection == nil { connection = try Self.connect(database) }
                 if let connection { _ = try pass(on: connection) }
+            } catch let error as RetentionSetupError {
+                // A configuration to fix, not a failure to retry: cleanup stops, publishing goes on.
+                logger.error("retention is off for this run: \(error)")
+                return
             } catch {
                 metrics.failures.increment()
                 connection?.close()
@@ -116,14 +125,15 @@ public final class OutboxRetention: Sendable {
     }
 
     /// One pass over every outbox table (the `cleanup` command runs exactly one).
-    public func runOnce() throws(PostgresError) -> RetentionPassReport {
+    public func runOnce() throws -> RetentionPassReport {
         let connection = try Self.connect(database)
         defer { connection.close() }
         return try pass(on: connection)
     }
 
-    private func pass(on connection: PostgresConnection) throws(PostgresError) -> RetentionPassReport {
+    private func pass(on connection: PostgresConnection) throws -> RetentionPassReport {
         var report = RetentionPassReport()
+        for table in tables { try checkColumns(of: table, on: connection) }
         // One cutoff for the whole pass, from the server's clock.
         guard let cutoff = try connection.query(
             "SELECT (now() - $1::interval)::text", parameters: ["\(settings.age.milliseconds) milliseconds"]
@@ -140,6 +150,26 @@ public final class OutboxRetention: Sendable {
             ])
         }
         return report
+    }
+
+    /// The retention column must be a time, the key must exist: said once, by name, rather than failing
+    /// every pass.
+    private func checkColumns(of table: QualifiedTableName, on connection: PostgresConnection) throws {
+        let types = try connection.query(
+            "SELECT a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a WHERE a.attrelid = $1::regclass "
+                + "AND a.attname IN ($2, $3) AND a.attnum > 0 AND NOT a.attisdropped",
+            parameters: [try quoted(table, connection), settings.column, settings.primaryKey]
+        ).rows
+        let byName = Dictionary(types.compactMap { row in row[0].map { ($0, row[1] ?? "") } }) { first, _ in first }
+        guard let type = byName[settings.column] else {
+            throw RetentionSetupError(description: "the outbox table \(table) has no column \(settings.column) to measure a row's age by: name a timestamp column with --retention-column")
+        }
+        guard type.hasPrefix("timestamp") || type == "date" else {
+            throw RetentionSetupError(description: "the retention column \(settings.column) of \(table) is \(type), not a timestamp: name a timestamp column with --retention-column")
+        }
+        guard byName[settings.primaryKey] != nil else {
+            throw RetentionSetupError(description: "the outbox table \(table) has no column \(settings.primaryKey) to delete rows by: name its primary key with --id-column")
+        }
     }
 
     private func quoted(_ table: QualifiedTableName, _ connection: PostgresConnection) throws(PostgresError) -> String {

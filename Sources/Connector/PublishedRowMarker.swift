@@ -145,7 +145,7 @@ public final class PublishedRowMarker: Sendable {
                     "cdc.failed_mark_batches": .stringConvertible(failed), "retry.in_ms": .stringConvertible(pause.milliseconds),
                 ])
                 _ = wakeup.wait(timeout: pause)
-                pause = min(pause * 2, .seconds(30))
+                pause = min(pause * 2, .seconds(5))
             }
         }
     }

@@ -76,6 +76,8 @@ public final class KafkaProducer: @unchecked Sendable {
     private var topicHandles: [String: OpaquePointer] = [:]
     /// Partition counts by topic and when they were asked (`partitionCount`). Guarded by `lock`.
     private var partitionCounts: [String: (count: Int32, askedAt: ContinuousClock.Instant)] = [:]
+    /// Topics whose partition count could not be had: since when, and when last asked. Guarded by `lock`.
+    private var partitionCountFailures: [String: (since: ContinuousClock.Instant, lastAskedAt: ContinuousClock.Instant)] = [:]
 
     /// - Parameters:
     ///   - configuration: librdkafka properties, used as given (start from `defaultConfiguration`).
@@ -282,13 +284,41 @@ public final class KafkaProducer: @unchecked Sendable {
     /// itself, as another client's partitioner would (sarama's hash over a key of its own). Asked of a broker
     /// at most once per `partitionCountLifetime` per topic; blocks the calling (dedicated) thread up to
     /// `timeout` when it asks. Topics the broker creates on first use are created by the question.
+    ///
+    /// After a failure the topic is asked again a second later at the soonest (the call waits out the rest
+    /// of that second), so that a caller retrying at once does not spin; `partitionCountFailing(topic:)` says
+    /// since when it fails.
     public func partitionCount(topic: String, timeout: Duration = .seconds(5)) throws(KafkaError) -> Int32 {
+        let pause = lock.withLock { () -> Duration? in
+            guard let failing = partitionCountFailures[topic] else { return nil }
+            let sinceLast = failing.lastAskedAt.duration(to: .now)
+            return sinceLast < .seconds(1) ? .seconds(1) - sinceLast : nil
+        }
+        if let pause { usleep(UInt32(clamping: pause.milliseconds * 1000)) }
         let now = ContinuousClock.now
         lock.lock()
         defer { lock.unlock() }
         if let cached = partitionCounts[topic], cached.askedAt.duration(to: now) < Self.partitionCountLifetime {
             return cached.count
         }
+        do {
+            let count = try askPartitionCount(topic: topic, timeout: timeout)
+            partitionCounts[topic] = (count, now)
+            partitionCountFailures[topic] = nil
+            return count
+        } catch {
+            partitionCountFailures[topic, default: (now, now)].lastAskedAt = .now
+            throw error
+        }
+    }
+
+    /// Since when asking `topic`'s partition count has failed without a success since; nil when it has not.
+    public func partitionCountFailing(topic: String) -> ContinuousClock.Instant? {
+        lock.withLock { partitionCountFailures[topic]?.since }
+    }
+
+    /// The metadata request. Call with `lock` held.
+    private func askPartitionCount(topic: String, timeout: Duration) throws(KafkaError) -> Int32 {
         guard let handle else { throw .producerShutDown }
         guard let topicHandle = topicHandle(for: topic, in: handle) else {
             throw KafkaError(code: rd_kafka_last_error())
@@ -305,7 +335,6 @@ public final class KafkaProducer: @unchecked Sendable {
             let code = described.err == RD_KAFKA_RESP_ERR_NO_ERROR ? RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION : described.err
             throw KafkaError(code: code)
         }
-        partitionCounts[topic] = (described.partition_cnt, now)
         return described.partition_cnt
     }
 

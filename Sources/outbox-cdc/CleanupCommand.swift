@@ -45,7 +45,12 @@ struct CleanupCommand: AsyncParsableCommand {
         } catch {
             throw ValidationError("--table: \(error)")
         }
-        let logger = Logger(label: "outbox-cdc.cleanup")
+        // The command prints its own one-line result; the pass logs only what went wrong.
+        let logger = {
+            var logger = Logger(label: "outbox-cdc.cleanup")
+            logger.logLevel = .warning
+            return logger
+        }()
         let slot = resolved.slot
         let database = resolved.database
         let report: RetentionPassReport

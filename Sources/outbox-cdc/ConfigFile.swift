@@ -41,6 +41,8 @@ struct ConfigFile {
         "pending-condition": "OUTBOX_CDC_PENDING_CONDITION", "publish-pending": "OUTBOX_CDC_PUBLISH_PENDING",
         "on-error": "OUTBOX_CDC_ON_ERROR", "heartbeat-interval-ms": "OUTBOX_CDC_HEARTBEAT_INTERVAL_MS",
         "on-slot-lost": "OUTBOX_CDC_ON_SLOT_LOST", "dead-letter-topic": "OUTBOX_CDC_DEAD_LETTER_TOPIC",
+        "mark-published": "OUTBOX_CDC_MARK_PUBLISHED", "mark-published-as": "OUTBOX_CDC_MARK_PUBLISHED_AS",
+        "retention": "OUTBOX_CDC_RETENTION", "retention-column": "OUTBOX_CDC_RETENTION_COLUMN",
     ]
 
     /// The keys of the two maps. `kafka-secret-files` is the spelling of earlier versions (then a

@@ -140,7 +140,7 @@ struct KafkaOutboxRelayTakeoverTests {
         #expect(Self.saramaPartition("partition-key-with-a-longer-text", partitions: 12) == 2 && Self.saramaPartition("a", partitions: 7) == 6)
 
         // The way back: every published row carries the relay's completion mark.
-        try waitFor("the relay's marks", timeout: .seconds(30)) { try database.sql(Self.relayClaimQuery).rows.isEmpty }
+        try waitFor("the relay's marks", timeout: .seconds(60)) { try database.sql(Self.relayClaimQuery).rows.isEmpty }
         let marked = try database.sql("SELECT count(*) FROM kafka_outbox WHERE push_completed_at IS NOT NULL AND push_attempts = 1 AND batch_id IS NOT NULL AND error_reason = ''")
         let unmarked = try database.sql("SELECT id, key, push_attempts, batch_id, push_completed_at FROM kafka_outbox WHERE NOT (push_completed_at IS NOT NULL AND push_attempts = 1 AND batch_id IS NOT NULL AND error_reason = '')")
         #expect(marked.rows.first?.first == "\(total)", "the published rows; others: \(unmarked.rows)")
@@ -552,7 +552,7 @@ struct OutboxEventBusTakeoverTests {
 
         // The way back: the relay's poll finds nothing, each row delivered with its send time.
         do {
-            try waitFor("the relay's marks", timeout: .seconds(30)) { try database.sql(Self.relayPoll).rows.isEmpty }
+            try waitFor("the relay's marks", timeout: .seconds(60)) { try database.sql(Self.relayPoll).rows.isEmpty }
         } catch {
             Issue.record("\(try database.sql(Self.relayPoll).rows.count) rows undelivered\n\(connector.log)")
             throw error

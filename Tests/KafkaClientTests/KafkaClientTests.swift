@@ -379,3 +379,34 @@ struct TimeoutConversionTests {
         #expect(try consumer.topicExists(topic))
     }
 }
+
+@Suite("KafkaProducer.partitionCount")
+struct PartitionCountTests {
+    @Test func theCountIsTheClustersAndAnUnreachableClusterIsAnErrorThatPacesItself() throws {
+        let brokers = try testBrokers()
+        let topic = uniqueTopic("partition-count")
+        let producer = try KafkaProducer(
+            configuration: producerConfiguration(brokers: brokers), logger: testLogger(), deliveryHandler: { _ in }
+        )
+        defer { producer.shutdown() }
+        let consumer = try KafkaConsumer(brokers: brokers, logger: testLogger())
+        defer { consumer.close() }
+        let count = try producer.partitionCount(topic: topic)
+        #expect(Int(count) == (try consumer.partitionCount(topic: topic)))
+        #expect(producer.partitionCountFailing(topic: topic) == nil)
+
+        let port = try closedLoopbackPort()
+        let unreachable = try KafkaProducer(
+            configuration: producerConfiguration(brokers: "127.0.0.1:\(port)", ["log_level": "0"]), logger: testLogger(level: .critical),
+            deliveryHandler: { _ in }
+        )
+        defer { unreachable.shutdown() }
+        #expect(throws: KafkaError.self) { try unreachable.partitionCount(topic: topic, timeout: .milliseconds(200)) }
+        let failingSince = try #require(unreachable.partitionCountFailing(topic: topic))
+        // Asked again at once, it waits out the second since the last try rather than spin.
+        let start = ContinuousClock.now
+        #expect(throws: KafkaError.self) { try unreachable.partitionCount(topic: topic, timeout: .milliseconds(10)) }
+        #expect(start.duration(to: .now) >= .milliseconds(500))
+        #expect(unreachable.partitionCountFailing(topic: topic) == failingSince, "still failing since the first try")
+    }
+}

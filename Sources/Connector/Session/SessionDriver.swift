@@ -222,10 +222,15 @@ extension OutboxConnector {
             do {
                 partition = SaramaHashPartitioner.partition(hash: hash, partitions: try producer.partitionCount(topic: record.event.topic))
             } catch {
-                logger.warning("the topic's partition count is unknown, so the record cannot be placed as the table format places it; asking again", metadata: [
-                    "kafka.topic": "\(record.event.topic)", "error": "\(error)",
-                ])
-                // Handled as a full queue: the machine keeps the record and asks again after a wait.
+                // Waited for as librdkafka waits for a broker (message.timeout.ms=0): without end, said
+                // in the log, the slot staying before the record.
+                let failingFor = producer.partitionCountFailing(topic: record.event.topic).map { $0.duration(to: .now) } ?? .zero
+                // Said at the first failure and every ten seconds after, not at each try.
+                if failingFor < .seconds(1) || failingFor.milliseconds % 10_000 < 1_000 { logger.warning("the topic's partition count is unknown, so the record cannot be placed as the table format places it yet; asking again", metadata: [
+                    "kafka.topic": "\(record.event.topic)", "error": "\(error)", "kafka.failing_ms": .stringConvertible(failingFor.milliseconds),
+                ]) }
+                // Handled as a full queue: the machine keeps the record and asks again after a wait (at most
+                // once a second: partitionCount paces itself).
                 machine.produced(.queueFull, now: .now)
                 return
             }
