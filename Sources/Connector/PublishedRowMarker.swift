@@ -58,6 +58,7 @@ public final class PublishedRowMarker: Sendable {
     /// From the reading thread: rows to mark. Never blocks.
     public func submit(_ rows: [PublishedRow]) {
         guard !rows.isEmpty else { return }
+        logger.debug("rows confirmed, to be marked", metadata: ["cdc.rows": .stringConvertible(rows.count)])
         let warnDropped: Int? = state.withLock { state in
             let room = Self.queueCapacity - (state.queue.count - state.head)
             let taken = min(room, rows.count)
@@ -104,7 +105,10 @@ public final class PublishedRowMarker: Sendable {
                 return (Array(state.queue[state.head..<end]), state.finishBy)
             }
             if let finishBy, batch.isEmpty || ContinuousClock.now >= finishBy {
-                let left = state.withLock { $0.queue.count - $0.head }
+                let (left, marked, failed) = state.withLock { ($0.queue.count - $0.head, $0.marked, $0.failedBatches) }
+                logger.info("published rows marked this run", metadata: [
+                    "cdc.rows_marked": .stringConvertible(marked), "cdc.failed_mark_batches": .stringConvertible(failed),
+                ])
                 if left > 0 {
                     logger.warning("stopped before every published row was marked: the old relay would send these again", metadata: [
                         "cdc.rows_not_marked": .stringConvertible(left),
@@ -131,6 +135,7 @@ public final class PublishedRowMarker: Sendable {
                     }
                 }
                 metrics.marked.increment(by: batch.count)
+                logger.debug("marked published rows", metadata: ["cdc.rows": .stringConvertible(batch.count)])
                 pause = .milliseconds(500)
             } catch {
                 connection?.close()

@@ -4,6 +4,25 @@ import Testing
 import PostgresLSN
 import WALReader
 
+/// Waits for the old relay's pending query to find nothing; on a timeout, records what explains it: the
+/// rows left, the slot's position against the server's, and the connector's lines about marks.
+func waitForMarks(_ database: TestDatabase, pendingQuery: String, slot: String, connector: ConnectorProcess, timeout: Duration = .seconds(60)) throws {
+    do {
+        try waitFor("the relay's marks", timeout: timeout) { try database.sql(pendingQuery).rows.isEmpty }
+    } catch {
+        let left = try database.sql(pendingQuery).rows.compactMap { $0.first ?? nil }
+        let positions = try database.sql("SELECT confirmed_flush_lsn::text, pg_current_wal_lsn()::text FROM pg_replication_slots WHERE slot_name = '\(slot)'").rows
+        let lines = connector.log.split(separator: "\n").filter { line in
+            ["mark", "warning", "error", "critical", "handed", "streaming", "interrupted", "resum"].contains { line.contains($0) }
+        }
+        Issue.record("""
+            \(left.count) rows unmarked (e.g. \(left.prefix(20))); slot confirmed, server WAL: \(positions)
+            \(lines.joined(separator: "\n"))
+            """)
+        throw error
+    }
+}
+
 /// Taking over kafka-outbox-relay's table: the records as the relay published them, the handover of its
 /// pending rows while writers keep committing, a restart, the way back (its own claim query finds nothing
 /// to send after outbox-cdc) and its cleanup.
@@ -98,7 +117,7 @@ struct KafkaOutboxRelayTakeoverTests {
                 """)
         }
 
-        let arguments = ["--table-format", "kafka-outbox-relay", "--table", "public.kafka_outbox"]
+        let arguments = ["--table-format", "kafka-outbox-relay", "--table", "public.kafka_outbox", "--log-level", "debug"]
         let connector = try ConnectorProcess(database: database, extra: arguments)
         defer {
             connector.terminate()
@@ -140,7 +159,7 @@ struct KafkaOutboxRelayTakeoverTests {
         #expect(Self.saramaPartition("partition-key-with-a-longer-text", partitions: 12) == 2 && Self.saramaPartition("a", partitions: 7) == 6)
 
         // The way back: every published row carries the relay's completion mark.
-        try waitFor("the relay's marks", timeout: .seconds(60)) { try database.sql(Self.relayClaimQuery).rows.isEmpty }
+        try waitForMarks(database, pendingQuery: Self.relayClaimQuery, slot: "slot_\(database.suffix)", connector: connector)
         let marked = try database.sql("SELECT count(*) FROM kafka_outbox WHERE push_completed_at IS NOT NULL AND push_attempts = 1 AND batch_id IS NOT NULL AND error_reason = ''")
         let unmarked = try database.sql("SELECT id, key, push_attempts, batch_id, push_completed_at FROM kafka_outbox WHERE NOT (push_completed_at IS NOT NULL AND push_attempts = 1 AND batch_id IS NOT NULL AND error_reason = '')")
         #expect(marked.rows.first?.first == "\(total)", "the published rows; others: \(unmarked.rows)")
@@ -501,7 +520,7 @@ struct OutboxEventBusTakeoverTests {
                 """)
         }
 
-        let arguments = ["--table-format", "outbox-event-bus", "--table", "public.recorded_events"]
+        let arguments = ["--table-format", "outbox-event-bus", "--table", "public.recorded_events", "--log-level", "debug"]
         let startedAt = Date()
         let connector = try ConnectorProcess(database: database, extra: arguments)
         defer {
@@ -551,12 +570,7 @@ struct OutboxEventBusTakeoverTests {
         }
 
         // The way back: the relay's poll finds nothing, each row delivered with its send time.
-        do {
-            try waitFor("the relay's marks", timeout: .seconds(60)) { try database.sql(Self.relayPoll).rows.isEmpty }
-        } catch {
-            Issue.record("\(try database.sql(Self.relayPoll).rows.count) rows undelivered\n\(connector.log)")
-            throw error
-        }
+        try waitForMarks(database, pendingQuery: Self.relayPoll, slot: "slot_\(database.suffix)", connector: connector)
         #expect(try database.sql("SELECT count(*) FROM recorded_events WHERE send_timestamp IS NULL").rows == [["0"]])
         // Its cleanup, by default: delivered over 7 days ago is deleted.
         try waitFor("the default retention", timeout: .seconds(30)) {
