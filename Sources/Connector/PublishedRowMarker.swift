@@ -95,37 +95,62 @@ public final class PublishedRowMarker: Sendable {
         state.withLock { ($0.marked, $0.failedBatches, $0.queue.count - $0.head) }
     }
 
+    /// A row the mark did not find, tried again later.
+    private struct Retry {
+        var row: PublishedRow
+        var tries: Int
+        var due: ContinuousClock.Instant
+    }
+
+    /// How often a row the mark did not find is tried again (after 1, 2, 4 and 8 s) before it counts as gone.
+    static let triesForUnseenRows = 5
+
     private func work() {
         var connection: MarkingConnection?
         var pause = Duration.milliseconds(500)
+        var retries: [Retry] = []
         defer { connection?.close() }
         while true {
-            let (batch, finishBy) = state.withLock { state -> ([PublishedRow], ContinuousClock.Instant?) in
-                let end = min(state.head + Self.batchSize, state.queue.count)
-                return (Array(state.queue[state.head..<end]), state.finishBy)
+            let now = ContinuousClock.now
+            if state.withLock({ $0.finishBy }) != nil {
+                // Stopping: rows not seen yet get one last try now, not their whole schedule.
+                for index in retries.indices {
+                    retries[index].due = now
+                    retries[index].tries = max(retries[index].tries, Self.triesForUnseenRows - 1)
+                }
             }
-            if let finishBy, batch.isEmpty || ContinuousClock.now >= finishBy {
+            let dueCount = min(retries.filter { $0.due <= now }.count, Self.batchSize)
+            retries.sort { $0.due < $1.due }
+            let due = Array(retries.prefix(dueCount))
+            retries.removeFirst(dueCount)
+            let (fromQueue, finishBy) = state.withLock { state -> ([PublishedRow], ContinuousClock.Instant?) in
+                let end = min(state.head + Self.batchSize - due.count, state.queue.count)
+                return (Array(state.queue[state.head..<max(state.head, end)]), state.finishBy)
+            }
+            let batch = fromQueue + due.map(\.row)
+            if let finishBy, (batch.isEmpty && retries.isEmpty) || now >= finishBy {
                 let (left, marked, failed) = state.withLock { ($0.queue.count - $0.head, $0.marked, $0.failedBatches) }
                 logger.info("published rows marked this run", metadata: [
                     "cdc.rows_marked": .stringConvertible(marked), "cdc.failed_mark_batches": .stringConvertible(failed),
                 ])
-                if left > 0 {
+                if left + retries.count + due.count > 0 {
                     logger.warning("stopped before every published row was marked: the old relay would send these again", metadata: [
-                        "cdc.rows_not_marked": .stringConvertible(left),
+                        "cdc.rows_not_marked": .stringConvertible(left + retries.count + due.count),
                     ])
                 }
                 return
             }
             guard !batch.isEmpty else {
-                _ = wakeup.wait(timeout: .seconds(1))
+                let nextDue = retries.map(\.due).min().map { now.duration(to: $0) } ?? .seconds(1)
+                _ = wakeup.wait(timeout: min(max(nextDue, .milliseconds(10)), .seconds(1)))
                 continue
             }
             do {
                 if connection == nil { connection = try MarkingConnection(database: database, mark: mark, primaryKeyColumn: primaryKeyColumn) }
-                try connection?.mark(batch)
+                let unseen = Set(try connection?.mark(batch) ?? [])
                 state.withLock { state in
-                    state.head += batch.count
-                    state.marked += batch.count
+                    state.head += fromQueue.count
+                    state.marked += batch.count - unseen.count
                     if state.head == state.queue.count {
                         state.queue.removeAll(keepingCapacity: state.queue.capacity <= 65_536)
                         state.head = 0
@@ -134,12 +159,29 @@ public final class PublishedRowMarker: Sendable {
                         state.head = 0
                     }
                 }
-                metrics.marked.increment(by: batch.count)
-                logger.debug("marked published rows", metadata: ["cdc.rows": .stringConvertible(batch.count)])
+                // A row the statement did not see may not be visible yet: logical decoding can send a transaction
+                // a moment before its commit is visible to other sessions. It is tried again a few times.
+                let triesSoFar = Dictionary(due.map { ($0.row, $0.tries) }) { first, _ in first }
+                for row in batch where unseen.contains(row) {
+                    let tries = (triesSoFar[row] ?? 0) + 1
+                    if tries < Self.triesForUnseenRows {
+                        retries.append(Retry(row: row, tries: tries, due: .now + .seconds(1 << (tries - 1))))
+                    } else {
+                        logger.debug("a published row to mark is not in its table (deleted since?)", metadata: [
+                            "cdc.table": "\(row.table)", "cdc.primary_key": "\(row.primaryKey)",
+                        ])
+                    }
+                }
+                metrics.marked.increment(by: batch.count - unseen.count)
+                logger.debug("marked published rows", metadata: [
+                    "cdc.rows": .stringConvertible(batch.count - unseen.count), "cdc.rows_not_seen": .stringConvertible(unseen.count),
+                ])
                 pause = .milliseconds(500)
             } catch {
                 connection?.close()
                 connection = nil
+                // The due retries keep their turn.
+                retries += due
                 let failed = state.withLock { state in
                     state.failedBatches += 1
                     return state.failedBatches
@@ -161,7 +203,7 @@ private final class MarkingConnection {
     private let connection: PostgresConnection
     private let mark: OutboxTableFormat.PublishedMark
     private let primaryKeyColumn: String
-    private var statements: [QualifiedTableName: String] = [:]
+    private var statements: [QualifiedTableName: (mark: String, present: String?)] = [:]
 
     init(database: ConnectionSettings, mark: OutboxTableFormat.PublishedMark, primaryKeyColumn: String) throws(PostgresError) {
         connection = try PostgresConnection.connect(database)
@@ -178,21 +220,32 @@ private final class MarkingConnection {
 
     func close() { connection.close() }
 
-    func mark(_ rows: [PublishedRow]) throws(PostgresError) {
+    /// Marks the rows; returns those neither marked now nor found marked already (not visible, or gone).
+    func mark(_ rows: [PublishedRow]) throws(PostgresError) -> [PublishedRow] {
         var byTable: [QualifiedTableName: [String]] = [:]
         var order: [QualifiedTableName] = []
         for row in rows {
             if byTable[row.table] == nil { order.append(row.table) }
             byTable[row.table, default: []].append(row.primaryKey)
         }
+        var unseen: [PublishedRow] = []
         for table in order {
-            let statement = try statement(for: table)
-            try connection.query(statement, parameters: [PostgresArrayText.of(byTable[table] ?? [])])
+            let keys = byTable[table] ?? []
+            let statements = try statements(for: table)
+            let array = PostgresArrayText.of(keys)
+            var handled = Set(try connection.query(statements.mark, parameters: [array]).rows.compactMap { $0.first ?? nil })
+            if handled.count < Set(keys).count, let present = statements.present {
+                // Rows already marked (published twice, or marked by the relay) need nothing more.
+                handled.formUnion(try connection.query(present, parameters: [array]).rows.compactMap { $0.first ?? nil })
+            }
+            unseen += keys.filter { !handled.contains($0) }.map { PublishedRow(table: table, primaryKey: $0) }
         }
+        return unseen
     }
 
-    /// `UPDATE … WHERE key = ANY($1::type[])` or `DELETE …`: the key's own type, so its index is used.
-    private func statement(for table: QualifiedTableName) throws(PostgresError) -> String {
+    /// `UPDATE … WHERE key = ANY($1::type[]) RETURNING key` or `DELETE …`: the key's own type, so its index is
+    /// used, and its text back for each row handled; for an update, the question of which keys are there at all.
+    private func statements(for table: QualifiedTableName) throws(PostgresError) -> (mark: String, present: String?) {
         if let known = statements[table] { return known }
         let name = "\(try connection.identifier(table.schema)).\(try connection.identifier(table.name))"
         let type = try connection.query(
@@ -203,16 +256,20 @@ private final class MarkingConnection {
             throw PostgresError(kind: .serverError, message: "the table \(table) has no column \(primaryKeyColumn) to mark published rows by")
         }
         let key = try connection.identifier(primaryKeyColumn)
-        let statement: String
+        let made: (mark: String, present: String?)
         switch mark {
         case .delete:
-            statement = "DELETE FROM \(name) WHERE \(key) = ANY($1::\(type)[])"
+            made = ("DELETE FROM \(name) WHERE \(key) = ANY($1::\(type)[]) RETURNING \(key)::text", nil)
         case .update(let assignments, let onlyWhere):
             // Only rows not marked yet: a row published twice (at least once) is marked once.
-            statement = "UPDATE \(name) SET \(assignments) WHERE \(key) = ANY($1::\(type)[])" + (onlyWhere.map { " AND (\($0))" } ?? "")
+            made = (
+                "UPDATE \(name) SET \(assignments) WHERE \(key) = ANY($1::\(type)[])" + (onlyWhere.map { " AND (\($0))" } ?? "")
+                    + " RETURNING \(key)::text",
+                "SELECT \(key)::text FROM \(name) WHERE \(key) = ANY($1::\(type)[])"
+            )
         }
-        statements[table] = statement
-        return statement
+        statements[table] = made
+        return made
     }
 }
 
