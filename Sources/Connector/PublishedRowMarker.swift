@@ -90,11 +90,6 @@ public final class PublishedRowMarker: Sendable {
         running?.join()
     }
 
-    /// Rows marked and batches failed so far.
-    public var counts: (marked: Int, failedBatches: Int, waiting: Int) {
-        state.withLock { ($0.marked, $0.failedBatches, $0.queue.count - $0.head) }
-    }
-
     /// A row the mark did not find, tried again later.
     private struct Retry {
         var row: PublishedRow
