@@ -158,7 +158,7 @@ public final class OutboxRetention: Sendable {
         let types = try connection.query(
             "SELECT a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a WHERE a.attrelid = $1::regclass "
                 + "AND a.attname IN ($2, $3) AND a.attnum > 0 AND NOT a.attisdropped",
-            parameters: [try quoted(table, connection), settings.column, settings.primaryKey]
+            parameters: [try connection.identifier(table), settings.column, settings.primaryKey]
         ).rows
         let byName = Dictionary(types.compactMap { row in row[0].map { ($0, row[1] ?? "") } }) { first, _ in first }
         guard let type = byName[settings.column] else {
@@ -172,14 +172,10 @@ public final class OutboxRetention: Sendable {
         }
     }
 
-    private func quoted(_ table: QualifiedTableName, _ connection: PostgresConnection) throws(PostgresError) -> String {
-        "\(try connection.identifier(table.schema)).\(try connection.identifier(table.name))"
-    }
-
     /// `DELETE … WHERE key IN (SELECT key … LIMIT n)` until a batch comes back short. The age condition is
     /// repeated outside, so that a key shared by rows of two partitions deletes only the old one.
     private func deleteOldRows(of table: QualifiedTableName, cutoff: String, on connection: PostgresConnection, into report: inout RetentionPassReport) throws(PostgresError) {
-        let name = try quoted(table, connection)
+        let name = try connection.identifier(table)
         let key = try connection.identifier(settings.primaryKey)
         let column = try connection.identifier(settings.column)
         var old = "\(column) < $1::timestamptz"
@@ -197,7 +193,7 @@ public final class OutboxRetention: Sendable {
     /// For a table partitioned by range on the retention column: detaches and drops each partition whose
     /// upper bound is at or before the cutoff (every row in it is older), unless it holds rows to keep.
     private func dropOldPartitions(of table: QualifiedTableName, cutoff: String, on connection: PostgresConnection, into report: inout RetentionPassReport) throws(PostgresError) {
-        let name = try quoted(table, connection)
+        let name = try connection.identifier(table)
         let shape = try connection.query(
             "SELECT c.relkind::text, pg_get_partkeydef(c.oid), format_type(a.atttypid, a.atttypmod) FROM pg_class c "
                 + "LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = $2 AND NOT a.attisdropped WHERE c.oid = $1::regclass",
@@ -217,7 +213,7 @@ public final class OutboxRetention: Sendable {
             let isOld = try connection.query("SELECT CAST($1 AS \(type)) <= $2::timestamptz", parameters: [upper, cutoff]).rows.first?.first == "t"
             guard isOld else { continue }
             let child = QualifiedTableName(schema: schema, name: relation)
-            let childName = try quoted(child, connection)
+            let childName = try connection.identifier(child)
             if let keep = settings.keepCondition,
                try connection.query("SELECT EXISTS (SELECT 1 FROM \(childName) WHERE \(keep))").rows.first?.first == "t" {
                 report.partitionsKept.append(child)

@@ -221,7 +221,7 @@ extension OutboxConnector {
         let format = configuration.tableFormat
         let list = try columns.map { name in try reader.identifier(name) }.joined(separator: ", ")
         var sql = "DECLARE outbox_cdc_pending NO SCROLL CURSOR FOR SELECT \(list) FROM "
-            + "\(try reader.identifier(table.schema)).\(try reader.identifier(table.name))"
+            + (try reader.identifier(table))
         if let condition = format.pendingCondition { sql += " WHERE \(condition)" }
         if let order = format.pendingOrder { sql += " ORDER BY \(order)" }
         return sql

@@ -242,7 +242,7 @@ private final class MarkingConnection {
     /// used, and its text back for each row handled; for an update, the question of which keys are there at all.
     private func statements(for table: QualifiedTableName) throws(PostgresError) -> (mark: String, present: String?) {
         if let known = statements[table] { return known }
-        let name = "\(try connection.identifier(table.schema)).\(try connection.identifier(table.name))"
+        let name = try connection.identifier(table)
         let type = try connection.query(
             "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = $1::regclass AND attname = $2 AND NOT attisdropped",
             parameters: [name, primaryKeyColumn]

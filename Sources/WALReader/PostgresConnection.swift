@@ -1,5 +1,6 @@
 import CLibPQ
 import Glibc
+public import PostgresNames
 
 /// One libpq connection: the only owner of its `PGconn`, which it closes exactly once.
 ///
@@ -123,6 +124,11 @@ public final class PostgresConnection {
         }
         defer { PQfreemem(escaped) }
         return String(cString: escaped)
+    }
+
+    /// A table's name as SQL writes it, schema and name each quoted: `"sales"."Outbox"`.
+    public func identifier(_ table: QualifiedTableName) throws(PostgresError) -> String {
+        "\(try identifier(table.schema)).\(try identifier(table.name))"
     }
 
     /// Quotes a name as an SQL identifier.

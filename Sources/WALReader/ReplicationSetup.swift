@@ -517,7 +517,7 @@ extension PostgresConnection {
                     """
                 : """
                     CREATE PUBLICATION \(try identifier(source.publication))
-                    FOR TABLE \(try source.tables.map { table in "\(try identifier(table.schema)).\(try identifier(table.name))" }.joined(separator: ", "))
+                    FOR TABLE \(try source.tables.map { table in try identifier(table) }.joined(separator: ", "))
                     \(Self.publicationOptions(source, allTables: false))
                     """
             do {

@@ -78,7 +78,7 @@ extension PostgresConnection {
 
     /// `to_regclass('"schema"."name"')`: the table's OID, or NULL when there is none; takes no lock.
     func regclass(_ table: QualifiedTableName) throws(PostgresError) -> String {
-        "to_regclass(\(try literal("\(try identifier(table.schema)).\(try identifier(table.name))")))"
+        "to_regclass(\(try literal(try identifier(table))))"
     }
 
     /// `WITH RECURSIVE down(relid, depth)`: every partition and inheritance child of the relation `parent` (an

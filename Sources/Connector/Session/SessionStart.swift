@@ -201,7 +201,7 @@ extension OutboxConnector {
     /// never deleted. Their count is said once a run, so that nobody mistakes them for outbox-cdc's.
     private func logDeadLetters(_ condition: String, tables: [QualifiedTableName], on control: PostgresConnection) throws(PostgresError) {
         for table in tables {
-            let name = "\(try control.identifier(table.schema)).\(try control.identifier(table.name))"
+            let name = try control.identifier(table)
             let count = try control.query("SELECT count(*) FROM \(name) WHERE \(condition)").rows.first?.first ?? nil
             guard let count, count != "0" else { continue }
             logger.warning("the table holds rows the old relay gave up on (its dead letters); outbox-cdc leaves them alone (it neither publishes nor deletes them)", metadata: [
