@@ -1,3 +1,4 @@
+import DebeziumFormat
 import PostgresWire
 
 /// The record value outbox-event-bus (ktor-event-bus) publishes: its event object written by Jackson's
@@ -119,29 +120,10 @@ enum OutboxEventBusEnvelope {
         return out
     }
 
-    /// A JSON string as Jackson writes it by default: `"` and `\` escaped, the control characters below
-    /// U+0020 as `\b \t \n \f \r` or `\u00XX` (upper-case hex), everything else as it is (non-ASCII, DEL, `/`).
+    /// A JSON string as the relay's `writeValueAsString` writes it: Jackson's escapes, characters outside the
+    /// Basic Multilingual Plane as plain UTF-8. `utf8` is valid UTF-8 (`validUTF8`).
     static func appendString(_ utf8: [UInt8], to out: inout [UInt8]) {
-        let hex = Array("0123456789ABCDEF".utf8)
-        out.append(UInt8(ascii: "\""))
-        for byte in utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
-            case UInt8(ascii: "\\"): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
-            case 0x08: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "b")])
-            case 0x09: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
-            case 0x0A: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
-            case 0x0C: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "f")])
-            case 0x0D: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
-            case 0..<0x20:
-                out.append(contentsOf: "\\u00".utf8)
-                out.append(hex[Int(byte >> 4)])
-                out.append(hex[Int(byte & 0x0F)])
-            default:
-                out.append(byte)
-            }
-        }
-        out.append(UInt8(ascii: "\""))
+        JacksonString.append(String(decoding: utf8, as: UTF8.self), supplementaryAsSurrogateEscapes: false, to: &out)
     }
 
     /// `Instant.toString()` (ISO_INSTANT): UTC, seconds always, the fraction in groups of three digits, as

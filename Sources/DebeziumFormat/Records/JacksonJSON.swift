@@ -2,7 +2,8 @@
 /// generator settings, no whitespace. Only the pieces the outbox records need: strings, null, booleans,
 /// integers, doubles (as Java's `Double.toString`), objects and arrays.
 ///
-/// Jackson's string escaping, as the golden records show it (Tests/DebeziumFormatTests/Fixtures/goldens):
+/// Jackson's string escaping (`JacksonString`, characters outside the BMP as surrogate escapes), as the golden
+/// records show it (Tests/DebeziumFormatTests/Fixtures/goldens):
 /// - `"` and `\` are escaped with a backslash;
 /// - control characters below U+0020 use `\b \t \n \f \r` where those exist and `\u00XX` (upper-case hex)
 ///   otherwise;
@@ -66,27 +67,7 @@ struct JacksonJSONWriter {
 
     /// A JSON string of `text`'s Unicode scalars.
     mutating func string(_ text: String) {
-        bytes.append(UInt8(ascii: "\""))
-        for scalar in text.unicodeScalars {
-            switch scalar.value {
-            case 0x22: raw("\\\"")
-            case 0x5C: raw("\\\\")
-            case 0x08: raw("\\b")
-            case 0x09: raw("\\t")
-            case 0x0A: raw("\\n")
-            case 0x0C: raw("\\f")
-            case 0x0D: raw("\\r")
-            case 0x00 ..< 0x20:
-                unicodeEscape(UInt16(scalar.value))
-            case 0x10000...:
-                let offset = scalar.value - 0x10000
-                unicodeEscape(UInt16(0xD800 + (offset >> 10)))
-                unicodeEscape(UInt16(0xDC00 + (offset & 0x3FF)))
-            default:
-                bytes.append(contentsOf: String(scalar).utf8)
-            }
-        }
-        bytes.append(UInt8(ascii: "\""))
+        JacksonString.append(text, supplementaryAsSurrogateEscapes: true, to: &bytes)
     }
 
     /// A JSON string of UTF-8 bytes; invalid sequences become U+FFFD, as Java's decoder makes them.
@@ -105,15 +86,6 @@ struct JacksonJSONWriter {
         bytes.append(UInt8(ascii: "}"))
     }
 
-    private mutating func unicodeEscape(_ unit: UInt16) {
-        let hex: [UInt8] = Array("0123456789ABCDEF".utf8)
-        raw("\\u")
-        for shift in stride(from: 12, through: 0, by: -4) {
-            bytes.append(hex[Int((unit >> UInt16(shift)) & 0xF)])
-        }
-    }
-
-    /// Writes the fields of one object, commas between them.
     struct ObjectWriter {
         fileprivate var json: JacksonJSONWriter
         private var isFirst = true
@@ -129,6 +101,46 @@ struct JacksonJSONWriter {
             json.raw(name)
             json.raw("\":")
             value(&json)
+        }
+    }
+}
+
+/// A JSON string as Jackson escapes it: `"` and `\` with a backslash; the control characters below U+0020 as
+/// `\b \t \n \f \r` where those exist and `\u00XX` (upper-case hex) otherwise; everything else (`/`, `<`,
+/// U+2028, non-ASCII) as plain UTF-8 — except characters outside the Basic Multilingual Plane when Jackson
+/// writes UTF-8 bytes itself (Kafka Connect's converters, Jackson 2.17+ with
+/// `COMBINE_UNICODE_SURROGATES_IN_UTF8` off): then each is its UTF-16 surrogate pair, two `\uXXXX` escapes.
+/// Through `writeValueAsString` (outbox-event-bus) they stay plain.
+public enum JacksonString {
+    public static func append(_ text: String, supplementaryAsSurrogateEscapes: Bool, to bytes: inout [UInt8]) {
+        bytes.append(UInt8(ascii: "\""))
+        for scalar in text.unicodeScalars {
+            switch scalar.value {
+            case 0x22: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
+            case 0x5C: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
+            case 0x08: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "b")])
+            case 0x09: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
+            case 0x0A: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
+            case 0x0C: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "f")])
+            case 0x0D: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
+            case 0x00 ..< 0x20:
+                unicodeEscape(UInt16(scalar.value), to: &bytes)
+            case 0x10000... where supplementaryAsSurrogateEscapes:
+                let offset = scalar.value - 0x10000
+                unicodeEscape(UInt16(0xD800 + (offset >> 10)), to: &bytes)
+                unicodeEscape(UInt16(0xDC00 + (offset & 0x3FF)), to: &bytes)
+            default:
+                bytes.append(contentsOf: String(scalar).utf8)
+            }
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    private static func unicodeEscape(_ unit: UInt16, to bytes: inout [UInt8]) {
+        let hex: [UInt8] = Array("0123456789ABCDEF".utf8)
+        bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u")])
+        for shift in stride(from: 12, through: 0, by: -4) {
+            bytes.append(hex[Int((unit >> UInt16(shift)) & 0xF)])
         }
     }
 }
